@@ -1,0 +1,138 @@
+// Environment → one typed, validated config object. Bad values fail fast with a message naming the
+// variable (SPEC 10); defaults are the documented ones.
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  kafkaClientId: string;
+  kafkaCompression: "none" | "gzip";
+  topicPrefix: string;
+  cacheRefreshS: number;
+  gradeIntervalS: number;
+  producerTopN: number;
+  metricsHost: string;
+  metricsPort: number;
+  seed: string;
+  speed: number;
+  orderIntervalS: [number, number];
+  productIntervalS: [number, number];
+  userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const read = new Reader(env);
+  const config: Config = {
+    databaseUrl: read.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopstream", ["postgres:", "postgresql:"]),
+    redisUrl: read.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+    kafkaBrokers: read.brokers("KAFKA_BROKERS", "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"),
+    kafkaClientId: read.string("KAFKA_CLIENT_ID", "shopstream"),
+    kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
+    topicPrefix: read.string("TOPIC_PREFIX", ""),
+    cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
+    gradeIntervalS: read.number("GRADE_INTERVAL_S", 600, { min: 0.05 }),
+    producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),
+    metricsHost: read.string("METRICS_HOST", "127.0.0.1"),
+    metricsPort: read.number("METRICS_PORT", 9464, { min: 0, max: 65535, integer: true }),
+    seed: read.string("SEED", "42"),
+    speed: read.number("SPEED", 1, { min: 0.001 }),
+    orderIntervalS: read.range("ORDER_INTERVAL_S", [3, 5]),
+    productIntervalS: read.range("PRODUCT_INTERVAL_S", [6, 8]),
+    userCurve: {
+      startBatch: read.number("USER_BATCH_START", 10, { min: 1, integer: true }),
+      startIntervalS: read.number("USER_INTERVAL_START_S", 10, { min: 0.001 }),
+      endIntervalS: read.number("USER_INTERVAL_END_S", 120, { min: 0.001 }),
+      decayPerHour: read.number("USER_DECAY_PER_HOUR", 0.6, { min: 0 }),
+    },
+  };
+  return config;
+}
+
+class Reader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  number(name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${raw}"`);
+    if (opts.integer && !Number.isInteger(n)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+    if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}, got ${n}`);
+    return n;
+  }
+
+  range(name: string, fallback: [number, number]): [number, number] {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const parts = raw.split(/[-,]/).map((p) => Number(p.trim()));
+    const [lo, hi] = parts;
+    if (parts.length !== 2 || lo === undefined || hi === undefined || !(lo > 0) || !(hi >= lo))
+      throw new ConfigError(name, `expected "min-max" seconds with 0 < min <= max, got "${raw}"`);
+    return [lo, hi];
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw))
+      throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
+    return raw as T;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const raw = this.raw(name) ?? fallback;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `not a URL: "${raw}"`);
+    }
+    if (!protocols.includes(parsed.protocol))
+      throw new ConfigError(name, `expected a ${protocols.map((p) => p.slice(0, -1)).join("/")}:// URL, got "${raw}"`);
+    return raw;
+  }
+
+  brokers(name: string, fallback: string): string[] {
+    const raw = this.raw(name) ?? fallback;
+    const brokers = raw.split(",").map((b) => b.trim()).filter(Boolean);
+    for (const broker of brokers) {
+      const m = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        throw new ConfigError(name, `expected comma-separated host:port list, got "${raw}"`);
+    }
+    if (brokers.length === 0) throw new ConfigError(name, "no brokers given");
+    return brokers;
+  }
+}
+
+/** Runs a service's main, turning a ConfigError into one line on stderr and exit code 2. */
+export function configOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`config error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+// Plain data shapes shared by every layer. Money is integer KRW; timestamps are Date.
+
+export type Gender = "M" | "F";
+export type Grade = "BRONZE" | "SILVER" | "GOLD" | "VIP";
+export type UserStatus = "ACTIVE" | "DORMANT";
+export type OrderStatus = "PAID" | "CANCELLED" | "REFUNDED";
+export type PaymentMethod = "CARD" | "NAVER_PAY" | "KAKAO_PAY" | "BANK_TRANSFER";
+/** 10대, 20대, 30대, 40대, 50대 이상 */
+export type AgeBand = "10s" | "20s" | "30s" | "40s" | "50s+";
+
+export const GRADES: readonly Grade[] = ["BRONZE", "SILVER", "GOLD", "VIP"];
+export const AGE_BANDS: readonly AgeBand[] = ["10s", "20s", "30s", "40s", "50s+"];
+
+export interface User {
+  id: string;
+  name: string;
+  gender: Gender;
+  age: number;
+  birth_year: number;
+  address: string;
+  region: string;
+  email: string;
+  grade: Grade;
+  status: UserStatus;
+  marketing_opt_in: boolean;
+  last_login_at: Date | null;
+  created_at: Date;
+  last_ordered_at: Date | null;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  category: string;
+  brand: string;
+  original_price: number;
+  price: number;
+  discount_rate: number;
+  description: string;
+  stock: number;
+  rating: number;
+  review_count: number;
+  is_best: boolean;
+  order_count: number;
+  created_at: Date;
+}
+
+export interface Order {
+  id: string;
+  user_id: string;
+  product_id: string;
+  quantity: number;
+  unit_price: number;
+  shipping_cost: number;
+  discount_amount: number;
+  total_amount: number;
+  payment_method: PaymentMethod;
+  status: OrderStatus;
+  created_at: Date;
+  category: string;
+  user_region: string;
+  user_gender: Gender;
+  user_age_band: AgeBand;
+}
+
+export function ageBandOf(age: number | null | undefined): AgeBand {
+  if (age == null || !Number.isFinite(age)) return "30s"; // SPEC 5: unknown counts as 30대
+  if (age < 20) return "10s";
+  if (age < 30) return "20s";
+  if (age < 40) return "30s";
+  if (age < 50) return "40s";
+  return "50s+";
+}
