@@ -15,12 +15,15 @@ export interface Config {
   kafkaClientId: string;
   kafkaCompression: "none" | "gzip";
   topicPrefix: string;
+  cachePrefix: string;
   cacheRefreshS: number;
   gradeIntervalS: number;
   producerTopN: number;
   metricsHost: string;
   metricsPort: number;
   seed: string;
+  seedUsers: number;
+  seedProducts: number;
   speed: number;
   orderIntervalS: [number, number];
   productIntervalS: [number, number];
@@ -38,12 +41,15 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaClientId: read.string("KAFKA_CLIENT_ID", "shopstream"),
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
     topicPrefix: read.string("TOPIC_PREFIX", ""),
+    cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
     gradeIntervalS: read.number("GRADE_INTERVAL_S", 600, { min: 0.05 }),
     producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),
     metricsHost: read.string("METRICS_HOST", "127.0.0.1"),
     metricsPort: read.number("METRICS_PORT", 9464, { min: 0, max: 65535, integer: true }),
     seed: read.string("SEED", "42"),
+    seedUsers: read.number("SEED_USERS", 10_000, { min: 0, integer: true }),
+    seedProducts: read.number("SEED_PRODUCTS", 20_000, { min: 0, integer: true }),
     speed: read.number("SPEED", 1, { min: 0.001 }),
     orderIntervalS: read.range("ORDER_INTERVAL_S", [3, 5]),
     productIntervalS: read.range("PRODUCT_INTERVAL_S", [6, 8]),

@@ -1,0 +1,25 @@
+// Redis key layout (SPEC 4). A prefix lets tests and parallel pipelines share one Redis.
+
+export interface CacheKeys {
+  users: string;
+  products: string;
+  usersMeta: string;
+  productsMeta: string;
+  /** Hash: reloads, hits, misses. */
+  stats: string;
+}
+
+export function cacheKeys(prefix = ""): CacheKeys {
+  return {
+    users: `${prefix}cache:users`,
+    products: `${prefix}cache:products`,
+    usersMeta: `${prefix}cache:users:meta`,
+    productsMeta: `${prefix}cache:products:meta`,
+    stats: `${prefix}cache:stats`,
+  };
+}
+
+/** The live scenario pinned by `PUT /scenario/:id` (absent: the hour decides). */
+export function scenarioKey(prefix = ""): string {
+  return `${prefix}control:scenario`;
+}

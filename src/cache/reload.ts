@@ -1,0 +1,105 @@
+import type Redis from "ioredis";
+import type { Sql } from "../db/client.ts";
+import { splitMerge } from "../domain/split.ts";
+import type { CacheKeys } from "./keys.ts";
+
+// Split load (SPEC 4): one query per table brings both candidate pools in a single round trip,
+// splitMerge picks the 600/400 and 700/300 shares, and both hashes are replaced inside one MULTI,
+// so a reader sees the whole previous cache or the whole new one, never a mix.
+
+export interface SplitSizes {
+  users: number;
+  userBuyers: number;
+  products: number;
+  productPopular: number;
+}
+
+export const DEFAULT_SPLIT: SplitSizes = { users: 1000, userBuyers: 600, products: 1000, productPopular: 700 };
+
+export interface CachedUser {
+  id: string;
+  name: string;
+  gender: "M" | "F";
+  age: number;
+  region: string;
+  grade: "BRONZE" | "SILVER" | "GOLD" | "VIP";
+  status: "ACTIVE" | "DORMANT";
+  marketing_opt_in: boolean;
+  created_at: string;
+  last_ordered_at: string | null;
+}
+
+export interface CachedProduct {
+  id: string;
+  name: string;
+  category: string;
+  brand: string;
+  price: number;
+  order_count: number;
+  created_at: string;
+}
+
+type Pooled<T> = T & { pool: "a" | "b" };
+
+export async function selectUsers(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): Promise<CachedUser[]> {
+  const rows = await sql<Pooled<CachedUser>[]>`
+    (select 'a' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
+       from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${sizes.users})
+    union all
+    (select 'b' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
+       from users where last_ordered_at is null order by created_at desc, id limit ${sizes.users})`;
+  const users = rows.map(toCachedUser);
+  return splitMerge(users.filter((_, i) => rows[i]?.pool === "a"), users.filter((_, i) => rows[i]?.pool === "b"), sizes.userBuyers, sizes.users);
+}
+
+export async function selectProducts(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): Promise<CachedProduct[]> {
+  const rows = await sql<Pooled<CachedProduct>[]>`
+    (select 'a' as pool, id, name, category, brand, price, order_count, created_at
+       from products where order_count > 0 order by order_count desc, id limit ${sizes.products})
+    union all
+    (select 'b' as pool, id, name, category, brand, price, order_count, created_at
+       from products order by created_at desc, id limit ${sizes.products})`;
+  const products = rows.map(toCachedProduct);
+  return splitMerge(products.filter((_, i) => rows[i]?.pool === "a"), products.filter((_, i) => rows[i]?.pool === "b"), sizes.productPopular, sizes.products);
+}
+
+function iso(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : String(v);
+}
+
+function toCachedUser(r: Pooled<CachedUser>): CachedUser {
+  return {
+    id: r.id, name: r.name, gender: r.gender, age: Number(r.age), region: r.region, grade: r.grade, status: r.status,
+    marketing_opt_in: r.marketing_opt_in, created_at: iso(r.created_at), last_ordered_at: r.last_ordered_at === null ? null : iso(r.last_ordered_at),
+  };
+}
+
+function toCachedProduct(r: Pooled<CachedProduct>): CachedProduct {
+  return { id: r.id, name: r.name, category: r.category, brand: r.brand, price: Number(r.price), order_count: Number(r.order_count), created_at: iso(r.created_at) };
+}
+
+export interface ReloadResult {
+  users: number;
+  products: number;
+  reloads: number;
+  ms: number;
+}
+
+/** Loads both tables and swaps them into Redis atomically. */
+export async function reloadCache(sql: Sql, redis: Redis, keys: CacheKeys, sizes: SplitSizes = DEFAULT_SPLIT): Promise<ReloadResult> {
+  const started = performance.now();
+  const [users, products] = await Promise.all([selectUsers(sql, sizes), selectProducts(sql, sizes)]);
+  const now = new Date().toISOString();
+  const tx = redis.multi();
+  tx.del(keys.users, keys.products);
+  if (users.length) tx.hset(keys.users, ...users.flatMap((u) => [u.id, JSON.stringify(u)]));
+  if (products.length) tx.hset(keys.products, ...products.flatMap((p) => [p.id, JSON.stringify(p)]));
+  tx.hset(keys.usersMeta, "count", users.length, "updated_at", now);
+  tx.hset(keys.productsMeta, "count", products.length, "updated_at", now);
+  tx.hincrby(keys.stats, "reloads", 1);
+  const replies = await tx.exec();
+  const failed = replies?.find(([err]) => err);
+  if (!replies || failed) throw new Error(`cache swap failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
+  const reloads = Number(replies[replies.length - 1]?.[1]);
+  return { users: users.length, products: products.length, reloads, ms: performance.now() - started };
+}

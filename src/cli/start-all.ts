@@ -1,0 +1,84 @@
+import { join } from "node:path";
+import { connect as tcpConnect } from "node:net";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { parseLiveFlags } from "./args.ts";
+import { Supervisor, type ServiceSpec } from "./supervisor.ts";
+
+// `bun run start:all [--speed N] [--rate R] [--scenario ID]`: brings up whatever local infra is
+// missing, migrates and seeds, then runs every service as its own process until Ctrl-C.
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+function services(flags: string[]): ServiceSpec[] {
+  const svc = (name: string, file: string, opts: Partial<ServiceSpec> = {}, args: string[] = []): ServiceSpec => ({
+    name, cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args], ...opts,
+  });
+  const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
+    [1, 2, 3].map((i) => svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: 2 }, [topic])),
+  );
+  return [
+    svc("producer", "producer.ts", { stopStage: 0 }, flags),
+    svc("user-seeder", "user-seeder.ts", { stopStage: 0 }, flags.filter((f, i) => f === "--speed" || flags[i - 1] === "--speed")),
+    svc("cache-worker", "cache-worker.ts", { stopStage: 1 }),
+    svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: process.env.MONITOR_INTERVAL_S ?? "10" } }),
+    svc("grade-updater", "grade-updater.ts", { stopStage: 1 }),
+    svc("metrics", "metrics.ts", { stopStage: 1 }),
+    ...consumers,
+  ];
+}
+
+function reachable(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(":");
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port: Number(port), timeout: 1500 });
+    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+  });
+}
+
+function hostPortOf(url: string, defaultPort: number): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || defaultPort}`;
+}
+
+async function ensureInfra(config: Config): Promise<void> {
+  const checks = await Promise.all([
+    reachable(hostPortOf(config.databaseUrl, 5432)),
+    reachable(hostPortOf(config.redisUrl, 6379)),
+    ...config.kafkaBrokers.map(reachable),
+  ]);
+  if (checks.every(Boolean)) return;
+  console.log("[start:all] some infrastructure is not running: starting it with deploy/local/infra.sh up");
+  const proc = Bun.spawn(["bash", join(ROOT, "deploy/local/infra.sh"), "up"], { stdout: "inherit", stderr: "inherit" });
+  if ((await proc.exited) !== 0) throw new Error("deploy/local/infra.sh up failed (see above)");
+}
+
+async function runOnce(file: string): Promise<void> {
+  const proc = Bun.spawn([process.execPath, "run", join(ROOT, "src/services", file)], { stdout: "inherit", stderr: "inherit" });
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`${file} exited with code ${code}`);
+}
+
+async function main(): Promise<void> {
+  const argv = Bun.argv.slice(2);
+  parseLiveFlags(argv); // validate before starting anything
+  const config = loadConfig();
+  await ensureInfra(config);
+  await runOnce("initial-seeder.ts");
+  const supervisor = new Supervisor(services(argv));
+  supervisor.startAll();
+  console.log(`[start:all] ${services(argv).length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  console.log("[start:all] stopping: producers flush, then consumers commit");
+  await supervisor.stop();
+  console.log("[start:all] all services stopped");
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? `config error: ${err.message}` : `[start:all] ${err instanceof Error ? err.message : err}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

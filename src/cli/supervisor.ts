@@ -1,0 +1,90 @@
+import type { Subprocess } from "bun";
+
+// start:all's process supervisor: every service runs as its own Bun process with prefixed,
+// colour-coded output; a crashed service is restarted with exponential backoff; stop() sends
+// SIGTERM in stages (producers first so they flush, consumers last so they commit) and waits.
+
+export interface ServiceSpec {
+  name: string;
+  cmd: string[];
+  env?: Record<string, string>;
+  /** Lower stops first. */
+  stopStage?: number;
+  /** One-shot services are not restarted after a clean exit. */
+  oneShot?: boolean;
+}
+
+const COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
+const BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+export class Supervisor {
+  private readonly procs = new Map<string, Subprocess>();
+  private stopping = false;
+  private readonly width: number;
+  readonly restarts = new Map<string, number>();
+
+  constructor(private readonly specs: readonly ServiceSpec[], private readonly out: (line: string) => void = (l) => console.log(l)) {
+    this.width = Math.max(...specs.map((s) => s.name.length));
+  }
+
+  prefix(name: string): string {
+    const i = this.specs.findIndex((s) => s.name === name);
+    const colour = COLOURS[i % COLOURS.length];
+    const label = name.padEnd(this.width);
+    return process.stdout.isTTY ? `\x1b[${colour}m${label}\x1b[0m |` : `${label} |`;
+  }
+
+  startAll(): void {
+    for (const spec of this.specs) this.start(spec, 0);
+  }
+
+  private start(spec: ServiceSpec, failures: number): void {
+    const proc = Bun.spawn(spec.cmd, {
+      env: { ...process.env, ...spec.env },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    this.procs.set(spec.name, proc);
+    void this.pipe(spec.name, proc.stdout);
+    void this.pipe(spec.name, proc.stderr);
+    const startedAt = Date.now();
+    void proc.exited.then((code) => {
+      if (this.stopping) return;
+      if (code === 0 && spec.oneShot) {
+        this.procs.delete(spec.name);
+        return;
+      }
+      // a service that ran for a minute before dying starts its backoff afresh
+      const streak = Date.now() - startedAt > 60_000 ? 0 : failures;
+      const wait = BACKOFF_MS[Math.min(streak, BACKOFF_MS.length - 1)] as number;
+      this.restarts.set(spec.name, (this.restarts.get(spec.name) ?? 0) + 1);
+      this.out(`${this.prefix(spec.name)} exited with code ${code}; restarting in ${wait / 1000} s`);
+      setTimeout(() => { if (!this.stopping) this.start(spec, streak + 1); }, wait);
+    });
+  }
+
+  private async pipe(name: string, stream: ReadableStream<Uint8Array> | undefined): Promise<void> {
+    if (!stream) return;
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      const lines = buffered.split(/\r?\n|\r/);
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) this.out(`${this.prefix(name)} ${line}`);
+    }
+    if (buffered.trim()) this.out(`${this.prefix(name)} ${buffered}`);
+  }
+
+  /** Stops stage by stage; a service that ignores SIGTERM for `graceMs` is killed. */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopping = true;
+    const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
+    for (const stage of stages) {
+      const procs = this.specs.filter((s) => (s.stopStage ?? 0) === stage).map((s) => this.procs.get(s.name)).filter((p): p is Subprocess => !!p);
+      for (const p of procs) p.kill("SIGTERM");
+      await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(graceMs).then(() => p.kill("SIGKILL"))])));
+    }
+  }
+}

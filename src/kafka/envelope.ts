@@ -1,0 +1,139 @@
+import { z } from "zod";
+import type { Order, Product, User } from "../domain/types.ts";
+import type { EntityTopic } from "./topics.ts";
+
+// The versioned JSON envelope of SPEC 7, validated on both sides: encode() refuses to publish a
+// record the consumers would reject, decode() names the first field that is wrong.
+
+export const ENVELOPE_VERSION = 1;
+
+const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const id = z.string().min(1).max(64);
+const krw = z.number().int().nonnegative();
+
+const userSchema = z.object({
+  id,
+  name: z.string().min(1),
+  gender: z.enum(["M", "F"]),
+  age: z.number().int().min(0).max(130),
+  birth_year: z.number().int(),
+  address: z.string(),
+  region: z.string().min(1),
+  email: z.string().min(3),
+  grade: z.enum(["BRONZE", "SILVER", "GOLD", "VIP"]),
+  status: z.enum(["ACTIVE", "DORMANT"]),
+  marketing_opt_in: z.boolean(),
+  last_login_at: isoDate.nullable(),
+  created_at: isoDate,
+  last_ordered_at: isoDate.nullable(),
+});
+
+const productSchema = z.object({
+  id,
+  name: z.string().min(1),
+  category: z.string().min(1),
+  brand: z.string().min(1),
+  original_price: krw,
+  price: krw,
+  discount_rate: z.number().int().min(0).max(100),
+  description: z.string(),
+  stock: z.number().int(),
+  rating: z.number().min(0).max(5),
+  review_count: z.number().int().nonnegative(),
+  is_best: z.boolean(),
+  order_count: z.number().int().nonnegative(),
+  created_at: isoDate,
+});
+
+const orderSchema = z
+  .object({
+    id,
+    user_id: id,
+    product_id: id,
+    quantity: z.number().int().positive(),
+    unit_price: krw,
+    shipping_cost: z.union([z.literal(0), z.literal(2500), z.literal(3000)]),
+    discount_amount: krw,
+    total_amount: z.number().int(),
+    payment_method: z.enum(["CARD", "NAVER_PAY", "KAKAO_PAY", "BANK_TRANSFER"]),
+    status: z.enum(["PAID", "CANCELLED", "REFUNDED"]),
+    created_at: isoDate,
+    category: z.string().min(1),
+    user_region: z.string().min(1),
+    user_gender: z.enum(["M", "F"]),
+    user_age_band: z.enum(["10s", "20s", "30s", "40s", "50s+"]),
+  })
+  .refine((o) => o.total_amount === o.unit_price * o.quantity + o.shipping_cost - o.discount_amount, {
+    message: "total_amount must equal unit_price × quantity + shipping_cost − discount_amount",
+    path: ["total_amount"],
+  });
+
+export interface EventKinds {
+  users: User;
+  products: Product;
+  orders: Order;
+}
+
+const SCHEMAS = { users: userSchema, products: productSchema, orders: orderSchema } as const;
+export const EVENT_TYPES: Record<EntityTopic, string> = {
+  users: "user_created",
+  products: "product_created",
+  orders: "order_created",
+};
+
+function envelopeSchema<E extends EntityTopic>(entity: E) {
+  return z.object({
+    v: z.literal(ENVELOPE_VERSION),
+    event_type: z.literal(EVENT_TYPES[entity]),
+    event_id: z.string().min(1),
+    occurred_at: isoDate,
+    data: SCHEMAS[entity],
+  });
+}
+const ENVELOPES = { users: envelopeSchema("users"), products: envelopeSchema("products"), orders: envelopeSchema("orders") };
+
+export interface Envelope<T> {
+  v: number;
+  event_type: string;
+  event_id: string;
+  occurred_at: Date;
+  data: T;
+}
+
+export class InvalidEvent extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidEvent";
+  }
+}
+
+/** Serialises an entity into the envelope, validating it first. The entity id doubles as event id. */
+export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], occurredAt = new Date()): string {
+  const json = JSON.stringify({
+    v: ENVELOPE_VERSION,
+    event_type: EVENT_TYPES[entity],
+    event_id: data.id,
+    occurred_at: occurredAt.toISOString(),
+    data,
+  });
+  decode(entity, json); // same rules as the consumer: never publish what would be dead-lettered
+  return json;
+}
+
+/** Parses and validates one message value; throws InvalidEvent with the reason. */
+export function decode<E extends EntityTopic>(entity: E, value: string | Buffer | null): Envelope<EventKinds[E]> {
+  if (value === null) throw new InvalidEvent("empty message value");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof value === "string" ? value : value.toString("utf8"));
+  } catch {
+    throw new InvalidEvent("value is not JSON");
+  }
+  const parsed = ENVELOPES[entity].safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join(".") || "(root)";
+    throw new InvalidEvent(`${path}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data as unknown as Envelope<EventKinds[E]>;
+}

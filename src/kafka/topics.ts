@@ -1,0 +1,50 @@
+// Topic layout (SPEC 7). Names carry an optional prefix so test suites and parallel pipelines on one
+// cluster never share topics or consumer groups.
+
+export type EntityTopic = "users" | "products" | "orders";
+export const ENTITY_TOPICS: readonly EntityTopic[] = ["users", "products", "orders"];
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  configEntries: { name: string; value: string }[];
+}
+
+export interface TopicNames {
+  topic(entity: EntityTopic): string;
+  /** One dead-letter topic per source topic, so a poison order never hides among user failures. */
+  dlq(entity: EntityTopic): string;
+  group(entity: EntityTopic): string;
+}
+
+export function topicNames(prefix = ""): TopicNames {
+  return {
+    topic: (e) => `${prefix}${e}`,
+    dlq: (e) => `${prefix}${e}.dlq`,
+    group: (e) => `${prefix}${e}_group`,
+  };
+}
+
+export function topicSpecs(names: TopicNames, opts: { partitions?: number; replication?: number } = {}): TopicSpec[] {
+  const numPartitions = opts.partitions ?? 3;
+  const replicationFactor = opts.replication ?? 3;
+  const minIsr = String(Math.min(2, replicationFactor));
+  const spec = (topic: string, retentionDays: number): TopicSpec => ({
+    topic,
+    numPartitions,
+    replicationFactor,
+    configEntries: [
+      { name: "min.insync.replicas", value: minIsr },
+      { name: "retention.ms", value: String(retentionDays * DAY_MS) },
+    ],
+  });
+  return [
+    spec(names.topic("users"), 7),
+    spec(names.topic("products"), 7),
+    spec(names.topic("orders"), 30),
+    ...ENTITY_TOPICS.map((e) => spec(names.dlq(e), 30)),
+  ];
+}

@@ -1,0 +1,99 @@
+import type Redis from "ioredis";
+import type { Admin } from "kafkajs";
+import { AggregatorRegistry, Gauge, Registry } from "prom-client";
+import type { CacheKeys } from "../cache/keys.ts";
+import type { Sql } from "../db/client.ts";
+import { gradeDistribution } from "../db/grades.ts";
+import { ENTITY_TOPICS, type TopicNames } from "../kafka/topics.ts";
+import { snapshotKey } from "./publish.ts";
+
+// What the metrics service itself observes at scrape time (lag, cache, grades), merged with the
+// summed snapshots of every service process.
+
+export interface Sources {
+  redis: Redis;
+  sql: Sql;
+  admin: Admin;
+  keys: CacheKeys;
+  names: TopicNames;
+  prefix: string;
+}
+
+export async function consumerLag(admin: Admin, names: TopicNames): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
+  const out: { group: string; topic: string; partition: number; lag: number }[] = [];
+  for (const entity of ENTITY_TOPICS) {
+    const topic = names.topic(entity);
+    const group = names.group(entity);
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    for (const p of ends) {
+      const end = Number(p.high);
+      const done = committedBy.get(p.partition) ?? -1;
+      // no commit yet: everything since the log start is lag
+      const lag = done < 0 ? end - Number(p.low) : Math.max(0, end - done);
+      out.push({ group, topic, partition: p.partition, lag });
+    }
+  }
+  return out;
+}
+
+export async function buildRegistry(src: Sources): Promise<Registry> {
+  const local = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [local] });
+
+  const lagGauge = gauge("shopstream_consumer_lag", "Messages not yet committed by the group, per partition", ["group", "topic", "partition"]);
+  const hitRatio = gauge("shopstream_cache_hit_ratio", "Share of producer cache reads that found users and products");
+  const reloads = gauge("shopstream_cache_reloads", "Cache reloads done by the cache-worker since Redis started");
+  const cacheAge = gauge("shopstream_cache_age_seconds", "Seconds since the cache was last reloaded");
+  const entries = gauge("shopstream_cache_entries", "Entries in the Redis cache", ["kind"]);
+  const grades = gauge("shopstream_users_by_grade", "Users per grade", ["grade"]);
+  const ordersPerSecond = gauge("shopstream_orders_per_second", "Orders stored in PostgreSQL per second, averaged over the last 60 s");
+  const up = gauge("shopstream_source_up", "1 when the metrics service could read the source at scrape time", ["source"]);
+
+  const [lagResult, cacheResult, gradeResult, snapshots] = await Promise.allSettled([
+    consumerLag(src.admin, src.names),
+    src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
+    Promise.all([gradeDistribution(src.sql), src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`]),
+    readSnapshots(src.redis, src.prefix),
+  ]);
+
+  up.set({ source: "kafka" }, lagResult.status === "fulfilled" ? 1 : 0);
+  if (lagResult.status === "fulfilled") for (const l of lagResult.value) lagGauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+
+  up.set({ source: "redis" }, cacheResult.status === "fulfilled" ? 1 : 0);
+  if (cacheResult.status === "fulfilled" && cacheResult.value) {
+    const [[, statsRaw], [, updatedAt], [, users], [, products]] = cacheResult.value as [unknown, unknown][];
+    const stats = (statsRaw ?? {}) as Record<string, string>;
+    const hits = Number(stats.hits ?? 0);
+    const misses = Number(stats.misses ?? 0);
+    if (hits + misses > 0) hitRatio.set(hits / (hits + misses));
+    reloads.set(Number(stats.reloads ?? 0));
+    if (typeof updatedAt === "string") cacheAge.set((Date.now() - Date.parse(updatedAt)) / 1000);
+    entries.set({ kind: "users" }, Number(users));
+    entries.set({ kind: "products" }, Number(products));
+  }
+
+  up.set({ source: "postgres" }, gradeResult.status === "fulfilled" ? 1 : 0);
+  if (gradeResult.status === "fulfilled") {
+    const [dist, [recent]] = gradeResult.value;
+    for (const [grade, n] of Object.entries(dist)) grades.set({ grade }, n);
+    ordersPerSecond.set((recent?.n ?? 0) / 60);
+  }
+
+  const merged = [local];
+  if (snapshots.status === "fulfilled" && snapshots.value.length > 0) merged.push(AggregatorRegistry.aggregate(snapshots.value));
+  return Registry.merge(merged);
+}
+
+async function readSnapshots(redis: Redis, prefix: string): Promise<object[]> {
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = await redis.scan(cursor, "MATCH", snapshotKey(prefix, "*"), "COUNT", 100);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== "0");
+  if (keys.length === 0) return [];
+  const values = await redis.mget(keys);
+  return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as object);
+}

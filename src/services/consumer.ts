@@ -1,0 +1,58 @@
+import { createKafka, compressionOf, connectAdmin, ensureTopics } from "../kafka/client.ts";
+import { startEntityConsumer } from "../kafka/consumer.ts";
+import { BatchingProducer } from "../kafka/producer.ts";
+import { postgresSink } from "../kafka/sinks.ts";
+import { ENTITY_TOPICS, type EntityTopic, topicNames } from "../kafka/topics.ts";
+import { openDatabase } from "../db/open.ts";
+import { connectRedis } from "../cache/client.ts";
+import { batchSize, consumed, dbWriteSeconds, deadLettered } from "../metrics/registry.ts";
+import { publishMetrics } from "../metrics/publish.ts";
+import { runService } from "./runtime.ts";
+
+// `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
+// topic (INSTANCE=1..3) for the nine consumers of SPEC 1.
+const entity = process.argv[2] as EntityTopic;
+if (!ENTITY_TOPICS.includes(entity)) {
+  console.error(`usage: bun run src/services/consumer.ts <${ENTITY_TOPICS.join("|")}>`);
+  process.exit(2);
+}
+const instance = process.env.INSTANCE ?? "1";
+
+const serviceName = `${entity.replace(/s$/, "")}-consumer-${instance}`;
+
+runService(serviceName, async ({ config, log, signal }) => {
+  const sql = await openDatabase(config.databaseUrl, { max: 2 });
+  const kafka = createKafka(config, `${entity}-consumer-${instance}`);
+  const names = topicNames(config.topicPrefix);
+  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  await ensureTopics(admin, names);
+  await admin.disconnect();
+  const dlq = new BatchingProducer(kafka, { compression: compressionOf(config.kafkaCompression) });
+  await dlq.connect();
+  const redis = connectRedis(config.redisUrl);
+  const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
+  let stored = 0;
+  const consumer = await startEntityConsumer({
+    kafka, names, entity, dlq, log,
+    sink: postgresSink(sql, entity),
+    hooks: {
+      onBatch: (b) => {
+        stored += b.written;
+        consumed.inc({ topic: entity }, b.size);
+        if (b.dlq) deadLettered.inc({ topic: entity }, b.dlq);
+        batchSize.observe({ topic: entity }, b.size);
+        dbWriteSeconds.observe({ topic: entity }, b.writeMs / 1000);
+      },
+    },
+  });
+  log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
+  const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
+  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  clearInterval(report);
+  await consumer.disconnect(); // waits for the batch in hand; its offsets commit after its DB write
+  await dlq.close();
+  await stopMetrics();
+  redis.disconnect();
+  await sql.end();
+  log.info(`stopped after ${stored} records stored`);
+});

@@ -1,0 +1,136 @@
+import { connectRedis } from "../cache/client.ts";
+import { cacheKeys, scenarioKey } from "../cache/keys.ts";
+import { produced } from "../metrics/registry.ts";
+import { publishMetrics } from "../metrics/publish.ts";
+import { currentGeneration, readSnapshot } from "../cache/snapshot.ts";
+import { parseLiveFlags } from "../cli/args.ts";
+import { generateProducts } from "../domain/fake.ts";
+import { orderIntervalS, productIntervalS } from "../domain/curves.ts";
+import { OrderGenerator } from "../domain/order-generator.ts";
+import { Rng } from "../domain/random.ts";
+import { scenarioById, scenarioForHour, BASELINE } from "../domain/scenarios.ts";
+import { seoulHour } from "../domain/seoul-time.ts";
+import { encode } from "../kafka/envelope.ts";
+import { compressionOf, connectAdmin, createKafka, ensureTopics } from "../kafka/client.ts";
+import { BatchingProducer } from "../kafka/producer.ts";
+import { topicNames } from "../kafka/topics.ts";
+import { every, runService, sleep } from "./runtime.ts";
+
+// Reads buyers and products from the Redis cache (never PostgreSQL), publishes orders on the
+// cadence of SPEC 7 (or at a fixed --rate) and new products every 6–8 s.
+
+runService("producer", async ({ config, log, signal }) => {
+  const flags = parseLiveFlags();
+  const speed = flags.speed ?? config.speed;
+  const rng = new Rng(config.seed);
+  const orderRng = rng.fork("orders");
+  const productRng = rng.fork("products");
+  const cadenceRng = rng.fork("cadence");
+  let pinnedScenario = flags.scenario ? scenarioById(flags.scenario) : undefined;
+
+  const redis = connectRedis(config.redisUrl);
+  const keys = cacheKeys(config.cachePrefix);
+  const kafka = createKafka(config, "producer");
+  const names = topicNames(config.topicPrefix);
+  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  await ensureTopics(admin, names);
+  await admin.disconnect();
+  const producer = new BatchingProducer(kafka, {
+    compression: compressionOf(config.kafkaCompression),
+    onAcked: (topic, n) => produced.inc({ topic }, n),
+  });
+  await producer.connect();
+  const stopMetrics = publishMetrics(redis, config.cachePrefix, "producer");
+
+  const generator = new OrderGenerator(orderRng, config.producerTopN);
+  let generation: string | null = null;
+  let cache: Awaited<ReturnType<typeof readSnapshot>> | null = null;
+  let failed = 0;
+  let sent = 0;
+
+  const scenarioNow = (at: Date) =>
+    pinnedScenario ?? scenarioForHour(seoulHour(at)) ?? BASELINE;
+
+  // Follows the cache and the scenario switch: cheap checks each second, a full pipelined read
+  // only when the cache-worker has reloaded.
+  const syncCache = async () => {
+    try {
+      const [gen, pinned] = await Promise.all([currentGeneration(redis, keys), redis.get(scenarioKey(config.cachePrefix))]);
+      if (pinned && pinned !== pinnedScenario?.id) {
+        try {
+          pinnedScenario = scenarioById(pinned);
+        } catch (err) {
+          log.warn(`ignoring scenario switch: ${err instanceof Error ? err.message : err}`);
+        }
+      } else if (!pinned && !flags.scenario) pinnedScenario = undefined;
+      const scenario = scenarioNow(new Date());
+      if (gen !== generation || !generator.ready || scenario !== generator.scenario) {
+        if (gen !== generation || !cache) cache = await readSnapshot(redis, keys);
+        generation = cache.generation;
+        generator.refresh(cache.users, cache.products, new Date(), scenario);
+        if (!generator.ready) log.warn("cache is empty: waiting for the cache-worker");
+        else log.info(`cache generation ${generation}: top ${generator.top.length} of ${cache.users.length} users, ${cache.products.length} products, scenario ${scenario.id}`);
+      }
+    } catch (err) {
+      log.error("Redis unreachable: keeping the last cache and retrying", err);
+    }
+  };
+
+  const publishOrder = () => {
+    const order = generator.next(new Date());
+    producer.send(names.topic("orders"), { key: order.user_id, value: encode("orders", order) }).then(
+      () => sent++,
+      (err) => { failed++; log.error(`order ${order.id} not acknowledged`, err); },
+    );
+  };
+
+  const publishProduct = () => {
+    const now = new Date();
+    const [product] = generateProducts(productRng, 1, now, { createdAt: now });
+    if (!product) return;
+    producer.send(names.topic("products"), { key: product.id, value: encode("products", product) }).catch(
+      (err) => log.error(`product ${product.id} not acknowledged`, err),
+    );
+  };
+
+  await syncCache();
+  while (!generator.ready && !signal.aborted) {
+    await sleep(1000, signal);
+    await syncCache();
+  }
+  log.info(flags.rate ? `publishing ${flags.rate} orders/s` : `publishing at speed ×${speed}`);
+
+  const limitReached = () => flags.count !== undefined && producer.acked + producer.pending >= flags.count;
+  const stopAtLimit = new AbortController();
+  const loopSignal = AbortSignal.any([signal, stopAtLimit.signal]);
+
+  const orderLoop = flags.rate
+    ? rateLoop(flags.rate, () => { if (limitReached()) stopAtLimit.abort(); else publishOrder(); }, loopSignal, () => producer.pending)
+    : every(() => (orderIntervalS(cadenceRng, new Date(), speed, config.orderIntervalS, generator.scenario.volume) * 1000),
+        () => { if (limitReached()) stopAtLimit.abort(); else publishOrder(); }, loopSignal);
+  const productLoop = every(() => productIntervalS(cadenceRng, speed, config.productIntervalS) * 1000, publishProduct, loopSignal);
+  const cacheLoop = every(() => 1000, syncCache, loopSignal);
+  const report = setInterval(() => log.info(`${sent} orders acknowledged, ${failed} failed`), 10_000);
+
+  await Promise.all([orderLoop, productLoop, cacheLoop]);
+  clearInterval(report);
+  await producer.close(); // everything accepted is flushed before exit
+  await stopMetrics();
+  redis.disconnect();
+  log.info(`stopped: ${producer.acked} messages acknowledged (${sent} orders), ${failed} failed`);
+  if (failed > 0) process.exitCode = 1;
+});
+
+/** Fixed-rate driver: emits rate×dt orders per 10 ms tick, pausing while the send queue is deep. */
+async function rateLoop(rate: number, emit: () => void, signal: AbortSignal, backlog: () => number): Promise<void> {
+  const started = performance.now();
+  let emitted = 0;
+  while (!signal.aborted) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (emitted < due && backlog() < 50_000 && !signal.aborted) {
+      emit();
+      emitted++;
+    }
+    await sleep(10, signal);
+  }
+}

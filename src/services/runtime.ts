@@ -1,0 +1,62 @@
+import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { describe, logger, type Logger } from "../log.ts";
+
+export interface ServiceContext {
+  config: Config;
+  log: Logger;
+  /** Aborted on SIGINT/SIGTERM: loops stop, then cleanup runs. */
+  signal: AbortSignal;
+}
+
+/**
+ * The shell every service runs in: config (fails fast naming the variable), a logger, and a clean
+ * shutdown on SIGINT/SIGTERM — main() sees its signal aborted and returns after flushing/committing.
+ */
+export function runService(name: string, main: (ctx: ServiceContext) => Promise<void>): void {
+  const log = logger(name);
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(err instanceof ConfigError ? `[${name}] config error: ${err.message}` : `[${name}] ${describe(err)}`);
+    process.exit(2);
+  }
+  const controller = new AbortController();
+  const stop = (sig: string) => {
+    if (controller.signal.aborted) return;
+    log.info(`${sig} received, shutting down`);
+    controller.abort();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  main({ config, log, signal: controller.signal }).then(
+    () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),
+    (err) => {
+      log.error("fatal", err);
+      process.exit(1);
+    },
+  );
+}
+
+/** Resolves after ms, or at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Calls tick() after each interval until the signal aborts; intervalMs() is asked anew each time. */
+export async function every(intervalMs: () => number, tick: () => Promise<void> | void, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(intervalMs(), signal);
+    if (signal.aborted) break;
+    await tick();
+  }
+}

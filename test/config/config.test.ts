@@ -1,0 +1,82 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+describe("loadConfig", () => {
+  test("defaults are the documented ones", () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/shopstream");
+    expect(c.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(c.kafkaBrokers).toEqual(["127.0.0.1:19092", "127.0.0.1:19093", "127.0.0.1:19094"]);
+    expect(c.cacheRefreshS).toBe(50);
+    expect(c.gradeIntervalS).toBe(600);
+    expect(c.producerTopN).toBe(200);
+    expect(c.metricsHost).toBe("127.0.0.1");
+    expect(c.metricsPort).toBe(9464);
+    expect(c.orderIntervalS).toEqual([3, 5]);
+    expect(c.productIntervalS).toEqual([6, 8]);
+  });
+
+  test("values from the environment are parsed", () => {
+    const c = loadConfig({ KAFKA_BROKERS: "a:1, b:2", CACHE_REFRESH_S: "5", ORDER_INTERVAL_S: "1-2", PRODUCER_TOP_N: "50" });
+    expect(c.kafkaBrokers).toEqual(["a:1", "b:2"]);
+    expect(c.cacheRefreshS).toBe(5);
+    expect(c.orderIntervalS).toEqual([1, 2]);
+    expect(c.producerTopN).toBe(50);
+  });
+
+  const bad: [string, string][] = [
+    ["KAFKA_BROKERS", "nonsense"],
+    ["KAFKA_BROKERS", "host:99999"],
+    ["DATABASE_URL", "not a url"],
+    ["DATABASE_URL", "mysql://root@127.0.0.1/x"],
+    ["REDIS_URL", "http://127.0.0.1:6379"],
+    ["CACHE_REFRESH_S", "soon"],
+    ["CACHE_REFRESH_S", "-1"],
+    ["PRODUCER_TOP_N", "2.5"],
+    ["METRICS_PORT", "70000"],
+    ["ORDER_INTERVAL_S", "5-3"],
+    ["KAFKA_COMPRESSION", "brotli"],
+  ];
+  for (const [variable, value] of bad) {
+    test(`${variable}=${value} fails naming the variable`, () => {
+      let error: unknown;
+      try {
+        loadConfig({ [variable]: value });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as Error).message).toStartWith(`${variable}:`);
+      expect((error as Error).message).not.toContain("\n");
+    });
+  }
+});
+
+describe("services fail fast with one line", () => {
+  const run = async (env: Record<string, string>) => {
+    const proc = Bun.spawn([process.execPath, "run", join(import.meta.dir, "../../src/services/initial-seeder.ts")], {
+      env: { ...process.env, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    return { code, stderr: stderr.trim() };
+  };
+
+  test("KAFKA_BROKERS=nonsense", async () => {
+    const { code, stderr } = await run({ KAFKA_BROKERS: "nonsense" });
+    expect(code).toBe(2);
+    expect(stderr.split("\n")).toHaveLength(1);
+    expect(stderr).toContain("KAFKA_BROKERS");
+  });
+
+  test("DATABASE_URL unreachable", async () => {
+    const { code, stderr } = await run({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/shopstream" });
+    expect(code).not.toBe(0);
+    const lines = stderr.split("\n").filter((l) => l.includes("DATABASE_URL"));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain("cannot reach PostgreSQL");
+  });
+});

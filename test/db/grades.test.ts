@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { recomputeGrades } from "../../src/db/grades.ts";
+import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
+import type { Order } from "../../src/domain/types.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { order, product, user } from "../support/fixtures.ts";
+
+// Users sit on every boundary of SPEC 6; the updater's result must equal a plain SQL statement of
+// the rule written independently here.
+
+let db: TestDatabase;
+const AS_OF = new Date("2025-12-31T12:00:00Z");
+const DAY = 86_400_000;
+
+// [id, total amount, order count, expected grade]
+const CASES: [string, number, number, string][] = [
+  ["U_none", 0, 0, "BRONZE"],
+  ["U_s_amt_below", 299_999, 3, "BRONZE"],
+  ["U_s_cnt_below", 300_000, 2, "BRONZE"],
+  ["U_s_at", 300_000, 3, "SILVER"],
+  ["U_g_amt_below", 999_999, 8, "SILVER"],
+  ["U_g_cnt_below", 1_000_000, 7, "SILVER"],
+  ["U_g_at", 1_000_000, 8, "GOLD"],
+  ["U_v_amt_below", 2_999_999, 15, "GOLD"],
+  ["U_v_cnt_below", 3_000_000, 14, "GOLD"],
+  ["U_v_at", 3_000_000, 15, "VIP"],
+  ["U_v_big", 9_000_000, 40, "VIP"],
+];
+
+function ordersFor(userId: string, amount: number, count: number): Order[] {
+  const out: Order[] = [];
+  for (let i = 0; i < count; i++) {
+    // split the amount exactly: the first order takes the remainder
+    const share = Math.floor(amount / count) + (i === 0 ? amount % count : 0);
+    out.push(order(`O_${userId}_${i}`, userId, "P_g", { unit_price: share, shipping_cost: 0, total_amount: share, created_at: new Date(AS_OF.getTime() - (i + 1) * DAY) }));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("grades");
+  await insertProducts(db.sql, [product("P_g")]);
+  await insertUsers(db.sql, [...CASES.map(([id]) => user(id)), user("U_window"), user("U_cancel"), user("U_demote", { grade: "VIP" })]);
+  const orders = CASES.flatMap(([id, amount, count]) => ordersFor(id, amount, count));
+  // outside the 6-month window: big, old orders count for nothing
+  orders.push(...ordersFor("U_window", 5_000_000, 20).map((o) => ({ ...o, created_at: new Date(o.created_at.getTime() - 200 * DAY) })));
+  // not PAID: cancelled and refunded orders count for nothing
+  orders.push(...ordersFor("U_cancel", 5_000_000, 20).map((o, i) => ({ ...o, status: i % 2 ? ("CANCELLED" as const) : ("REFUNDED" as const) })));
+  await insertOrders(db.sql, orders);
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+test("every boundary lands on the grade SPEC 6 gives, equal to an independent SQL computation", async () => {
+  const run = await recomputeGrades(db.sql, AS_OF, "batch");
+  const actual = Object.fromEntries((await db.sql`select id, grade from users`).map((r) => [r.id, r.grade]));
+  for (const [id, , , grade] of CASES) expect([id, actual[id]]).toEqual([id, grade]);
+  expect(actual.U_window).toBe("BRONZE");
+  expect(actual.U_cancel).toBe("BRONZE");
+  expect(actual.U_demote).toBe("BRONZE");
+
+  const independent = await db.sql`
+    select u.id,
+      case when coalesce(sum(o.total_amount), 0) >= 3000000 and count(o.id) >= 15 then 'VIP'
+           when coalesce(sum(o.total_amount), 0) >= 1000000 and count(o.id) >= 8 then 'GOLD'
+           when coalesce(sum(o.total_amount), 0) >= 300000 and count(o.id) >= 3 then 'SILVER'
+           else 'BRONZE' end as grade
+    from users u
+    left join orders o on o.user_id = u.id and o.status = 'PAID'
+      and o.created_at > ${AS_OF}::timestamptz - interval '6 months' and o.created_at <= ${AS_OF}::timestamptz
+    group by u.id`;
+  for (const r of independent) expect([r.id, actual[r.id]]).toEqual([r.id, r.grade]);
+
+  // history only for the changes: 3 to SILVER, 3 to GOLD, 2 to VIP, one VIP demoted
+  const history = await db.sql`select user_id, old_grade, new_grade, changed_at, reason from grade_history order by user_id`;
+  expect(history.length).toBe(run.changed);
+  expect(run.changed).toBe(9);
+  expect(run.changedTo).toEqual({ SILVER: 3, GOLD: 3, VIP: 2, BRONZE: 1 });
+  expect(history.find((h) => h.user_id === "U_demote")).toMatchObject({ old_grade: "VIP", new_grade: "BRONZE", reason: "batch" });
+  expect(history.every((h) => (h.changed_at as Date).getTime() === AS_OF.getTime())).toBe(true);
+});
+
+test("a second run with nothing new changes nothing and writes no history", async () => {
+  const before = (await db.sql`select count(*)::int as n from grade_history`)[0]!.n;
+  const run = await recomputeGrades(db.sql, AS_OF, "batch");
+  expect(run.changed).toBe(0);
+  expect((await db.sql`select count(*)::int as n from grade_history`)[0]!.n).toBe(before);
+});
