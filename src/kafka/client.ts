@@ -34,6 +34,24 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: { part
   const existing = new Set(await admin.listTopics());
   const missing = topicSpecs(names, opts).filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return [];
-  await admin.createTopics({ topics: missing, waitForLeaders: true });
-  return missing.map((t) => t.topic);
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
+  } catch (err) {
+    // another service may have created them a moment earlier
+    if ((err as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw err;
+  }
+  // kafkajs' waitForLeaders only retries LEADER_NOT_AVAILABLE, while a broker that has not yet
+  // heard of the topic answers UNKNOWN_TOPIC_OR_PARTITION: poll the metadata ourselves
+  const topics = missing.map((t) => t.topic);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return topics;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -1,0 +1,180 @@
+// The compose file cannot run here (no Docker engine), so its topology is checked by reading it.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+
+const deployDir = join(import.meta.dir, "../../deploy");
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean> | string[];
+  ports?: (string | { published?: string | number; host_ip?: string; target?: number })[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[] };
+  restart?: string;
+}
+
+const compose = Bun.YAML.parse(await Bun.file(join(deployDir, "docker-compose.yml")).text()) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+
+function env(service: Service): Record<string, string> {
+  const raw = service.environment ?? {};
+  if (Array.isArray(raw)) {
+    return Object.fromEntries(raw.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  }
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+}
+
+function command(service: Service): string[] {
+  const c = service.command ?? [];
+  return Array.isArray(c) ? c : c.split(/\s+/);
+}
+
+interface Binding {
+  service: string;
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+}
+
+function bindings(): Binding[] {
+  return Object.entries(services).flatMap(([name, s]) =>
+    (s.ports ?? []).map((p) => {
+      if (typeof p === "object") {
+        return { service: name, hostIp: p.host_ip ?? "", hostPort: Number(p.published), containerPort: Number(p.target) };
+      }
+      const parts = String(p).split(":");
+      // "ip:host:container", "host:container" or "container"
+      const [hostIp, hostPort, containerPort] =
+        parts.length === 3 ? parts : parts.length === 2 ? ["", parts[0], parts[1]] : ["", "", parts[0]];
+      return { service: name, hostIp: hostIp!, hostPort: Number(hostPort), containerPort: Number(containerPort) };
+    }),
+  );
+}
+
+const bunServices = Object.entries(services).filter(([, s]) => s.image === "shopstream:local" || s.build !== undefined);
+const kafkaNodes = ["kafka1", "kafka2", "kafka3"] as const;
+
+describe("deploy/docker-compose.yml", () => {
+  test("has at least 21 containers, infrastructure and Bun services alike", () => {
+    expect(Object.keys(services).length).toBeGreaterThanOrEqual(21);
+    for (const name of ["postgres", "redis", ...kafkaNodes, "kafka-ui", "adminer"]) {
+      expect(services[name], name).toBeDefined();
+    }
+    expect(services.postgres!.image).toMatch(/^postgres:16/);
+    expect(services.redis!.image).toMatch(/^redis:7/);
+    expect(services["kafka-ui"]!.image).toMatch(/^provectuslabs\/kafka-ui/);
+    const expectedBun = [
+      "initial-seeder",
+      "cache-worker",
+      "redis-monitor",
+      "grade-updater",
+      "producer",
+      "user-seeder",
+      "metrics",
+      ...["user", "product", "order"].flatMap((kind) => [1, 2, 3].map((i) => `${kind}-consumer-${i}`)),
+    ];
+    expect(bunServices.map(([name]) => name).sort()).toEqual(expectedBun.sort());
+  });
+
+  test("three KRaft nodes, ids 1..3, one quorum naming all three, one cluster id", () => {
+    const clusterIds = new Set<string>();
+    kafkaNodes.forEach((name, i) => {
+      const s = services[name]!;
+      const e = env(s);
+      expect(s.image).toBe("apache/kafka:3.9.1");
+      expect(e.KAFKA_NODE_ID).toBe(String(i + 1));
+      expect(e.KAFKA_PROCESS_ROLES).toBe("broker,controller");
+      const voters = e.KAFKA_CONTROLLER_QUORUM_VOTERS!.split(",").sort();
+      expect(voters).toEqual(["1@kafka1:9093", "2@kafka2:9093", "3@kafka3:9093"]);
+      expect(e.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe("false");
+      expect(e.KAFKA_MIN_INSYNC_REPLICAS).toBe("2");
+      expect(e.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe("3");
+      expect(e.KAFKA_DEFAULT_REPLICATION_FACTOR).toBe("3");
+      // an internal listener for containers, an external one advertised on the published host port
+      const hostPort = 19092 + i;
+      expect(e.KAFKA_LISTENERS).toContain(`:${hostPort}`);
+      expect(e.KAFKA_ADVERTISED_LISTENERS).toContain(`${name}:9092`);
+      expect(e.KAFKA_ADVERTISED_LISTENERS).toContain(`127.0.0.1:${hostPort}`);
+      expect(e.KAFKA_INTER_BROKER_LISTENER_NAME).toBeTruthy();
+      expect(e.KAFKA_CONTROLLER_LISTENER_NAMES).toBe("CONTROLLER");
+      expect(JSON.stringify(s.healthcheck?.test)).toContain("kafka-broker-api-versions.sh");
+      expect(e.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      clusterIds.add(e.CLUSTER_ID!);
+    });
+    expect(clusterIds.size).toBe(1);
+  });
+
+  test("publishes the documented host ports, all on 127.0.0.1", () => {
+    const all = bindings();
+    const published = new Map(all.map((b) => [b.hostPort, b.service]));
+    expect(published.get(19092)).toBe("kafka1");
+    expect(published.get(19093)).toBe("kafka2");
+    expect(published.get(19094)).toBe("kafka3");
+    expect(published.get(5432)).toBe("postgres");
+    expect(published.get(6379)).toBe("redis");
+    expect(published.get(8080)).toBe("kafka-ui");
+    expect(published.get(8081)).toBe("adminer");
+    expect(published.get(9464)).toBe("metrics");
+    for (const b of all) expect(`${b.service} ${b.hostIp}:${b.hostPort}`).toBe(`${b.service} 127.0.0.1:${b.hostPort}`);
+    expect(new Set(all.map((b) => b.hostPort)).size).toBe(all.length);
+  });
+
+  test("every Bun service reaches PostgreSQL, Redis and Kafka by compose hostname", () => {
+    for (const [name, s] of bunServices) {
+      const e = env(s);
+      expect(e.DATABASE_URL, name).toBe("postgres://postgres@postgres:5432/shopstream");
+      expect(e.REDIS_URL, name).toBe("redis://redis:6379");
+      expect(e.KAFKA_BROKERS?.split(",").sort(), name).toEqual(["kafka1:9092", "kafka2:9092", "kafka3:9092"]);
+      expect(command(s).slice(0, 2), name).toEqual(["bun", "run"]);
+      expect(command(s)[2], name).toMatch(/^src\/services\/[a-z-]+\.ts$/);
+    }
+    expect(command(services.metrics!)[2]).toBe("src/services/metrics.ts");
+    expect(env(services.metrics!).METRICS_HOST).toBe("0.0.0.0");
+    expect(services["initial-seeder"]!.restart).toBe("no");
+  });
+
+  test("nine consumers: three instances for each of users, products, orders", () => {
+    for (const [kind, topic] of [["user", "users"], ["product", "products"], ["order", "orders"]] as const) {
+      for (const i of [1, 2, 3]) {
+        const s = services[`${kind}-consumer-${i}`];
+        expect(s, `${kind}-consumer-${i}`).toBeDefined();
+        expect(command(s!)).toEqual(["bun", "run", "src/services/consumer.ts", topic]);
+        expect(env(s!).INSTANCE).toBe(String(i));
+      }
+    }
+  });
+
+  test("dependencies exist and wait on health", () => {
+    for (const name of ["postgres", "redis", ...kafkaNodes]) {
+      expect(services[name]!.healthcheck?.test, name).toBeDefined();
+    }
+    for (const [name, s] of Object.entries(services)) {
+      const deps = s.depends_on ?? [];
+      for (const dep of Array.isArray(deps) ? deps : Object.keys(deps)) {
+        expect(services[dep], `${name} → ${dep}`).toBeDefined();
+      }
+    }
+    for (const [name, s] of bunServices) {
+      const deps = s.depends_on as Record<string, { condition?: string }>;
+      for (const dep of ["postgres", "redis", ...kafkaNodes]) {
+        expect(deps[dep]?.condition, `${name} → ${dep}`).toBe("service_healthy");
+      }
+    }
+  });
+
+  test("the image and Prometheus config match the compose file", async () => {
+    const dockerfile = await Bun.file(join(deployDir, "Dockerfile")).text();
+    expect(dockerfile).toContain("FROM oven/bun:1.4.5");
+    expect(dockerfile).toContain("bun install --frozen-lockfile --production");
+    expect(dockerfile).toMatch(/COPY src/);
+    const prometheus = Bun.YAML.parse(await Bun.file(join(deployDir, "prometheus.yml")).text()) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
+    expect(targets).toContain("metrics:9464");
+  });
+});
