@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Admin } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel, type Admin, type logCreator } from "kafkajs";
 import type { Config } from "../config.ts";
 import { topicSpecs, type TopicNames } from "./topics.ts";
 
@@ -8,7 +8,8 @@ export function createKafka(config: Pick<Config, "kafkaBrokers" | "kafkaClientId
   return new Kafka({
     clientId: clientSuffix ? `${config.kafkaClientId}-${clientSuffix}` : config.kafkaClientId,
     brokers: config.kafkaBrokers,
-    logLevel: logLevel.ERROR,
+    logLevel: logLevel.WARN,
+    logCreator: oneLineLogs,
     connectionTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8 },
   });
@@ -29,25 +30,38 @@ export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Adm
   return admin;
 }
 
-/** Creates the project's topics when missing (auto-create is off on the cluster). Returns those created. */
+/**
+ * Creates the project's topics when missing (auto-create is off on the cluster) and waits until
+ * every one of them has a leader per partition. Safe when several services start at once.
+ * Returns the topics this call created.
+ */
 export async function ensureTopics(admin: Admin, names: TopicNames, opts: { partitions?: number; replication?: number } = {}): Promise<string[]> {
+  const specs = topicSpecs(names, opts);
   const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(names, opts).filter((t) => !existing.has(t.topic));
-  if (missing.length === 0) return [];
-  try {
-    await admin.createTopics({ topics: missing, waitForLeaders: false });
-  } catch (err) {
-    // another service may have created them a moment earlier
-    if ((err as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw err;
+  const missing = specs.filter((t) => !existing.has(t.topic));
+  let created: string[] = [];
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
+      created = missing.map((t) => t.topic);
+    } catch (err) {
+      // a concurrent starter may have won the race; anything still missing afterwards is real
+      const now = new Set(await admin.listTopics());
+      if (missing.some((t) => !now.has(t.topic))) throw err;
+    }
   }
-  // kafkajs' waitForLeaders only retries LEADER_NOT_AVAILABLE, while a broker that has not yet
-  // heard of the topic answers UNKNOWN_TOPIC_OR_PARTITION: poll the metadata ourselves
-  const topics = missing.map((t) => t.topic);
+  await waitForLeaders(admin, specs.map((t) => t.topic));
+  return created;
+}
+
+// kafkajs' waitForLeaders only retries LEADER_NOT_AVAILABLE, while a broker that has not yet heard
+// of a new topic answers UNKNOWN_TOPIC_OR_PARTITION: poll the metadata ourselves.
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics });
-      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return topics;
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
@@ -55,3 +69,16 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: { part
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+// kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in
+// progress) at ERROR as JSON; they are expected and retried. Its warning about bounded retries on
+// the idempotent producer is dropped too: a send that exhausts them is reported to the caller,
+// and a resend is harmless because every consumer writes idempotently by id. Everything else is
+// kept, in the same one-line shape as our own logs.
+const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
+const oneLineLogs: logCreator = () => ({ level, log }) => {
+  if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
+  const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
+  const detail = log.error ? `: ${log.error}` : "";
+  console.error(`${new Date().toISOString()} ${name} [kafkajs] ${log.message}${detail}`);
+};

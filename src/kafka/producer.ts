@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from "kafkajs";
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
 
 // kafkajs has no linger buffer of its own, and one awaited send() per message serialises every
 // round trip. This producer accumulates messages and ships them with one sendBatch per linger tick
@@ -35,7 +35,13 @@ export class BatchingProducer {
 
   constructor(kafka: Kafka, opts: BatchingProducerOptions = {}) {
     // idempotent needs acks=all and at most 5 in-flight requests per connection; kafkajs enforces it
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+    // murmur2 key hashing, as the Java client: one user's orders land on one partition either way
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.compression = opts.compression ?? CompressionTypes.None;

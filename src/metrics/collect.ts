@@ -62,7 +62,7 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
 
   up.set({ source: "redis" }, cacheResult.status === "fulfilled" ? 1 : 0);
   if (cacheResult.status === "fulfilled" && cacheResult.value) {
-    const [[, statsRaw], [, updatedAt], [, users], [, products]] = cacheResult.value as [unknown, unknown][];
+    const [statsRaw, updatedAt, users, products] = cacheResult.value.map(([, v]) => v);
     const stats = (statsRaw ?? {}) as Record<string, string>;
     const hits = Number(stats.hits ?? 0);
     const misses = Number(stats.misses ?? 0);

@@ -1,0 +1,75 @@
+import { describe, expect, test } from "bun:test";
+import { CATEGORIES, CATEGORY_BY_CODE } from "../../src/domain/categories.ts";
+import { generateProducts, generateUsers } from "../../src/domain/fake.ts";
+import { OrderGenerator, productWeight } from "../../src/domain/order-generator.ts";
+import { baseScore } from "../../src/domain/propensity.ts";
+import { Rng } from "../../src/domain/random.ts";
+import { BASELINE, scenarioById } from "../../src/domain/scenarios.ts";
+
+const NOW = new Date("2026-03-10T11:00:00Z"); // 20:00 in Seoul, the evening peak
+const users = generateUsers(new Rng("gen-users"), 1000, NOW);
+const products = generateProducts(new Rng("gen-products"), 1000, NOW);
+
+function run(seed: string, n: number, scenario = BASELINE) {
+  const gen = new OrderGenerator(new Rng(seed), 200);
+  gen.refresh(users, products, NOW, scenario);
+  const orders = Array.from({ length: n }, () => gen.next(NOW));
+  return { gen, orders };
+}
+
+describe("OrderGenerator (the producer's decision)", () => {
+  test("every buyer is among the top 200 by score of the cache generation", () => {
+    const { gen, orders } = run("top", 5000);
+    expect(gen.top).toHaveLength(200);
+    const top = new Set(gen.top.map((b) => b.user.id));
+    const cutoff = gen.top[199]!.score;
+    expect(gen.top.every((b, i) => i === 0 || gen.top[i - 1]!.score >= b.score)).toBe(true);
+    expect(orders.every((o) => top.has(o.user_id))).toBe(true);
+    // the top 200 really are the highest: a user outside never out-scores the cut-off by a whole life event
+    expect(new Set(orders.map((o) => o.user_id)).size).toBeGreaterThan(100);
+    expect(cutoff).toBeGreaterThan(0);
+  });
+
+  test("DORMANT users order less often than ACTIVE ones, as their scores predict", () => {
+    const { gen, orders } = run("dormant", 20_000);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const isDormant = (id: string) => byId.get(id)!.status === "DORMANT";
+    const dormantUsers = users.filter((u) => isDormant(u.id)).length;
+    const dormantOrders = orders.filter((o) => isDormant(o.user_id)).length;
+    // orders per user: a DORMANT user buys at most 80 % as often as an ACTIVE one
+    const dormantRate = dormantOrders / dormantUsers;
+    const activeRate = (orders.length - dormantOrders) / (users.length - dormantUsers);
+    expect(dormantRate).toBeLessThan(0.8 * activeRate);
+    // and the observed share is the one the top-200 scores predict
+    const total = gen.top.reduce((s, b) => s + b.score, 0);
+    const predicted = gen.top.filter((b) => isDormant(b.user.id)).reduce((s, b) => s + b.score, 0) / total;
+    expect(Math.abs(dormantOrders / orders.length - predicted)).toBeLessThan(0.015);
+    const active = users.filter((u) => u.status === "ACTIVE").map(baseScore);
+    const dormant = users.filter((u) => u.status === "DORMANT").map(baseScore);
+    expect(Math.max(...dormant)).toBeLessThan(Math.max(...active));
+  });
+
+  test("category shares of 10,000 orders are within ±2 pp of the order weights over the cached products", () => {
+    const { orders } = run("categories", 10_000);
+    const totalWeight = products.reduce((s, p) => s + productWeight(p.category), 0);
+    for (const c of CATEGORIES) {
+      const expected = products.filter((p) => p.category === c.code).reduce((s, p) => s + productWeight(p.category), 0) / totalWeight;
+      const actual = orders.filter((o) => o.category === c.code).length / orders.length;
+      expect([c.code, Math.abs(actual - expected) <= 0.02]).toEqual([c.code, true]);
+    }
+  });
+
+  test("a scenario shifts the mix: male IT rush raises IT/gaming's share", () => {
+    const base = run("scenario", 10_000).orders.filter((o) => o.category === "IT_GAMING").length;
+    const rush = run("scenario", 10_000, scenarioById("male_it_rush")).orders.filter((o) => o.category === "IT_GAMING").length;
+    expect(rush).toBeGreaterThan(base * 2);
+  });
+
+  test("quantities stay within the category's range; same seed and clock give the same orders", () => {
+    const a = run("same", 500).orders;
+    const b = run("same", 500).orders;
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(JSON.stringify(run("other", 500).orders)).not.toBe(JSON.stringify(a));
+    for (const o of a) expect(o.quantity).toBeLessThanOrEqual(CATEGORY_BY_CODE.get(o.category)!.quantityWeights.length);
+  });
+});
