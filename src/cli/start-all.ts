@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import { connect as tcpConnect } from "node:net";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { connectAdmin, createKafka } from "../kafka/client.ts";
+import { topicNames } from "../kafka/topics.ts";
+import { consumerLag } from "../metrics/collect.ts";
 import { parseLiveFlags } from "./args.ts";
 import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 
@@ -14,7 +17,7 @@ function services(flags: string[]): ServiceSpec[] {
     name, cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args], ...opts,
   });
   const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
-    [1, 2, 3].map((i) => svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: 2 }, [topic])),
+    [1, 2, 3].map((i) => svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic])),
   );
   return [
     svc("producer", "producer.ts", { stopStage: 0 }, flags),
@@ -25,6 +28,32 @@ function services(flags: string[]): ServiceSpec[] {
     svc("metrics", "metrics.ts", { stopStage: 1 }),
     ...consumers,
   ];
+}
+
+const CONSUMER_STAGE = 2;
+const DRAIN_TIMEOUT_MS = 20_000;
+
+/** Waits (bounded) until the consumer groups have committed everything the producers flushed. */
+async function drain(config: Config): Promise<void> {
+  const names = topicNames(config.topicPrefix);
+  let admin;
+  try {
+    admin = await connectAdmin(createKafka(config, "start-all"), config.kafkaBrokers);
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    for (;;) {
+      const lag = (await consumerLag(admin, names)).reduce((s, l) => s + l.lag, 0);
+      if (lag === 0) return;
+      if (Date.now() > deadline) {
+        console.log(`[start:all] ${lag} message(s) still in Kafka: they stay there and are stored at the next start`);
+        return;
+      }
+      await Bun.sleep(250);
+    }
+  } catch (err) {
+    console.log(`[start:all] could not check consumer lag (${err instanceof Error ? err.message : err}); stopping consumers anyway`);
+  } finally {
+    await admin?.disconnect();
+  }
 }
 
 function reachable(hostPort: string): Promise<boolean> {
@@ -73,8 +102,8 @@ async function main(): Promise<void> {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
-  console.log("[start:all] stopping: producers flush, then consumers commit");
-  await supervisor.stop();
+  console.log("[start:all] stopping: producers flush, consumers drain and commit");
+  await supervisor.stop({ beforeStage: (stage) => (stage === CONSUMER_STAGE ? drain(config) : Promise.resolve()) });
   console.log("[start:all] all services stopped");
 }
 

@@ -77,11 +77,16 @@ export class Supervisor {
     if (buffered.trim()) this.out(`${this.prefix(name)} ${buffered}`);
   }
 
-  /** Stops stage by stage; a service that ignores SIGTERM for `graceMs` is killed. */
-  async stop(graceMs = 30_000): Promise<void> {
+  /**
+   * Stops stage by stage; a service that ignores SIGTERM for `graceMs` is killed. `beforeStage`
+   * runs before each stage is signalled (start:all lets consumers drain what producers flushed).
+   */
+  async stop(opts: { graceMs?: number; beforeStage?: (stage: number) => Promise<void> } = {}): Promise<void> {
+    const graceMs = opts.graceMs ?? 30_000;
     this.stopping = true;
     const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
     for (const stage of stages) {
+      await opts.beforeStage?.(stage);
       const procs = this.specs.filter((s) => (s.stopStage ?? 0) === stage).map((s) => this.procs.get(s.name)).filter((p): p is Subprocess => !!p);
       for (const p of procs) p.kill("SIGTERM");
       await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(graceMs).then(() => p.kill("SIGKILL"))])));

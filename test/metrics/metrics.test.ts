@@ -91,7 +91,7 @@ test("/healthz, the status page and the scenario switch", async () => {
   expect((await app().request("/scenario/nonsense", { method: "PUT" })).status).toBe(400);
   expect(await (await app().request("/scenario/black_friday", { method: "PUT" })).json()).toEqual({ active: "black_friday" });
   expect(scenario).toBe("black_friday");
-  const list = await (await app().request("/scenario")).json();
+  const list = (await (await app().request("/scenario")).json()) as { active: string; available: unknown[] };
   expect(list.active).toBe("black_friday");
   expect(list.available.length).toBe(21);
   await app().request("/scenario", { method: "DELETE" });
