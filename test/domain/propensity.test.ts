@@ -157,14 +157,4 @@ describe("topBuyers", () => {
     expect(ids(7)).toBe(ids(7));
     expect(ids(7)).not.toBe(ids(8));
   });
-
-  test("fast: 1,000 users well under 1 ms on average", () => {
-    const rng = new Rng(3);
-    for (let i = 0; i < 50; i++) topBuyers(users, at, rng); // warm up
-    const runs = 200;
-    const t0 = performance.now();
-    for (let i = 0; i < runs; i++) topBuyers(users, at, rng);
-    const perCall = (performance.now() - t0) / runs;
-    expect(perCall).toBeLessThan(1);
-  });
 });
