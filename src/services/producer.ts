@@ -52,28 +52,44 @@ runService("producer", async ({ config, log, signal }) => {
     pinnedScenario ?? scenarioForHour(seoulHour(at)) ?? BASELINE;
 
   // Follows the cache and the scenario switch: cheap checks each second, a full pipelined read
-  // only when the cache-worker has reloaded.
+  // only when the cache-worker has reloaded. An unreachable or emptied Redis (a restart) never
+  // replaces a good snapshot: orders go on from the last one until a reload arrives.
+  let redisDown = false;
+  let waitingForReload = false;
   const syncCache = async () => {
     try {
       const [gen, pinned] = await Promise.all([currentGeneration(redis, keys), redis.get(scenarioKey(config.cachePrefix))]);
-      if (pinned && pinned !== pinnedScenario?.id) {
-        try {
-          pinnedScenario = scenarioById(pinned);
-        } catch (err) {
-          log.warn(`ignoring scenario switch: ${err instanceof Error ? err.message : err}`);
-        }
-      } else if (!pinned && !flags.scenario) pinnedScenario = undefined;
+      if (redisDown) log.info("Redis is back");
+      redisDown = false;
+      followPin(pinned);
       const scenario = scenarioNow(new Date());
-      if (gen !== generation || !generator.ready || scenario !== generator.scenario) {
-        if (gen !== generation || !cache) cache = await readSnapshot(redis, keys);
-        generation = cache.generation;
-        generator.refresh(cache.users, cache.products, new Date(), scenario);
-        if (!generator.ready) log.warn("cache is empty: waiting for the cache-worker");
-        else log.info(`cache generation ${generation}: top ${generator.top.length} of ${cache.users.length} users, ${cache.products.length} products, scenario ${scenario.id}`);
-      }
+      if (gen !== generation || !cache) {
+        const fresh = await readSnapshot(redis, keys);
+        if (fresh.users.length === 0 || fresh.products.length === 0) {
+          if (!waitingForReload) log.warn(cache ? "the cache is empty (Redis restarted?): keeping the previous snapshot until the cache-worker reloads" : "cache is empty: waiting for the cache-worker");
+          waitingForReload = true;
+          return;
+        }
+        waitingForReload = false;
+        cache = fresh;
+        generation = fresh.generation;
+      } else if (scenario === generator.scenario) return;
+      generator.refresh(cache.users, cache.products, new Date(), scenario);
+      log.info(`cache generation ${generation}: top ${generator.top.length} of ${cache.users.length} users, ${cache.products.length} products, scenario ${scenario.id}`);
     } catch (err) {
-      log.error("Redis unreachable: keeping the last cache and retrying", err);
+      if (!redisDown) log.error(cache ? "Redis unreachable: publishing from the last snapshot and retrying every second" : "Redis unreachable: retrying every second", err);
+      redisDown = true;
     }
+  };
+
+  const followPin = (pinned: string | null) => {
+    if (pinned && pinned !== pinnedScenario?.id) {
+      try {
+        pinnedScenario = scenarioById(pinned);
+      } catch (err) {
+        log.warn(`ignoring scenario switch: ${err instanceof Error ? err.message : err}`);
+      }
+    } else if (!pinned && !flags.scenario) pinnedScenario = undefined;
   };
 
   const publishOrder = () => {

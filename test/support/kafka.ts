@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { loadConfig } from "../../src/config.ts";
 import { connectAdmin, createKafka, ensureTopics } from "../../src/kafka/client.ts";
-import { topicNames, type TopicNames } from "../../src/kafka/topics.ts";
+import { topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
 import { consumerLag } from "../../src/metrics/collect.ts";
 import { uniqueSuffix } from "./db.ts";
 
@@ -63,11 +63,11 @@ export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Prom
   return out;
 }
 
-/** Waits until every group of the prefix has committed up to the end of its topic. */
-export async function waitForZeroLag(admin: Admin, names: TopicNames, timeoutMs = 60_000): Promise<void> {
+/** Waits until every group of the prefix (or those of `only`) has committed up to the end of its topic. */
+export async function waitForZeroLag(admin: Admin, names: TopicNames, timeoutMs = 60_000, only?: EntityTopic[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lag = await consumerLag(admin, names);
+    const lag = (await consumerLag(admin, names)).filter((l) => !only || only.some((e) => l.topic === names.topic(e)));
     const total = lag.reduce((s, l) => s + l.lag, 0);
     if (total === 0) return;
     if (Date.now() > deadline) throw new Error(`consumer lag still ${total} after ${timeoutMs} ms: ${JSON.stringify(lag.filter((l) => l.lag))}`);
