@@ -16,23 +16,16 @@ function unnestSource<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): { se
   return { select: `select * from unnest(${args}) as s(${columnNames(spec).join(", ")})`, params };
 }
 
-/** Inserts new users; a redelivered user (same id) changes nothing. Returns how many were new. */
-export async function insertUsers(sql: Sql, users: readonly User[]): Promise<number> {
-  if (users.length === 0) return 0;
-  const { select, params } = unnestSource(sql, USERS, users);
-  const cols = columnNames(USERS).join(", ");
-  const res = await sql.unsafe(`insert into users (${cols}) ${select} on conflict (id) do nothing`, params as never[]);
+/** Inserts rows that are new by id; a redelivered row changes nothing. Returns how many were new. */
+async function insertNew<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { select, params } = unnestSource(sql, spec, rows);
+  const res = await sql.unsafe(`insert into ${spec.name} (${columnNames(spec).join(", ")}) ${select} on conflict (id) do nothing`, params as never[]);
   return res.count;
 }
 
-/** Inserts new products; a redelivered product (same id) changes nothing. Returns how many were new. */
-export async function insertProducts(sql: Sql, products: readonly Product[]): Promise<number> {
-  if (products.length === 0) return 0;
-  const { select, params } = unnestSource(sql, PRODUCTS, products);
-  const cols = columnNames(PRODUCTS).join(", ");
-  const res = await sql.unsafe(`insert into products (${cols}) ${select} on conflict (id) do nothing`, params as never[]);
-  return res.count;
-}
+export const insertUsers = (sql: Sql, users: readonly User[]): Promise<number> => insertNew(sql, USERS, users);
+export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<number> => insertNew(sql, PRODUCTS, products);
 
 export interface OrderWriteResult {
   /** Orders written for the first time. */

@@ -1,8 +1,7 @@
-import { createKafka, compressionOf, connectAdmin, ensureTopics } from "../kafka/client.ts";
 import { startEntityConsumer } from "../kafka/consumer.ts";
-import { BatchingProducer } from "../kafka/producer.ts";
+import { openKafka } from "../kafka/open.ts";
 import { postgresSink } from "../kafka/sinks.ts";
-import { ENTITY_TOPICS, type EntityTopic, topicNames } from "../kafka/topics.ts";
+import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
 import { connectRedis } from "../cache/client.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered } from "../metrics/registry.ts";
@@ -22,13 +21,8 @@ const serviceName = `${entity.replace(/s$/, "")}-consumer-${instance}`;
 
 runService(serviceName, async ({ config, log, signal }) => {
   const sql = await openDatabase(config.databaseUrl, { max: 2 });
-  const kafka = createKafka(config, `${entity}-consumer-${instance}`);
-  const names = topicNames(config.topicPrefix);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
-  await ensureTopics(admin, names);
-  await admin.disconnect();
-  const dlq = new BatchingProducer(kafka, { compression: compressionOf(config.kafkaCompression) });
-  await dlq.connect();
+  // the producer is only for dead letters
+  const { kafka, names, producer: dlq } = await openKafka(config, serviceName);
   const redis = connectRedis(config.redisUrl);
   const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
   let stored = 0;

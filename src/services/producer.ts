@@ -11,9 +11,7 @@ import { Rng } from "../domain/random.ts";
 import { scenarioById, scenarioForHour, BASELINE } from "../domain/scenarios.ts";
 import { seoulHour } from "../domain/seoul-time.ts";
 import { encode } from "../kafka/envelope.ts";
-import { compressionOf, connectAdmin, createKafka, ensureTopics } from "../kafka/client.ts";
-import { BatchingProducer } from "../kafka/producer.ts";
-import { topicNames } from "../kafka/topics.ts";
+import { openKafka } from "../kafka/open.ts";
 import { every, runService, sleep } from "./runtime.ts";
 
 // Reads buyers and products from the Redis cache (never PostgreSQL), publishes orders on the
@@ -30,16 +28,7 @@ runService("producer", async ({ config, log, signal }) => {
 
   const redis = connectRedis(config.redisUrl);
   const keys = cacheKeys(config.cachePrefix);
-  const kafka = createKafka(config, "producer");
-  const names = topicNames(config.topicPrefix);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
-  await ensureTopics(admin, names);
-  await admin.disconnect();
-  const producer = new BatchingProducer(kafka, {
-    compression: compressionOf(config.kafkaCompression),
-    onAcked: (topic, n) => produced.inc({ topic }, n),
-  });
-  await producer.connect();
+  const { names, producer } = await openKafka(config, "producer", { onAcked: (topic, n) => produced.inc({ topic }, n) });
   const stopMetrics = publishMetrics(redis, config.cachePrefix, "producer");
 
   const generator = new OrderGenerator(orderRng, config.producerTopN);

@@ -4,9 +4,7 @@ import { generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import type { User } from "../domain/types.ts";
 import { encode } from "../kafka/envelope.ts";
-import { compressionOf, connectAdmin, createKafka, ensureTopics } from "../kafka/client.ts";
-import { BatchingProducer } from "../kafka/producer.ts";
-import { topicNames } from "../kafka/topics.ts";
+import { openKafka } from "../kafka/open.ts";
 import { runService, sleep } from "./runtime.ts";
 
 // New sign-ups published to `users` along the decaying curve of SPEC 7: 10 users every 10 s at
@@ -15,13 +13,7 @@ import { runService, sleep } from "./runtime.ts";
 runService("user-seeder", async ({ config, log, signal }) => {
   const speed = parseLiveFlags().speed ?? config.speed;
   const rng = new Rng(config.seed).fork("user-seeder");
-  const kafka = createKafka(config, "user-seeder");
-  const names = topicNames(config.topicPrefix);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
-  await ensureTopics(admin, names);
-  await admin.disconnect();
-  const producer = new BatchingProducer(kafka, { compression: compressionOf(config.kafkaCompression) });
-  await producer.connect();
+  const { names, producer } = await openKafka(config, "user-seeder");
 
   const started = Date.now();
   let published = 0;

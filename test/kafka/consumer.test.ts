@@ -27,6 +27,8 @@ async function startConsumer(entity: EntityTopic) {
   return c;
 }
 
+const distinctSources = (dead: { source: { partition: number; offset: string } }[]) =>
+  new Set(dead.map((d) => `${d.source.partition}:${d.source.offset}`)).size;
 const send = (entity: EntityTopic, key: string, value: string) => producer.send(t.names.topic(entity), { key, value });
 const count = async (table: string) => (await db.sql.unsafe(`select count(*)::int as n from ${table}`))[0]!.n as number;
 
@@ -71,7 +73,8 @@ describe("order consumer against real Kafka and PostgreSQL", () => {
 
     expect((await db.sql`select id from orders order by id`).map((r) => r.id)).toEqual(["O_k1", "O_k2", "O_k3"]);
     const dead = (await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value));
-    expect(dead).toHaveLength(poison.length);
+    // at least once: a batch replayed after a rebalance may dead-letter a record twice
+    expect(distinctSources(dead)).toBe(poison.length);
     for (const d of dead) {
       expect(d.source.topic).toBe(t.names.topic("orders"));
       expect(typeof d.source.partition).toBe("number");
@@ -111,6 +114,6 @@ describe("order consumer against real Kafka and PostgreSQL", () => {
     await send("users", late.id, encode("users", late));
     await waitForZeroLag(t.admin, t.names);
     expect((await db.sql`select user_id from orders where id = 'O_late'`)[0]?.user_id).toBe("U_late");
-    expect((await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).length).toBe(5);
+    expect(distinctSources((await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value)))).toBe(5);
   });
 });
