@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connect } from "../../src/db/client.ts";
+import { openDatabase } from "../../src/db/open.ts";
+import { insertProducts, insertUsers } from "../../src/db/writers.ts";
+import { encode } from "../../src/kafka/envelope.ts";
+import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { order, product, user } from "../support/fixtures.ts";
+import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { PrivatePostgres } from "../support/postgres-server.ts";
+import { startService, type RunningService } from "../support/services.ts";
+
+// PostgreSQL crashes under running order consumers and comes back: nothing is committed past the
+// outage, nothing is dead-lettered, and every order ends up stored exactly once.
+
+const pg = new PrivatePostgres();
+let t: TestTopics;
+let producer: BatchingProducer;
+const consumers: RunningService[] = [];
+
+beforeAll(async () => {
+  [t] = await Promise.all([createTestTopics("pgoutage"), pg.init()]);
+  const sql = await openDatabase(pg.url);
+  await insertUsers(sql, [user("U_p1"), user("U_p2"), user("U_p3")]);
+  await insertProducts(sql, [product("P_p1")]);
+  await sql.end();
+  producer = new BatchingProducer(t.kafka);
+  await producer.connect();
+});
+afterAll(async () => {
+  await Promise.all(consumers.map((c) => c.stop()));
+  await producer.close();
+  await t.cleanup();
+  pg.destroy();
+});
+
+const publish = (from: number, to: number) =>
+  Promise.all(Array.from({ length: to - from }, (_, i) => {
+    const o = order(`O_p${from + i}`, `U_p${1 + ((from + i) % 3)}`, "P_p1");
+    return producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
+  }));
+
+test("consumers ride out a PostgreSQL crash without losing or duplicating an order", async () => {
+  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix };
+  for (const i of [1, 2]) consumers.push(startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
+  await publish(0, 200);
+  await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);
+
+  pg.stop();
+  await publish(200, 400); // arrive while the database is down
+  await Bun.sleep(2000);
+  const during = consumers.map((c) => c.output()).join("\n");
+  expect(during).toContain("write to PostgreSQL failed");
+  await pg.start();
+  await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);
+
+  const sql = connect(pg.url, { max: 1 });
+  const [row] = await sql`select count(*)::int as n, count(distinct id)::int as d from orders`;
+  const [p] = await sql`select order_count from products where id = 'P_p1'`;
+  await sql.end();
+  expect(row).toEqual({ n: 400, d: 400 });
+  expect(p!.order_count).toBe(400);
+  expect(await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).toHaveLength(0);
+  for (const c of consumers.splice(0)) expect(await c.stop()).toBe(0);
+}, 120_000);

@@ -1,0 +1,51 @@
+import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// A private PostgreSQL cluster on its own port and directory, for tests that must kill the
+// database. Uses the system's binaries; run as the postgres user when the suite runs as root.
+
+const BIN = (() => {
+  const found = Bun.spawnSync(["bash", "-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1"]).stdout.toString().trim();
+  return found || "/usr/lib/postgresql/15/bin";
+})();
+
+export class PrivatePostgres {
+  readonly dir = mkdtempSync(join(tmpdir(), "shopstream-pg-"));
+  readonly port = 20000 + Math.floor(Math.random() * 20000);
+  readonly url = `postgres://postgres@127.0.0.1:${this.port}/shopstream`;
+
+  private run(cmd: string): void {
+    const asPostgres = process.getuid?.() === 0 ? ["su", "postgres", "-c", cmd] : ["bash", "-c", cmd];
+    const res = Bun.spawnSync(asPostgres, { stdout: "pipe", stderr: "pipe" });
+    if (res.exitCode !== 0) throw new Error(`${cmd}: ${res.stderr.toString() || res.stdout.toString()}`);
+  }
+
+  async init(): Promise<void> {
+    if (process.getuid?.() === 0) {
+      const pw = Bun.spawnSync(["id", "-u", "postgres"]).stdout.toString().trim();
+      const gid = Bun.spawnSync(["id", "-g", "postgres"]).stdout.toString().trim();
+      chownSync(this.dir, Number(pw), Number(gid));
+    }
+    this.run(`${BIN}/initdb -D ${this.dir}/data -A trust -U postgres > /dev/null`);
+    await this.start();
+  }
+
+  async start(): Promise<void> {
+    this.run(`${BIN}/pg_ctl -D ${this.dir}/data -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1" -l ${this.dir}/log -w start > /dev/null`);
+  }
+
+  /** Immediate shutdown: connections drop as in a crash. */
+  stop(): void {
+    this.run(`${BIN}/pg_ctl -D ${this.dir}/data -m immediate -w stop > /dev/null`);
+  }
+
+  destroy(): void {
+    try {
+      this.stop();
+    } catch {
+      // already stopped
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
