@@ -47,6 +47,10 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
     groupId: names.group(entity),
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 250,
+    // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more than a
+    // fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed costs (one
+    // commit, one update per distinct user and product) are shared by 4× as many rows.
+    maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });

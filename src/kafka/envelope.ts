@@ -109,15 +109,42 @@ export class InvalidEvent extends Error {
 
 /** Serialises an entity into the envelope, validating it first. The entity id doubles as event id. */
 export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], occurredAt = new Date()): string {
-  const json = JSON.stringify({
+  // The envelope exactly as it goes on the wire (dates as ISO strings), validated as an object by
+  // the consumer's schema: the same verdict as decoding the JSON, without a JSON.parse per event.
+  const wire = {
     v: ENVELOPE_VERSION,
     event_type: EVENT_TYPES[entity],
     event_id: data.id,
-    occurred_at: occurredAt.toISOString(),
-    data,
-  });
-  decode(entity, json); // same rules as the consumer: never publish what would be dead-lettered
-  return json;
+    occurred_at: isoOrNull(occurredAt),
+    data: datesToIso(data),
+  };
+  check(entity, wire); // same rules as the consumer: never publish what would be dead-lettered
+  return JSON.stringify(wire);
+}
+
+// JSON.stringify writes a Date as its ISO string (an invalid one as null); the copy does the same
+// so that the object validated is the object serialised.
+function datesToIso(data: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k in data) {
+    const v = (data as Record<string, unknown>)[k];
+    out[k] = v instanceof Date ? isoOrNull(v) : v;
+  }
+  return out;
+}
+
+function isoOrNull(d: Date): string | null {
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function check(entity: EntityTopic, raw: unknown): Envelope<unknown> {
+  const parsed = ENVELOPES[entity].safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join(".") || "(root)";
+    throw new InvalidEvent(`${path}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data as unknown as Envelope<unknown>;
 }
 
 /** Parses and validates one message value; throws InvalidEvent with the reason. */
@@ -129,11 +156,5 @@ export function decode<E extends EntityTopic>(entity: E, value: string | Buffer 
   } catch {
     throw new InvalidEvent("value is not JSON");
   }
-  const parsed = ENVELOPES[entity].safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join(".") || "(root)";
-    throw new InvalidEvent(`${path}: ${issue?.message ?? "invalid"}`);
-  }
-  return parsed.data as unknown as Envelope<EventKinds[E]>;
+  return check(entity, raw) as Envelope<EventKinds[E]>;
 }

@@ -1,0 +1,28 @@
+import type { CacheSnapshot } from "../../src/cache/snapshot.ts";
+import { OrderGenerator } from "../../src/domain/order-generator.ts";
+import { Rng } from "../../src/domain/random.ts";
+import type { Order } from "../../src/domain/types.ts";
+import { encode } from "../../src/kafka/envelope.ts";
+
+/**
+ * `n` orders from the shipped generator over the run's cache, one millisecond apart from `t0`: the
+ * same kind of rows the Kafka ON and OFF phases write (same catalogue, cache and draws).
+ */
+export function generateOrders(snapshot: CacheSnapshot, seed: string, n: number, topN = 200, t0 = Date.now()): Order[] {
+  const generator = new OrderGenerator(new Rng(seed), topN);
+  generator.refresh(snapshot.users, snapshot.products, new Date(t0));
+  const orders: Order[] = new Array(n);
+  for (let i = 0; i < n; i++) orders[i] = generator.next(new Date(t0 + i));
+  return orders;
+}
+
+/** Mean encoded size of the orders' Kafka value and key, in bytes. */
+export function recordSizes(orders: readonly Order[]): { valueBytes: number; keyBytes: number } {
+  let valueBytes = 0;
+  let keyBytes = 0;
+  for (const o of orders) {
+    valueBytes += Buffer.byteLength(encode("orders", o));
+    keyBytes += Buffer.byteLength(o.user_id);
+  }
+  return { valueBytes: valueBytes / orders.length, keyBytes: keyBytes / orders.length };
+}

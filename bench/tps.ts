@@ -1,0 +1,348 @@
+import type Redis from "ioredis";
+import type { Admin, Kafka } from "kafkajs";
+import { join } from "node:path";
+import { connectRedis } from "../src/cache/client.ts";
+import { cacheKeys } from "../src/cache/keys.ts";
+import { reloadCache } from "../src/cache/reload.ts";
+import { readSnapshot } from "../src/cache/snapshot.ts";
+import { type Config, loadConfig } from "../src/config.ts";
+import { connectAdmin, createKafka, ensureTopics } from "../src/kafka/client.ts";
+import { topicNames, type TopicNames } from "../src/kafka/topics.ts";
+import {
+  backendPids, cloneDatabase, createBaseDatabase, dropDatabase, databaseUrl, endToEnd, orderFingerprint,
+  type BenchDatabase, type Latency,
+} from "./lib/db.ts";
+import { brokerPids, CpuMeter, type CpuShares, peakRssMb, spawnChild, tail, type Child } from "./lib/proc.ts";
+import { generateOrders, recordSizes } from "./lib/orders.ts";
+import { Progress } from "./lib/progress.ts";
+import type { MicroResult } from "./micro.ts";
+import type { DirectJob, DirectResult, ProducerJob, ProducerResult } from "./procs/job.ts";
+
+// The TPS harness: Kafka ON (producer process → 3-broker Kafka → 3 order-consumer processes →
+// PostgreSQL) and Kafka OFF (the same generator writing straight to PostgreSQL), each on a fresh
+// clone of one seeded database, under topic and cache prefixes of this run only.
+
+const ROOT = join(import.meta.dir, "..");
+
+export interface BenchOptions {
+  /** Catalogue seeded into the base database (the cache holds 1,000 of each either way). */
+  users?: number;
+  products?: number;
+  seed?: string;
+  /** No progress lines (the smoke test). */
+  quiet?: boolean;
+}
+
+export interface BenchContext {
+  runId: string;
+  config: Config;
+  seed: string;
+  baseDb: string;
+  cachePrefix: string;
+  topicPrefix: string;
+  kafka: Kafka;
+  admin: Admin;
+  redis: Redis;
+  quiet: boolean;
+  brokers: number[];
+  /** Databases and topics made by this run, removed by closeBench. */
+  databases: string[];
+  /** Topics already deleted (metadata may still list them for a moment). */
+  deleted: Set<string>;
+  phases: number;
+}
+
+export async function openBench(opts: BenchOptions = {}): Promise<BenchContext> {
+  const config = loadConfig();
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const seed = opts.seed ?? "bench";
+  const baseDb = `shopstream_bench_${runId}`;
+  const cachePrefix = `bench:${runId}:`;
+  const redis = connectRedis(config.redisUrl);
+  const kafka = createKafka(config, `bench-${runId}`);
+  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  const ctx: BenchContext = {
+    runId, config, seed, baseDb, cachePrefix, topicPrefix: `bench.${runId}.`, kafka, admin, redis,
+    quiet: opts.quiet ?? false, brokers: brokerPids(), databases: [baseDb], deleted: new Set(), phases: 0,
+  };
+  const base = await createBaseDatabase(config.databaseUrl, baseDb, { users: opts.users ?? 10_000, products: opts.products ?? 20_000, seed });
+  try {
+    await reloadCache(base.sql, redis, cacheKeys(cachePrefix));
+  } finally {
+    await base.sql.end(); // a template database must have no connections
+  }
+  return ctx;
+}
+
+/** Deletes everything the run made: topics, consumer groups, cache keys, databases. */
+export async function closeBench(ctx: BenchContext): Promise<void> {
+  const topics = (await ctx.admin.listTopics()).filter((t) => t.startsWith(ctx.topicPrefix) && !ctx.deleted.has(t));
+  if (topics.length) await ctx.admin.deleteTopics({ topics }).catch(() => {});
+  const groups = (await ctx.admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(ctx.topicPrefix));
+  if (groups.length) await ctx.admin.deleteGroups(groups).catch(() => {});
+  await ctx.admin.disconnect();
+  let cursor = "0";
+  do {
+    const [next, keys] = await ctx.redis.scan(cursor, "MATCH", `${ctx.cachePrefix}*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length) await ctx.redis.del(...keys);
+  } while (cursor !== "0");
+  ctx.redis.disconnect();
+  for (const db of ctx.databases.reverse()) await dropDatabase(databaseUrl(ctx.config.databaseUrl, db)).catch(() => {});
+}
+
+async function phaseDatabase(ctx: BenchContext, label: string, max = 4): Promise<BenchDatabase> {
+  const name = `${ctx.baseDb}_${label}${++ctx.phases}`;
+  ctx.databases.push(name);
+  return cloneDatabase(ctx.config.databaseUrl, ctx.baseDb, name, max);
+}
+
+async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames> {
+  const names = topicNames(`${ctx.topicPrefix}${label}${++ctx.phases}.`);
+  await ensureTopics(ctx.admin, names);
+  return names;
+}
+
+export function bun(file: string, args: string[] = []): string[] {
+  // BENCH_CPU_PROF=<dir>: every child writes a CPU profile (markdown) there, to see where time goes
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return [process.execPath, ...prof, "run", join(ROOT, file), ...args];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ProducerSettings {
+  maxBatch?: number;
+  lingerMs?: number;
+  maxInFlight?: number;
+  compression?: "none" | "gzip";
+}
+
+export interface PhaseResult {
+  mode: "on" | "off";
+  count: number;
+  /** Producer side: first order generated → last acknowledgement (OFF: last batch written). */
+  producerTps: number;
+  e2e: Latency;
+  /** Every generated order is in PostgreSQL exactly once (same count, same ids, nothing dead-lettered). */
+  exactlyOnce: boolean;
+  rows: number;
+  distinctIds: number;
+  /** The sorted ids in PostgreSQL hash to the same md5 as the sorted ids the producer generated. */
+  idsMatch: boolean;
+  dlq: number;
+  /** Peak RSS per process of ours, MB. */
+  rss: Record<string, number>;
+  cpu: CpuShares;
+  /** Batches written to PostgreSQL: how many, mean rows and mean write time per batch. */
+  batches: BatchStats;
+}
+
+export interface BatchStats {
+  count: number;
+  meanRows: number;
+  meanWriteMs: number;
+}
+
+/** The consumers' own batch-size and write-time histograms, from the metrics snapshots they ship to Redis. */
+async function consumerBatches(ctx: BenchContext): Promise<BatchStats> {
+  const keys = await ctx.redis.keys(`${ctx.cachePrefix}metrics:snapshot:order-consumer-*`);
+  let count = 0;
+  let rows = 0;
+  let seconds = 0;
+  for (const raw of keys.length ? await ctx.redis.mget(keys) : []) {
+    const metrics = JSON.parse(raw ?? "[]") as { name: string; values: { metricName?: string; value: number }[] }[];
+    for (const m of metrics) {
+      for (const v of m.values) {
+        if (v.metricName === "shopstream_consumer_batch_size_count") count += v.value;
+        if (v.metricName === "shopstream_consumer_batch_size_sum") rows += v.value;
+        if (v.metricName === "shopstream_db_write_seconds_sum") seconds += v.value;
+      }
+    }
+  }
+  if (keys.length) await ctx.redis.del(...keys);
+  return { count, meanRows: count ? rows / count : 0, meanWriteMs: count ? (seconds * 1000) / count : 0 };
+}
+
+/** Kafka ON: producer process → Kafka (acks=all, RF 3) → three `src/services/consumer.ts orders` → PostgreSQL. */
+export async function runKafkaOn(ctx: BenchContext, count: number, settings: ProducerSettings = {}, rate?: number): Promise<PhaseResult> {
+  const db = await phaseDatabase(ctx, "on");
+  const names = await phaseTopics(ctx, "on");
+  const env = {
+    DATABASE_URL: db.url, TOPIC_PREFIX: topicPrefixOf(names), CACHE_PREFIX: ctx.cachePrefix, METRICS_PORT: "0",
+  };
+  const consumers = [1, 2, 3].map((i) => spawnChild(`order-consumer-${i}`, bun("src/services/consumer.ts", ["orders"]), { ...env, INSTANCE: String(i) }));
+  let producer: Child | null = null;
+  const meter = new CpuMeter(async () => ({
+    brokers: ctx.brokers,
+    postgres: await backendPids(db.sql, [db.name]),
+    bun: [process.pid, ...consumers.map((c) => c.proc.pid), ...(producer ? [producer.proc.pid] : [])],
+  }));
+  try {
+    await waitForGroup(ctx.admin, names.group("orders"), consumers.length, consumers);
+    await meter.start();
+    const job: ProducerJob = { mode: "batching", count, seed: `${ctx.seed}:on`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix, ...settings, ...(rate ? { rate } : {}) };
+    const progress = new Progress(rate ? `Kafka ON at ${fmt(rate)}/s` : "Kafka ON", count, ctx.quiet);
+    let acked = 0;
+    let stored = 0;
+    producer = spawnChild("producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+    producer.onLine = (l) => {
+      if (l.startsWith("PROGRESS ")) acked = Number(l.slice(9));
+    };
+    const poll = setInterval(async () => {
+      stored = await countOrders(db).catch(() => stored);
+      progress.update(stored, `acked ${fmt(acked)} · in PostgreSQL ${fmt(stored)}`);
+    }, 500);
+    let produced: ProducerResult;
+    try {
+      produced = await producer.result<ProducerResult>();
+      if (produced.failed > 0) throw new Error(`${produced.failed} orders were not acknowledged by Kafka`);
+      stored = await waitForRows(db, count, consumers);
+    } finally {
+      clearInterval(poll);
+    }
+    const cpu = await meter.stop();
+    const rss: Record<string, number> = { producer: produced.peakRssMb ?? 0 };
+    for (const c of consumers) rss[c.name] = peakRssMb(c.proc.pid) ?? 0;
+    const e2e = await endToEnd(db.sql);
+    const fp = await orderFingerprint(db.sql);
+    const dlq = (await ctx.admin.fetchTopicOffsets(names.dlq("orders"))).reduce((s, p) => s + Number(p.high), 0);
+    await Promise.all(consumers.map((c) => c.stop())); // each ships its metrics once more on the way out
+    const batches = await consumerBatches(ctx);
+    progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
+    return {
+      mode: "on", count, producerTps: produced.tps, e2e, rows: fp.rows, distinctIds: fp.distinct, idsMatch: fp.md5 === produced.idsMd5,
+      dlq, rss, cpu, batches,
+      exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === produced.idsMd5 && dlq === 0,
+    };
+  } finally {
+    meter.cancel();
+    await Promise.all(consumers.map((c) => c.stop()));
+    if (producer && producer.proc.exitCode === null) await producer.stop(1000);
+    await db.drop();
+    ctx.databases = ctx.databases.filter((d) => d !== db.name);
+  }
+}
+
+/** Kafka OFF: the same generator and batching, writing straight to PostgreSQL from one process. */
+export async function runKafkaOff(ctx: BenchContext, count: number, batch: { maxBatch: number; lanes: number }, rate?: number): Promise<PhaseResult> {
+  const db = await phaseDatabase(ctx, "off");
+  let writer: Child | null = null;
+  const meter = new CpuMeter(async () => ({
+    brokers: ctx.brokers,
+    postgres: await backendPids(db.sql, [db.name]),
+    bun: [process.pid, ...(writer ? [writer.proc.pid] : [])],
+  }));
+  try {
+    const job: DirectJob = { count, seed: `${ctx.seed}:off`, cachePrefix: ctx.cachePrefix, databaseUrl: db.url, ...batch, ...(rate ? { rate } : {}) };
+    const progress = new Progress(rate ? `Kafka OFF at ${fmt(rate)}/s` : "Kafka OFF", count, ctx.quiet);
+    await meter.start();
+    writer = spawnChild("direct-writer", bun("bench/procs/direct.ts"), { BENCH_JOB: JSON.stringify(job) });
+    writer.onLine = (l) => {
+      if (l.startsWith("PROGRESS ")) progress.update(Number(l.slice(9)), `in PostgreSQL ${fmt(Number(l.slice(9)))}`);
+    };
+    const done = await writer.result<DirectResult>();
+    const cpu = await meter.stop();
+    const e2e = await endToEnd(db.sql);
+    const fp = await orderFingerprint(db.sql);
+    progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
+    return {
+      mode: "off", count, producerTps: done.tps, e2e, rows: fp.rows, distinctIds: fp.distinct, idsMatch: fp.md5 === done.idsMd5, dlq: 0, cpu,
+      batches: { count: done.batches, meanRows: done.count / done.batches, meanWriteMs: done.writeMs / done.batches },
+      rss: { "direct-writer": done.peakRssMb ?? 0 },
+      exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === done.idsMd5,
+    };
+  } finally {
+    meter.cancel();
+    if (writer && writer.proc.exitCode === null) await writer.stop(1000);
+    await db.drop();
+    ctx.databases = ctx.databases.filter((d) => d !== db.name);
+  }
+}
+
+/** The Kafka ON producer alone (fresh topics, nobody consuming): for the settings sweep. */
+export async function runProducerOnly(ctx: BenchContext, count: number, settings: ProducerSettings): Promise<ProducerResult> {
+  const names = await phaseTopics(ctx, "sweep");
+  const job: ProducerJob = { mode: "batching", count, seed: `${ctx.seed}:sweep`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix, ...settings };
+  const child = spawnChild("producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+  const result = await child.result<ProducerResult>();
+  if (result.failed > 0) throw new Error(`${result.failed} orders were not acknowledged`);
+  // the topic goes at once: a sweep writes a lot, and the brokers should not carry it into the next setting
+  await ctx.admin.deleteTopics({ topics: [names.topic("orders")] }).catch(() => {});
+  ctx.deleted.add(names.topic("orders"));
+  return result;
+}
+
+/** The mitata micro-benchmarks (bench/micro.ts) in a child process; their report is printed as they finish. */
+export async function runMicroChild(ctx: BenchContext): Promise<MicroResult> {
+  const child = spawnChild("micro", bun("bench/procs/micro.ts"), {
+    BENCH_JOB: JSON.stringify({ cachePrefix: ctx.cachePrefix }),
+    ...(process.stdout.isTTY ? { FORCE_COLOR: "1" } : {}),
+  });
+  child.onLine = (l) => {
+    if (!l.startsWith("RESULT ") && !ctx.quiet) console.log(l);
+  };
+  return child.result<MicroResult>();
+}
+
+/** The naive producer: one awaited send() per order, same topic layout, acks=all. */
+export async function runNaiveProducer(ctx: BenchContext, count: number): Promise<ProducerResult> {
+  const names = await phaseTopics(ctx, "naive");
+  const job: ProducerJob = { mode: "naive", count, seed: `${ctx.seed}:naive`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix };
+  const child = spawnChild("naive-producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+  return child.result<ProducerResult>();
+}
+
+/** Mean encoded value and key size of the orders a run sends, for the reference tools. */
+export async function sampleRecordSizes(ctx: BenchContext, n = 5_000): Promise<{ valueBytes: number; keyBytes: number }> {
+  const snapshot = await readSnapshot(ctx.redis, cacheKeys(ctx.cachePrefix));
+  return recordSizes(generateOrders(snapshot, `${ctx.seed}:sample`, n, ctx.config.producerTopN));
+}
+
+export function topicPrefixOf(names: TopicNames): string {
+  return names.topic("orders").slice(0, -"orders".length);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function countOrders(db: BenchDatabase): Promise<number> {
+  const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from orders`;
+  return row?.n ?? 0;
+}
+
+/** Waits until `count` rows are in orders; fails when nothing moves for 60 s or a consumer died. */
+async function waitForRows(db: BenchDatabase, count: number, consumers: Child[]): Promise<number> {
+  let last = -1;
+  let movedAt = Date.now();
+  for (;;) {
+    const n = await countOrders(db);
+    if (n >= count) return n;
+    const dead = consumers.find((c) => c.proc.exitCode !== null);
+    if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}:\n${tail(dead.output())}`);
+    if (n !== last) {
+      last = n;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > 60_000) {
+      throw new Error(`only ${n} of ${count} orders reached PostgreSQL; no progress for 60 s`);
+    }
+    await Bun.sleep(200);
+  }
+}
+
+/** Waits until the group is Stable with every consumer in it (no rebalance during the measurement). */
+async function waitForGroup(admin: Admin, group: string, members: number, consumers: Child[]): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const dead = consumers.find((c) => c.proc.exitCode !== null);
+    if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}:\n${tail(dead.output())}`);
+    const { groups } = await admin.describeGroups([group]);
+    const g = groups[0];
+    if (g && g.state === "Stable" && g.members.length === members) return;
+    if (Date.now() > deadline) throw new Error(`consumer group ${group} not stable with ${members} members after 90 s (state ${g?.state})`);
+    await Bun.sleep(250);
+  }
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
