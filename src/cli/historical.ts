@@ -1,0 +1,128 @@
+import { parseArgs } from "node:util";
+import { openDatabase } from "../db/open.ts";
+import { seedCatalogue } from "../db/seed.ts";
+import { DEFAULT_SETTINGS } from "../historical/generator.ts";
+import { type Period, type PeriodFlags, resolvePeriod } from "../historical/plan.ts";
+import { progressPrinter } from "../historical/progress.ts";
+import { resetHistorical, runHistorical } from "../historical/run.ts";
+import { runService } from "../services/runtime.ts";
+
+// `bun run historical --year 2025 --seed 42 [--days N] [--scale K]` (SPEC 8): a year of past orders
+// straight into PostgreSQL, grades every 7 simulated days. See docs/historical.md.
+
+const USAGE = `usage: bun run historical [--year YYYY | --start YYYY-MM-DD] [--days N] [--scale K] [--seed S]
+                          [--new-users-per-day N] [--reset | --reset-only]
+  --year Y              simulate calendar year Y (default: last year)
+  --start D             simulate from Seoul date D instead (default 365 days)
+  --days N              number of simulated days (alone: the N days before today)
+  --scale K             volume multiplier: 1 = the original's ~51,500 orders a year, 20 ≈ 1,000,000
+  --seed S              seed of every draw (default: SEED, 42)
+  --new-users-per-day N sign-ups added per simulated day (default 10 × scale)
+  --reset               remove every historical row first, then generate
+  --reset-only          remove every historical row and stop`;
+
+interface Flags extends PeriodFlags {
+  scale: number;
+  seed?: string;
+  newUsersPerDay?: number;
+  reset: boolean;
+  resetOnly: boolean;
+  help: boolean;
+}
+
+export function parseHistoricalFlags(argv: string[]): Flags {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      year: { type: "string" },
+      start: { type: "string" },
+      days: { type: "string" },
+      scale: { type: "string" },
+      seed: { type: "string" },
+      "new-users-per-day": { type: "string" },
+      reset: { type: "boolean", default: false },
+      "reset-only": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  return {
+    year: numberFlag("--year", values.year),
+    start: values.start,
+    days: numberFlag("--days", values.days),
+    scale: numberFlag("--scale", values.scale) ?? 1,
+    seed: values.seed,
+    newUsersPerDay: numberFlag("--new-users-per-day", values["new-users-per-day"]),
+    reset: values.reset,
+    resetOnly: values["reset-only"],
+    help: values.help,
+  };
+}
+
+function numberFlag(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n)) throw new Error(`${flag}: expected a number, got "${raw}"`);
+  return n;
+}
+
+if (import.meta.main) {
+  runService("historical", async ({ config, log, signal }) => {
+    let flags: Flags;
+    let period: Period;
+    try {
+      flags = parseHistoricalFlags(Bun.argv.slice(2));
+      period = resolvePeriod(flags, new Date());
+      if (!(flags.scale > 0)) throw new Error(`--scale: expected a positive number, got ${flags.scale}`);
+      if (flags.newUsersPerDay !== undefined && !(flags.newUsersPerDay >= 0)) throw new Error(`--new-users-per-day: expected a number >= 0, got ${flags.newUsersPerDay}`);
+    } catch (err) {
+      console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (flags.help) {
+      console.log(USAGE);
+      return;
+    }
+    const seed = flags.seed ?? config.seed;
+    // COPY on one connection, the weekly grade recompute on another
+    const sql = await openDatabase(config.databaseUrl, { max: 2 });
+    try {
+      if (flags.resetOnly) {
+        const r = await resetHistorical(sql);
+        log.info(`removed ${r.orders} historical orders, ${r.gradeHistory} grade_history rows, ${r.users} sign-ups`);
+        return;
+      }
+      // An empty database gets the initial catalogue "as of" the end of the period: users signed up
+      // over the 5 years before it and products listed over the 2 years before it, so part of both
+      // arrive during the simulated year and none is dated after it.
+      const seeded = await seedCatalogue(sql, { seed, users: config.seedUsers, products: config.seedProducts, now: period.end });
+      if (!seeded.skipped) log.info(`seeded ${seeded.users} users and ${seeded.products} products as of ${period.end.toISOString()}`);
+
+      const scale = flags.scale;
+      const newUsersPerDay = flags.newUsersPerDay ?? 10 * scale;
+      log.info(`${period.days} days from ${period.start.toISOString()} (Seoul midnight), scale ${scale}, seed ${seed}, ${newUsersPerDay} sign-ups/day`);
+      const bar = progressPrinter();
+      const result = await runHistorical(sql, {
+        seed, period, scale, newUsersPerDay, reset: flags.reset, signal,
+        settings: { ...DEFAULT_SETTINGS, topN: config.producerTopN },
+        onProgress: bar.update, log: log.info,
+      });
+      if (result.status === "skipped") {
+        log.info(`skipped: ${result.reason}`);
+        return;
+      }
+      bar.done({ daysDone: result.days, days: period.days, ordersDone: result.orders, orders: result.orders, elapsedMs: result.ms });
+      const s = result.ms / 1000;
+      log.info(`${result.status}: ${result.orders.toLocaleString("en-US")} orders and ${result.users} sign-ups over ${result.days} days in ${s.toFixed(1)} s `
+        + `(${Math.round(result.orders / s).toLocaleString("en-US")} orders/s); ${result.gradeRuns} grade runs, ${result.gradeChanges} changes`
+        + (result.unplaced ? `; ${result.unplaced} planned orders had no buyer or product yet` : ""));
+      const { prepare, write, gradesTail, sync } = result.phaseMs;
+      log.info(`time: prepare ${(prepare / 1000).toFixed(1)} s, generate+write ${(write / 1000).toFixed(1)} s, last grades+counts ${(gradesTail / 1000).toFixed(1)} s, last_ordered_at sync ${(sync / 1000).toFixed(1)} s`);
+      if (result.gradeMismatches > 0) log.warn(`${result.gradeMismatches} grade change(s) differed between the in-memory window and recomputeGrades`);
+      if (result.status === "interrupted") process.exitCode = 130;
+    } finally {
+      await sql.end();
+    }
+  });
+}

@@ -1,0 +1,160 @@
+// One simulated day's orders, decided in memory (SPEC 8): at every simulated hour the pools are
+// split as the cache would split them, buyers are re-scored with the live producer's propensity
+// code on the simulated clock, and that hour's orders are drawn. No I/O: the caller writes.
+import { type Category, CATEGORIES, drawQuantity } from "../domain/categories.ts";
+import { generateUsers } from "../domain/fake.ts";
+import { newId } from "../domain/ids.ts";
+import { buildOrder } from "../domain/orders.ts";
+import { topBuyers } from "../domain/propensity.ts";
+import { type Rng, WeightedTable } from "../domain/random.ts";
+import { categoryWeight, demographicFactor, type Scenario, scenarioAt } from "../domain/scenarios.ts";
+import type { Grade, Order, User } from "../domain/types.ts";
+import type { GradeWindow } from "./grade-window.ts";
+import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
+import type { BuyerPool, ProductPool, SimProduct, SimUser, SplitSizes } from "./pools.ts";
+
+export interface GeneratorSettings {
+  /** Buyers are drawn from the top N by propensity (PRODUCER_TOP_N). */
+  topN: number;
+  users: SplitSizes;
+  products: SplitSizes;
+  /** Days at the start whose buyers are random signed-up users (SPEC 8: the first 7). */
+  randomBuyerDays: number;
+}
+
+export const DEFAULT_SETTINGS: GeneratorSettings = {
+  topN: 200,
+  users: { total: 1000, primary: 600 },
+  products: { total: 1000, primary: 700 },
+  randomBuyerDays: 7,
+};
+
+export interface GradeChange {
+  id: string;
+  to: Grade;
+}
+
+interface CategoryGroup {
+  category: Category;
+  products: SimProduct[];
+}
+
+export class HistoricalGenerator {
+  private buyerTable: WeightedTable<{ user: SimUser; score: number }> | null = null;
+  private categoryTable: WeightedTable<CategoryGroup> | null = null;
+  /** Orders the plan asked for that could not be drawn (nobody signed up or nothing listed yet). */
+  unplaced = 0;
+
+  constructor(
+    readonly buyers: BuyerPool,
+    readonly products: ProductPool,
+    readonly window: GradeWindow,
+    private readonly rng: Rng,
+    private readonly settings: GeneratorSettings = DEFAULT_SETTINGS,
+  ) {}
+
+  /** Draws the day's orders in time order, handing each to `emit`. */
+  day(plan: DayPlan, emit: (order: Order) => void): number {
+    const counts = drawHourCounts(plan.orders, this.rng);
+    const randomBuyers = plan.index < this.settings.randomBuyerDays;
+    let made = 0;
+    for (let h = 0; h < 24; h++) {
+      const n = counts[h] as number;
+      if (n === 0) continue;
+      const hourMs = plan.start.getTime() + h * HOUR_MS;
+      this.refresh(hourMs, scenarioAt(new Date(hourMs)), randomBuyers);
+      if (!this.buyerTable || !this.categoryTable) {
+        this.unplaced += n;
+        continue;
+      }
+      for (const ms of drawTimesInHour(hourMs, n, this.rng)) {
+        emit(this.next(ms));
+        made++;
+      }
+    }
+    return made;
+  }
+
+  /**
+   * The simulated cache reload: once per simulated hour (the hour is also the grain of the
+   * time-of-day propensity), in place of the live cache's 50 s.
+   */
+  private refresh(atMs: number, scenario: Scenario, randomBuyers: boolean): void {
+    this.buyers.advance(atMs);
+    this.products.advance(atMs);
+    const pool = randomBuyers ? this.buyers.sample(this.settings.users.total, this.rng) : this.buyers.split(this.settings.users);
+    const top = topBuyers(pool, new Date(atMs), this.rng, this.settings.topN);
+    this.buyerTable = top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(scenario, b.user)) : null;
+    if (this.buyerTable && this.buyerTable.total <= 0) this.buyerTable = null;
+
+    // Category first, by its order weight × the scenario's, then a product of that category from the
+    // pool: each category's share follows its weight however the popular 700 happen to be made up.
+    const byCategory = new Map<string, SimProduct[]>();
+    for (const p of this.products.split(this.settings.products)) {
+      const list = byCategory.get(p.category);
+      if (list) list.push(p);
+      else byCategory.set(p.category, [p]);
+    }
+    const groups: CategoryGroup[] = [];
+    for (const category of CATEGORIES) {
+      const products = byCategory.get(category.code);
+      if (products) groups.push({ category, products });
+    }
+    this.categoryTable = groups.length
+      ? new WeightedTable(groups, (g) => g.category.orderWeight * categoryWeight(scenario, g.category.code))
+      : null;
+    if (this.categoryTable && this.categoryTable.total <= 0) this.categoryTable = null;
+  }
+
+  private next(ms: number): Order {
+    const rng = this.rng;
+    const { user } = this.buyerTable!.draw(rng);
+    const group = this.categoryTable!.draw(rng);
+    const product = group.products[Math.floor(rng.next() * group.products.length)] as SimProduct;
+    const order = buildOrder({
+      id: newId("O_", rng, ms),
+      user,
+      product,
+      quantity: drawQuantity(group.category, rng),
+      at: new Date(ms),
+      rng,
+    });
+    this.buyers.recordOrder(user);
+    this.products.recordOrder(product);
+    if (order.status === "PAID") this.window.add(user.idx, order.total_amount, ms);
+    return order;
+  }
+
+  /**
+   * Grades at a checkpoint from the in-memory window (bound = checkpoint − 6 months, as PostgreSQL
+   * computes it); updates the users' grades and returns who changed.
+   */
+  checkpoint(atMs: number, boundMs: number): GradeChange[] {
+    this.window.settle(atMs, boundMs);
+    const changes: GradeChange[] = [];
+    for (const u of this.buyers.users) {
+      const to = this.window.grade(u.idx);
+      if (to !== u.grade) {
+        changes.push({ id: u.id, to });
+        u.grade = to;
+      }
+    }
+    return changes;
+  }
+}
+
+/**
+ * The day's sign-ups (a steady trickle): fake users as the seeders make them, each signed up at its
+ * own instant of the day; active ones logged in when they signed up.
+ */
+export function signUps(day: DayPlan, rng: Rng, takenEmails: Set<string>): User[] {
+  if (day.newUsers === 0) return [];
+  const dayMs = day.start.getTime();
+  const times = new Float64Array(day.newUsers);
+  for (let i = 0; i < times.length; i++) times[i] = dayMs + Math.floor(rng.next() * DAY_MS);
+  times.sort();
+  return generateUsers(rng, day.newUsers, day.start, { createdAt: day.start, takenEmails }).map((u, i) => {
+    const created = new Date(times[i] as number);
+    return { ...u, id: newId("U_", rng, created.getTime()), created_at: created, last_login_at: u.status === "ACTIVE" ? created : null };
+  });
+}

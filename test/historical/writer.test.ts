@@ -1,0 +1,39 @@
+import { expect, test } from "bun:test";
+import { encodeRow } from "../../src/db/copy.ts";
+import { ORDERS, rowValues } from "../../src/db/tables.ts";
+import { buildOrder } from "../../src/domain/orders.ts";
+import { Rng } from "../../src/domain/random.ts";
+import { seoulTime } from "../../src/domain/seoul-time.ts";
+import { signUps } from "../../src/historical/generator.ts";
+import { DAY_MS } from "../../src/historical/plan.ts";
+import { orderCopyLine } from "../../src/historical/writer.ts";
+
+test("the hand-written order line is the generic COPY encoding of the same row", () => {
+  const rng = new Rng("line");
+  for (const region of ["서울", "제주", "경기"]) {
+    const order = buildOrder({
+      id: `O_${region}`, user: { id: "U_1", age: 27, gender: "M", region }, product: { id: "P_1", category: "FRESH", price: 12_300 },
+      quantity: 2, at: new Date("2025-05-05T05:05:05.005Z"), rng,
+    });
+    expect(orderCopyLine(order)).toBe(encodeRow([...rowValues(ORDERS, order), "historical"]));
+  }
+  const bad = buildOrder({ id: "O_x", user: { id: "U_1", age: 27, gender: "M", region: "서\t울" }, product: { id: "P_1", category: "FRESH", price: 1 }, quantity: 1, at: new Date(), rng });
+  expect(() => orderCopyLine(bad)).toThrow("control character");
+});
+
+test("sign-ups land inside their day, in time order, active ones logged in when they signed up", () => {
+  const start = seoulTime(2025, 3, 1);
+  const users = signUps({ index: 0, start, orders: 0, newUsers: 50 }, new Rng("signups"), new Set());
+  expect(users.length).toBe(50);
+  for (let i = 0; i < users.length; i++) {
+    const u = users[i]!;
+    expect(u.id.startsWith("U_")).toBe(true);
+    expect(u.created_at.getTime()).toBeGreaterThanOrEqual(start.getTime());
+    expect(u.created_at.getTime()).toBeLessThan(start.getTime() + DAY_MS);
+    if (i > 0) expect(u.created_at.getTime()).toBeGreaterThanOrEqual(users[i - 1]!.created_at.getTime());
+    expect(u.last_login_at).toEqual(u.status === "ACTIVE" ? u.created_at : null);
+    expect(u.grade).toBe("BRONZE");
+  }
+  expect(new Set(users.map((u) => u.email)).size).toBe(50);
+  expect(signUps({ index: 0, start, orders: 0, newUsers: 0 }, new Rng("signups"), new Set())).toEqual([]);
+});
