@@ -17,6 +17,8 @@ export interface Sources {
   keys: CacheKeys;
   names: TopicNames;
   prefix: string;
+  /** Told why a source could not be read (its shopstream_source_up is 0 for this scrape). */
+  onError?: (source: "kafka" | "redis" | "postgres", err: unknown) => void;
 }
 
 export async function consumerLag(admin: Admin, names: TopicNames): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
@@ -24,7 +26,7 @@ export async function consumerLag(admin: Admin, names: TopicNames): Promise<{ gr
   for (const entity of ENTITY_TOPICS) {
     const topic = names.topic(entity);
     const group = names.group(entity);
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), retriable(() => admin.fetchOffsets({ groupId: group, topics: [topic] }))]);
     const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     for (const p of ends) {
       const end = Number(p.high);
@@ -35,6 +37,19 @@ export async function consumerLag(admin: Admin, names: TopicNames): Promise<{ gr
     }
   }
   return out;
+}
+
+// On a new cluster the group coordinator moves while __consumer_offsets settles, and kafkajs' admin
+// surfaces NOT_COORDINATOR instead of retrying: retry retriable errors briefly ourselves.
+async function retriable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (i >= attempts || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 export async function buildRegistry(src: Sources): Promise<Registry> {
@@ -57,10 +72,14 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
     readSnapshots(src.redis, src.prefix),
   ]);
 
-  up.set({ source: "kafka" }, lagResult.status === "fulfilled" ? 1 : 0);
+  const report = (source: "kafka" | "redis" | "postgres", r: PromiseSettledResult<unknown>) => {
+    up.set({ source }, r.status === "fulfilled" ? 1 : 0);
+    if (r.status === "rejected") src.onError?.(source, r.reason);
+  };
+  report("kafka", lagResult);
   if (lagResult.status === "fulfilled") for (const l of lagResult.value) lagGauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
 
-  up.set({ source: "redis" }, cacheResult.status === "fulfilled" ? 1 : 0);
+  report("redis", cacheResult);
   if (cacheResult.status === "fulfilled" && cacheResult.value) {
     const [statsRaw, updatedAt, users, products] = cacheResult.value.map(([, v]) => v);
     const stats = (statsRaw ?? {}) as Record<string, string>;
@@ -73,7 +92,7 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
     entries.set({ kind: "products" }, Number(products));
   }
 
-  up.set({ source: "postgres" }, gradeResult.status === "fulfilled" ? 1 : 0);
+  report("postgres", gradeResult);
   if (gradeResult.status === "fulfilled") {
     const [dist, [recent]] = gradeResult.value;
     for (const [grade, n] of Object.entries(dist)) grades.set({ grade }, n);

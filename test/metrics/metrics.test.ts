@@ -19,8 +19,9 @@ const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `test:metrics:${uniqueSuffix()}:`;
 const keys = cacheKeys(prefix);
 let scenario: string | null = null;
+const scrapeErrors: string[] = [];
 const app = () => metricsApp({
-  registry: () => buildRegistry({ redis, sql: db.sql, admin: t.admin, keys, names: t.names, prefix }),
+  registry: () => buildRegistry({ redis, sql: db.sql, admin: t.admin, keys, names: t.names, prefix, onError: (s, e) => scrapeErrors.push(`${s}: ${e}`) }),
   getScenario: async () => scenario,
   setScenario: async (id) => { scenario = id; },
 });
@@ -50,10 +51,20 @@ afterAll(async () => {
 });
 
 test("/metrics exposes every SPEC 9 series with HELP and TYPE, values from the real sources", async () => {
-  const res = await app().request("/metrics");
+  // on a brand-new cluster the group coordinator (__consumer_offsets) may take a few seconds to
+  // appear: the scrape then reports shopstream_source_up{source="kafka"} 0 and says why
+  let res = await app().request("/metrics");
+  for (let i = 0; i < 60 && !(await res.clone().text()).includes('shopstream_source_up{source="kafka"} 1'); i++) {
+    await Bun.sleep(500);
+    res = await app().request("/metrics");
+  }
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toContain("text/plain");
   const text = await res.text();
+  if (scrapeErrors.length) console.error(`scrape errors before Kafka answered: ${scrapeErrors.slice(0, 3).join(" | ")}`);
+  expect(text).toContain('shopstream_source_up{source="kafka"} 1');
+  expect(text).toContain('shopstream_source_up{source="redis"} 1');
+  expect(text).toContain('shopstream_source_up{source="postgres"} 1');
   const series = [
     "shopstream_messages_produced_total", "shopstream_messages_consumed_total", "shopstream_dlq_messages_total",
     "shopstream_consumer_lag", "shopstream_consumer_batch_size", "shopstream_db_write_seconds",
