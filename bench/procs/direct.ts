@@ -1,14 +1,10 @@
-import { connectRedis } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { readSnapshot } from "../../src/cache/snapshot.ts";
 import { connect } from "../../src/db/client.ts";
 import { insertOrders } from "../../src/db/writers.ts";
 import { loadConfig } from "../../src/config.ts";
-import { OrderGenerator } from "../../src/domain/order-generator.ts";
-import { Rng } from "../../src/domain/random.ts";
 import type { Order } from "../../src/domain/types.ts";
 import { laneOf } from "../lib/lanes.ts";
 import { finish, jobFromEnv, type DirectJob, type DirectResult, md5OfIds, pace } from "./job.ts";
+import { generatorFromCache } from "./generator.ts";
 
 // Kafka OFF: the same cache read and generator, writing the same orders straight to PostgreSQL with
 // the consumers' batching — insertOrders, maxBatch rows per statement, one writer per share of users
@@ -16,12 +12,7 @@ import { finish, jobFromEnv, type DirectJob, type DirectResult, md5OfIds, pace }
 
 const job = jobFromEnv<DirectJob>();
 const config = loadConfig();
-const redis = connectRedis(config.redisUrl);
-const snapshot = await readSnapshot(redis, cacheKeys(job.cachePrefix));
-redis.disconnect();
-const generator = new OrderGenerator(new Rng(job.seed), config.producerTopN);
-generator.refresh(snapshot.users, snapshot.products, new Date());
-if (!generator.ready) throw new Error(`no cached users/products under ${job.cachePrefix}`);
+const generator = await generatorFromCache(config, job);
 
 const sql = connect(job.databaseUrl, { max: job.lanes });
 await sql`select 1`;

@@ -1,14 +1,10 @@
-import { connectRedis } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { readSnapshot } from "../../src/cache/snapshot.ts";
 import { loadConfig } from "../../src/config.ts";
-import { OrderGenerator } from "../../src/domain/order-generator.ts";
-import { Rng } from "../../src/domain/random.ts";
 import { compressionOf, createKafka } from "../../src/kafka/client.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
 import { topicNames } from "../../src/kafka/topics.ts";
 import { jobFromEnv, finish, type ProducerJob, type ProducerResult, md5OfIds, pace } from "./job.ts";
+import { generatorFromCache } from "./generator.ts";
 
 // Kafka ON, producer side, as its own process: the shipped read of the Redis cache, the shipped
 // OrderGenerator and envelope, the shipped BatchingProducer (acks=all, idempotent) — at max rate.
@@ -16,12 +12,7 @@ import { jobFromEnv, finish, type ProducerJob, type ProducerResult, md5OfIds, pa
 
 const job = jobFromEnv<ProducerJob>();
 const config = loadConfig();
-const redis = connectRedis(config.redisUrl);
-const snapshot = await readSnapshot(redis, cacheKeys(job.cachePrefix));
-redis.disconnect();
-const generator = new OrderGenerator(new Rng(job.seed), config.producerTopN);
-generator.refresh(snapshot.users, snapshot.products, new Date());
-if (!generator.ready) throw new Error(`no cached users/products under ${job.cachePrefix}`);
+const generator = await generatorFromCache(config, job);
 
 const kafka = createKafka(config, `bench-${job.mode}`);
 const topic = topicNames(job.topicPrefix).topic("orders");
