@@ -38,7 +38,7 @@ export const batchSize = new Histogram({
 
 export const dbWriteSeconds = new Histogram({
   name: "shopstream_db_write_seconds",
-  help: "Time to write one consumed batch to PostgreSQL (one statement per table), per topic",
+  help: "Time to write one consumed batch to PostgreSQL (one transaction, set-based per table), per topic",
   labelNames: ["topic"] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
