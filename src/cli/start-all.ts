@@ -21,7 +21,7 @@ function services(flags: string[]): ServiceSpec[] {
   );
   return [
     svc("producer", "producer.ts", { stopStage: 0 }, flags),
-    svc("user-seeder", "user-seeder.ts", { stopStage: 0 }, flags.filter((f, i) => f === "--speed" || flags[i - 1] === "--speed")),
+    svc("user-seeder", "user-seeder.ts", { stopStage: 0 }),
     svc("cache-worker", "cache-worker.ts", { stopStage: 1 }),
     svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: process.env.MONITOR_INTERVAL_S ?? "10" } }),
     svc("grade-updater", "grade-updater.ts", { stopStage: 1 }),
@@ -91,13 +91,16 @@ async function runOnce(file: string): Promise<void> {
 
 async function main(): Promise<void> {
   const argv = Bun.argv.slice(2);
-  parseLiveFlags(argv); // validate before starting anything
+  const flags = parseLiveFlags(argv); // validate before starting anything
+  // --speed multiplies every cadence (cache reloads and grade runs too): hand it to all as SPEED
+  if (flags.speed !== undefined) process.env.SPEED = String(flags.speed);
   const config = loadConfig();
   await ensureInfra(config);
   await runOnce("initial-seeder.ts");
-  const supervisor = new Supervisor(services(argv));
+  const specs = services(argv);
+  const supervisor = new Supervisor(specs);
   supervisor.startAll();
-  console.log(`[start:all] ${services(argv).length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);
+  console.log(`[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

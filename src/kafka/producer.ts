@@ -160,7 +160,7 @@ export class BatchingProducer {
  * kafkajs' DefaultPartitioner, same partition for every key (Java's murmur2, positive, modulo the
  * partition count), with murmur2 in 32-bit integer arithmetic: kafkajs computes it with BigInt-backed
  * 64-bit longs, which took a quarter of the producer's CPU at full rate. Only the low 32 bits ever
- * reach the result, so Math.imul gives the identical hash (checked in test/bench/partitioner.test.ts).
+ * reach the result, so Math.imul gives the identical hash (checked in test/kafka/partitioner.test.ts).
  */
 export const murmur2Partitioner: ICustomPartitioner = () => {
   const counters = new Map<string, number>();
