@@ -25,7 +25,6 @@ const { values: flags } = parseArgs({
     "no-report": { type: "boolean", default: false },
     "max-batch": { type: "string" },
     linger: { type: "string" },
-    "in-flight": { type: "string" },
     compression: { type: "string" },
     sweep: { type: "boolean", default: false },
   },
@@ -46,7 +45,6 @@ const plan = {
 const producer: ProducerSettings = {
   ...(flags["max-batch"] ? { maxBatch: Number(flags["max-batch"]) } : {}),
   ...(flags.linger ? { lingerMs: Number(flags.linger) } : {}),
-  ...(flags["in-flight"] ? { maxInFlight: Number(flags["in-flight"]) } : {}),
   ...(flags.compression ? { compression: flags.compression as "none" | "gzip" } : {}),
 };
 

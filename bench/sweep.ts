@@ -7,15 +7,13 @@ import { withSpinner } from "./lib/progress.ts";
 // This is how the shipped defaults were chosen (bench/RESULTS.md).
 
 export const SWEEP: ProducerSettings[] = [
-  { maxBatch: 2000, maxInFlight: 1, compression: "none" },
-  { maxBatch: 500, maxInFlight: 3, compression: "none" },
-  { maxBatch: 1000, maxInFlight: 3, compression: "none" },
-  { maxBatch: 2000, maxInFlight: 3, compression: "none" },
-  { maxBatch: 2000, maxInFlight: 5, compression: "none" },
-  { maxBatch: 4000, maxInFlight: 1, compression: "none" },
-  { maxBatch: 4000, maxInFlight: 2, compression: "none" },
-  { maxBatch: 2000, maxInFlight: 3, compression: "gzip" },
-  { maxBatch: 8000, maxInFlight: 3, compression: "gzip" },
+  { maxBatch: 500, lingerMs: 5, compression: "none" },
+  { maxBatch: 1000, lingerMs: 5, compression: "none" },
+  { maxBatch: 2000, lingerMs: 5, compression: "none" },
+  { maxBatch: 2000, lingerMs: 20, compression: "none" },
+  { maxBatch: 4000, lingerMs: 5, compression: "none" },
+  { maxBatch: 2000, lingerMs: 5, compression: "gzip" },
+  { maxBatch: 8000, lingerMs: 5, compression: "gzip" },
 ];
 
 export interface SweepRow {
@@ -29,7 +27,7 @@ export interface SweepRow {
 /** Every setting twice, the second round in reverse order, with ProducerPerformance before, between and after. */
 export async function runSweep(ctx: BenchContext, count: number, recordSize: number): Promise<{ perf: number[]; rows: SweepRow[] }> {
   const perf: number[] = [];
-  const rows: SweepRow[] = SWEEP.map((s) => ({ settings: `maxBatch ${s.maxBatch}, maxInFlight ${s.maxInFlight}, ${s.compression}`, ordersPerSec: [], peakRssMb: 0, cpuSeconds: 0 }));
+  const rows: SweepRow[] = SWEEP.map((s) => ({ settings: `maxBatch ${s.maxBatch}, linger ${s.lingerMs} ms, ${s.compression}`, ordersPerSec: [], peakRssMb: 0, cpuSeconds: 0 }));
   const reference = async () => {
     const r = await withSpinner("ProducerPerformance", count / 15_000 + 3, runProducerPerformance(ctx, count, recordSize), false, (p) => `${fmt(p.recordsPerSec)} records/s`);
     perf.push(r.recordsPerSec);

@@ -114,7 +114,6 @@ export function bun(file: string, args: string[] = []): string[] {
 export interface ProducerSettings {
   maxBatch?: number;
   lingerMs?: number;
-  maxInFlight?: number;
   compression?: "none" | "gzip";
 }
 

@@ -11,7 +11,6 @@ export interface ProducerJob {
   cachePrefix: string;
   maxBatch?: number;
   lingerMs?: number;
-  maxInFlight?: number;
   compression?: "none" | "gzip";
   /** Orders generated but not yet acknowledged, at most. */
   window?: number;

@@ -35,7 +35,6 @@ if (job.mode === "naive") {
   const producer = new BatchingProducer(kafka, {
     ...(job.maxBatch ? { maxBatch: job.maxBatch } : {}),
     ...(job.lingerMs !== undefined ? { lingerMs: job.lingerMs } : {}),
-    ...(job.maxInFlight ? { maxInFlight: job.maxInFlight } : {}),
     compression: compressionOf(job.compression ?? config.kafkaCompression),
   });
   await producer.connect();

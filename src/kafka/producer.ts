@@ -1,159 +1,335 @@
-import { CompressionTypes, type ICustomPartitioner, type Kafka, type Message, type Producer } from "kafkajs";
+import { CompressionTypes, type Admin, type ICustomPartitioner, type Kafka, type Message, type Producer } from "kafkajs";
+import { describe, StormLog, type Logger } from "../log.ts";
 
 // kafkajs has no linger buffer of its own, and one awaited send() per message serialises every
-// round trip. This producer accumulates messages and ships them with one sendBatch per linger tick
-// (or as soon as maxBatch are queued), keeping up to maxInFlight batches on the wire; each caller's
-// promise settles when its batch is acknowledged.
+// round trip. This producer accumulates messages and ships them with one sendBatch per linger
+// tick (or as soon as maxBatch are queued); each caller's promise settles when Kafka acknowledged
+// its message with acks=all.
 //
-// Defaults measured on the 2-core bench machine (bench/RESULTS.md): 2,000 messages per batch keep
-// each partition's record batch of ~600-byte orders well under the broker's 1 MB message limit (and
-// kafkajs groups a batch by partition in time quadratic in its size: 4,000 costs 4× per message),
-// and 3 batches in flight let the three brokers work in parallel — kafkajs' idempotent producer
-// still sends one request per broker at a time, so the sequence numbers stay in order.
+// It is built to survive broker loss (docs/design.md, "Faults"):
+// - Messages are routed to partitions here (Java's murmur2, so keys land where any client puts
+//   them) and each partition number has its own lane: one idempotent kafkajs producer with at most
+//   one request in flight. kafkajs' idempotent producer rewinds its sequence numbers when a request
+//   fails; with several requests in flight for one partition that corrupts the sequence
+//   (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request per partition keeps the three brokers
+//   working in parallel and the sequence always right.
+// - A batch that is not acknowledged is never dropped: the lane re-creates its producer (a fresh
+//   producer id, so no poisoned sequence or fenced epoch survives) and resends the same batch with
+//   backoff until it is acknowledged. A resend may duplicate records that did reach Kafka; the
+//   consumers write idempotently by id, so PostgreSQL stays exactly once.
+// - The buffer is bounded: whenRoom() makes generators wait while `capacity` messages are
+//   outstanding, so an outage costs throughput, never memory or data.
+// - Failures are logged as summaries per kind (StormLog), never one line per message.
 
-export interface BatchingProducerOptions {
+export interface ProducerHooks {
+  /** Once per acknowledged batch, with the count per topic. */
+  onAcked?(topic: string, count: number): void;
+  /** Once per failed attempt, with the number of messages to resend. */
+  onRetry?(count: number): void;
+  /** Each time a lane's kafkajs producer is replaced. */
+  onRecreate?(): void;
+}
+
+export interface BatchingProducerOptions extends ProducerHooks {
   lingerMs?: number;
   maxBatch?: number;
   compression?: CompressionTypes;
-  /** Cap on concurrently outstanding sendBatch requests (kafkajs keeps one produce request per broker). */
-  maxInFlight?: number;
-  /** Called once per acknowledged batch with the count per topic (metrics). */
-  onAcked?: (topic: string, count: number) => void;
+  /** Messages outstanding (queued or on the wire) beyond which whenRoom() waits. */
+  capacity?: number;
+  log?: Logger;
 }
 
 interface Pending {
+  seq: number;
+  /** performance.now() when queued: the linger runs from the oldest message of a batch. */
+  at: number;
   topic: string;
   message: Message;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
+interface Lane {
+  partition: number;
+  queue: Pending[];
+  inFlight: Pending[];
+  producer: Producer | null;
+  wake: (() => void) | null;
+  loop: Promise<void> | null;
+}
+
+const BACKOFF_MS = { first: 100, max: 5000 };
+
 export class BatchingProducer {
-  private readonly producer: Producer;
-  private queue: Pending[] = [];
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private readonly inFlight = new Set<Promise<void>>();
-  private inFlightMessages = 0;
-  /** Messages handed to sendBatch so far, and up to which count the linger is skipped (flush). */
-  private shipped = 0;
-  private flushUpTo = 0;
-  private lingerDue = false;
-  private settledWaiters: (() => void)[] = [];
+  private readonly lanes = new Map<number, Lane>();
+  private readonly partitionCounts = new Map<string, number>();
+  /** Messages of topics whose partition count is still being looked up, in send order. */
+  private readonly unrouted = new Map<string, Pending[]>();
+  private readonly roundRobin = new Map<string, number>();
+  private admin: Admin | null = null;
+  private seq = 0;
+  private outstanding = 0;
+  private flushing = 0;
+  private closing = false;
+  private abandoned: Error | null = null;
+  /** Each returns true once its condition holds and it has resolved its caller. */
+  private waiters: (() => boolean)[] = [];
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly compression: CompressionTypes;
-  private readonly maxInFlight: number;
-  private readonly onAcked?: (topic: string, count: number) => void;
+  readonly capacity: number;
+  private readonly storm: StormLog;
   acked = 0;
+  retries = 0;
+  recreations = 0;
 
-  constructor(kafka: Kafka, opts: BatchingProducerOptions = {}) {
-    // idempotent needs acks=all and at most 5 in-flight requests per connection; kafkajs enforces it
-    // murmur2 key hashing, as the Java client: one user's orders land on one partition either way
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 5,
-      allowAutoTopicCreation: false,
-      createPartitioner: murmur2Partitioner,
-    });
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: BatchingProducerOptions = {},
+  ) {
+    // Defaults measured on the 2-core bench machine (bench/RESULTS.md): 2,000 messages per batch
+    // keep a partition's record batch of ~600-byte orders under the broker's 1 MB message limit.
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.compression = opts.compression ?? CompressionTypes.None;
-    this.maxInFlight = opts.maxInFlight ?? 3;
-    this.onAcked = opts.onAcked;
+    this.capacity = opts.capacity ?? 50_000;
+    const log = opts.log;
+    this.storm = new StormLog((line) => (log ? log.warn(line) : console.warn(line)));
   }
 
+  /** Checks that the cluster answers (lanes connect their own producers on first use). */
   async connect(): Promise<void> {
-    await this.producer.connect();
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
   }
 
   /** Queues one message; resolves once Kafka acknowledged it with acks=all. */
   send(topic: string, message: Message): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ topic, message, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.pump();
-      else if (!this.timer) this.timer = setTimeout(this.lingerExpired, this.lingerMs);
+      if (this.abandoned) return reject(this.abandoned);
+      const p: Pending = { seq: this.seq++, at: performance.now(), topic, message, resolve, reject };
+      this.outstanding++;
+      const waiting = this.unrouted.get(topic);
+      if (waiting) waiting.push(p);
+      else if (this.partitionCounts.has(topic)) this.route(p);
+      else {
+        this.unrouted.set(topic, [p]);
+        void this.lookUpPartitions(topic);
+      }
     });
   }
 
   /** Messages accepted and not yet acknowledged (queued or on the wire). */
   get pending(): number {
-    return this.queue.length + this.inFlightMessages;
+    return this.outstanding;
+  }
+
+  /** Resolves at once while fewer than `capacity` messages are outstanding, else when there is room. */
+  whenRoom(): Promise<void> {
+    if (this.outstanding < this.capacity || this.abandoned) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(() => (this.outstanding < this.capacity || this.abandoned ? (r(), true) : false)));
   }
 
   /** Sends everything queued so far without waiting for the linger; resolves when those messages are settled. */
   async flush(): Promise<void> {
-    const upTo = this.shipped + this.queue.length;
-    this.flushUpTo = Math.max(this.flushUpTo, upTo);
-    this.pump();
-    while (this.shipped < upTo) await new Promise<void>((r) => this.settledWaiters.push(r));
-    // every batch holding one of those messages is on the wire now (they ship in order)
-    await Promise.allSettled([...this.inFlight]);
+    const upTo = this.seq;
+    this.flushing++;
+    try {
+      for (const lane of this.lanes.values()) lane.wake?.();
+      while (!this.settledBelow(upTo)) await new Promise<void>((r) => this.waiters.push(() => (this.settledBelow(upTo) ? (r(), true) : false)));
+    } finally {
+      this.flushing--;
+    }
   }
 
-  private readonly lingerExpired = () => {
-    this.timer = null;
-    this.lingerDue = true;
-    this.pump();
-  };
+  /**
+   * Flushes what is queued and disconnects. Messages still unacknowledged after `timeoutMs` (the
+   * cluster is gone) are rejected; returns how many, so that the caller can say so and fail.
+   */
+  async close(timeoutMs = 30_000): Promise<number> {
+    this.closing = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const lost = gaveUp ? this.abandon(new Error(`not acknowledged within ${timeoutMs / 1000} s of shutdown`)) : 0;
+    for (const lane of this.lanes.values()) lane.wake?.();
+    if (!gaveUp) await Promise.all([...this.lanes.values()].map((l) => l.loop));
+    await Promise.allSettled([...[...this.lanes.values()].map((l) => l.producer?.disconnect()), this.admin?.disconnect()]);
+    this.storm.close();
+    return lost;
+  }
 
-  /** Ships batches while there is room on the wire and a batch is due (full, lingered or flushed). */
-  private pump(): void {
-    while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
-      const due = this.queue.length >= this.maxBatch || this.lingerDue || this.shipped < this.flushUpTo;
-      if (!due) break;
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.lingerDue = false;
-      this.shipped += batch.length;
-      this.inFlightMessages += batch.length;
-      const request: Promise<void> = this.ship(batch).finally(() => {
-        this.inFlight.delete(request);
-        this.inFlightMessages -= batch.length;
-        this.pump();
-        const waiters = this.settledWaiters;
-        this.settledWaiters = [];
-        for (const w of waiters) w();
-      });
-      this.inFlight.add(request);
-    }
-    if (this.queue.length === 0) {
-      this.lingerDue = false;
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
+  private abandon(reason: Error): number {
+    this.abandoned = reason;
+    let lost = 0;
+    const fail = (items: Pending[]) => {
+      for (const p of items.splice(0)) {
+        p.reject(reason);
+        lost++;
       }
-    } else if (!this.timer && !this.lingerDue) {
-      // what stays queued (a partial batch) becomes due one linger from now
-      this.timer = setTimeout(this.lingerExpired, this.lingerMs);
+    };
+    for (const lane of this.lanes.values()) {
+      fail(lane.queue);
+      fail(lane.inFlight);
+    }
+    for (const items of this.unrouted.values()) fail(items);
+    this.outstanding = 0;
+    this.notify();
+    return lost;
+  }
+
+  private settledBelow(seq: number): boolean {
+    if (this.abandoned) return true;
+    for (const items of this.unrouted.values()) if ((items[0]?.seq ?? Infinity) < seq) return false;
+    return [...this.lanes.values()].every((l) => Math.min(l.inFlight[0]?.seq ?? Infinity, l.queue[0]?.seq ?? Infinity) >= seq);
+  }
+
+  private notify(): void {
+    this.waiters = this.waiters.filter((w) => !w());
+  }
+
+  private async lookUpPartitions(topic: string): Promise<void> {
+    for (let attempt = 1; !this.abandoned; attempt++) {
+      try {
+        this.admin ??= this.kafka.admin();
+        await this.admin.connect();
+        const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+        const n = meta.topics[0]?.partitions.length ?? 0;
+        if (n === 0) throw new Error(`topic ${topic} has no partitions`);
+        this.partitionCounts.set(topic, n);
+        const waiting = this.unrouted.get(topic) ?? [];
+        this.unrouted.delete(topic);
+        for (const p of waiting) this.route(p);
+        return;
+      } catch (err) {
+        this.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying)`);
+        await this.backoff(attempt);
+      }
     }
   }
 
-  private async ship(batch: Pending[]): Promise<void> {
+  private route(p: Pending): void {
+    const n = this.partitionCounts.get(p.topic) as number;
+    const partition = p.message.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
+    p.message = { ...p.message, partition };
+    let lane = this.lanes.get(partition);
+    if (!lane) this.lanes.set(partition, (lane = { partition, queue: [], inFlight: [], producer: null, wake: null, loop: null }));
+    lane.queue.push(p);
+    lane.loop ??= this.runLane(lane);
+    if (lane.queue.length === 1 || lane.queue.length >= this.maxBatch) lane.wake?.();
+  }
+
+  private nextRoundRobin(topic: string): number {
+    const next = (this.roundRobin.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1;
+    this.roundRobin.set(topic, next);
+    return next & 0x7fffffff;
+  }
+
+  /** One lane: ships its queue a batch at a time, each one acknowledged before the next leaves. */
+  private async runLane(lane: Lane): Promise<void> {
+    while (!this.abandoned) {
+      const head = lane.queue[0];
+      if (!head) {
+        if (this.closing) break;
+        await new Promise<void>((r) => (lane.wake = r));
+        continue;
+      }
+      // linger: a partial batch gets lingerMs from its oldest message to fill up
+      const wait = head.at + this.lingerMs - performance.now();
+      if (wait > 0 && lane.queue.length < this.maxBatch && this.flushing === 0 && !this.closing) {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, wait);
+          lane.wake = () => (clearTimeout(timer), r());
+        });
+        continue;
+      }
+      lane.wake = null;
+      lane.inFlight = lane.queue.splice(0, this.maxBatch);
+      await this.deliver(lane, lane.inFlight);
+      lane.inFlight = [];
+      this.notify();
+    }
+    lane.loop = null;
+  }
+
+  /** Sends one batch until it is acknowledged (or the producer is abandoned at shutdown). */
+  private async deliver(lane: Lane, batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic);
       if (list) list.push(p.message);
       else byTopic.set(p.topic, [p.message]);
     }
-    try {
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: this.compression,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        lane.producer ??= await this.newProducer();
+        await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
+      } catch (err) {
+        if (this.abandoned) return;
+        this.retries += batch.length;
+        this.opts.onRetry?.(batch.length);
+        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for partition ${lane.partition} was not acknowledged; re-creating the producer and resending`, batch.length);
+        await this.recreate(lane);
+        await this.backoff(attempt);
+        if (this.abandoned) return;
+        continue;
+      }
+      if (this.abandoned) return; // rejected at shutdown already
       this.acked += batch.length;
-      if (this.onAcked) for (const [topic, messages] of byTopic) this.onAcked(topic, messages.length);
+      this.outstanding -= batch.length;
+      if (this.opts.onAcked) for (const [topic, messages] of byTopic) this.opts.onAcked(topic, messages.length);
       for (const p of batch) p.resolve();
-    } catch (err) {
-      for (const p of batch) p.reject(err);
+      return;
     }
   }
 
-  /** Flushes what is queued, then disconnects: nothing accepted is left behind. */
-  async close(): Promise<void> {
-    await this.flush();
-    await Promise.allSettled([...this.inFlight]);
-    await this.producer.disconnect();
+  private async newProducer(): Promise<Producer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: murmur2Partitioner,
+      // a few quick retries inside kafkajs (a leader moving); past them the lane re-creates the
+      // producer and resends, which also clears any sequence state a failure left behind
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    try {
+      await producer.connect();
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return producer;
   }
+
+  private async recreate(lane: Lane): Promise<void> {
+    const old = lane.producer;
+    lane.producer = null;
+    if (!old) return;
+    this.recreations++;
+    this.opts.onRecreate?.();
+    await old.disconnect().catch(() => undefined);
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const ms = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (attempt - 1));
+    return new Promise((r) => setTimeout(r, ms * (0.75 + Math.random() * 0.5)));
+  }
+}
+
+function errorName(err: unknown): string {
+  const type = (err as { type?: unknown }).type;
+  return typeof type === "string" ? type : err instanceof Error ? err.name : "Error";
+}
+
+/** The partition Java's default partitioner picks for a key: murmur2, positive, modulo the count. */
+export function partitionFor(key: Message["key"], partitions: number, roundRobin: () => number): number {
+  if (key !== null && key !== undefined) return (murmur2(key) & 0x7fffffff) % partitions;
+  return roundRobin() % partitions;
 }
 
 /**
