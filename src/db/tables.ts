@@ -4,6 +4,12 @@ import type { Order, Product, User } from "../domain/types.ts";
 export interface TableSpec<T> {
   name: string;
   columns: readonly (readonly [column: keyof T & string, pgType: string])[];
+  /**
+   * Columns fixed at birth: a redelivered record must match them, or it is a different record
+   * under a reused id. (Columns the pipeline itself advances, such as grade or order_count, and
+   * order status, which its lifecycle changes, are left out.)
+   */
+  identity: readonly (keyof T & string)[];
 }
 
 export const USERS: TableSpec<User> = {
@@ -14,6 +20,7 @@ export const USERS: TableSpec<User> = {
     ["marketing_opt_in", "bool"], ["last_login_at", "timestamptz"], ["created_at", "timestamptz"],
     ["last_ordered_at", "timestamptz"],
   ],
+  identity: ["name", "gender", "age", "birth_year", "address", "region", "email", "marketing_opt_in", "created_at"],
 };
 
 export const PRODUCTS: TableSpec<Product> = {
@@ -24,6 +31,7 @@ export const PRODUCTS: TableSpec<Product> = {
     ["rating", "numeric"], ["review_count", "int"], ["is_best", "bool"], ["order_count", "int"],
     ["created_at", "timestamptz"],
   ],
+  identity: ["name", "category", "brand", "original_price", "price", "discount_rate", "created_at"],
 };
 
 export const ORDERS: TableSpec<Order> = {
@@ -33,6 +41,10 @@ export const ORDERS: TableSpec<Order> = {
     ["shipping_cost", "int"], ["discount_amount", "int"], ["total_amount", "bigint"], ["payment_method", "text"],
     ["status", "text"], ["created_at", "timestamptz"], ["category", "text"], ["user_region", "text"],
     ["user_gender", "text"], ["user_age_band", "text"],
+  ],
+  identity: [
+    "user_id", "product_id", "quantity", "unit_price", "shipping_cost", "discount_amount", "total_amount",
+    "payment_method", "created_at", "category", "user_region", "user_gender", "user_age_band",
   ],
 };
 

@@ -16,20 +16,46 @@ function unnestSource<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): { se
   return { select: `select * from unnest(${args}) as s(${columnNames(spec).join(", ")})`, params };
 }
 
-/** Inserts rows that are new by id; a redelivered row changes nothing. Returns how many were new. */
-async function insertNew<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { select, params } = unnestSource(sql, spec, rows);
-  const res = await sql.unsafe(`insert into ${spec.name} (${columnNames(spec).join(", ")}) ${select} on conflict (id) do nothing`, params as never[]);
-  return res.count;
+/** A row whose id is taken by a stored row with other content in its identity columns. */
+export interface Conflict {
+  id: string;
+  columns: string[];
 }
 
-export const insertUsers = (sql: Sql, users: readonly User[]): Promise<number> => insertNew(sql, USERS, users);
-export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<number> => insertNew(sql, PRODUCTS, products);
-
-export interface OrderWriteResult {
-  /** Orders written for the first time. */
+export interface WriteResult {
+  /** Rows written for the first time. */
   inserted: number;
+  /** Rows not written because their id belongs to a different stored row. */
+  conflicts: Conflict[];
+}
+
+/** Inserts rows that are new by id; a redelivered row changes nothing, a reused id is reported. */
+async function insertNew<T extends { id: string }>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<WriteResult> {
+  if (rows.length === 0) return { inserted: 0, conflicts: [] };
+  const { select, params } = unnestSource(sql, spec, rows);
+  const res = await sql.unsafe(`insert into ${spec.name} (${columnNames(spec).join(", ")}) ${select} on conflict (id) do nothing`, params as never[]);
+  const conflicts = res.count < rows.length ? await findConflicts(sql, spec, select, params) : [];
+  return { inserted: res.count, conflicts };
+}
+
+/**
+ * The incoming rows whose id is stored with different identity columns (run only when some rows
+ * were not new, so the common path pays nothing), naming the columns that differ.
+ */
+async function findConflicts<T>(sql: Pick<Sql, "unsafe">, spec: TableSpec<T>, select: string, params: unknown[]): Promise<Conflict[]> {
+  const differs = spec.identity.map((c) => `case when t.${c} is distinct from s.${c} then '${c}' end`).join(", ");
+  return sql.unsafe<Conflict[]>(
+    `select s.id, array_remove(array[${differs}], null) as columns
+       from (${select}) s join ${spec.name} t on t.id = s.id
+      where (${spec.identity.map((c) => `t.${c}`).join(", ")}) is distinct from (${spec.identity.map((c) => `s.${c}`).join(", ")})`,
+    params as never[],
+  );
+}
+
+export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertNew(sql, USERS, users);
+export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertNew(sql, PRODUCTS, products);
+
+export interface OrderWriteResult extends WriteResult {
   /** Ids of orders whose user or product row does not exist yet: not written, to be retried. */
   missingRefs: string[];
 }
@@ -45,7 +71,7 @@ export interface OrderWriteResult {
  * only, not for the insert and its foreign-key checks, which is most of the work).
  */
 export async function insertOrders(sql: Sql, orders: readonly Order[], source: "live" | "historical" = "live"): Promise<OrderWriteResult> {
-  if (orders.length === 0) return { inserted: 0, missingRefs: [] };
+  if (orders.length === 0) return { inserted: 0, missingRefs: [], conflicts: [] };
   const cols = columnNames(ORDERS).join(", ");
   return sql.begin(async (tx) => {
     // The reference check looks up the batch's distinct ids only (2,000 orders from the 200 top
@@ -57,7 +83,7 @@ export async function insertOrders(sql: Sql, orders: readonly Order[], source: "
     const products = new Set(known?.products);
     const ready = orders.filter((o) => users.has(o.user_id) && products.has(o.product_id));
     const missingRefs = ready.length === orders.length ? [] : orders.filter((o) => !users.has(o.user_id) || !products.has(o.product_id)).map((o) => o.id);
-    if (ready.length === 0) return { inserted: 0, missingRefs };
+    if (ready.length === 0) return { inserted: 0, missingRefs, conflicts: [] };
     const { select, params } = unnestSource(sql, ORDERS, ready);
     const [row] = await tx.unsafe<InsertedOrders[]>(
       `with ins as (
@@ -74,6 +100,7 @@ export async function insertOrders(sql: Sql, orders: readonly Order[], source: "
       params as never[],
     );
     if (!row) throw new Error("insertOrders: no result row");
+    const conflicts = row.inserted < ready.length ? await findConflicts(tx, ORDERS, select, params) : [];
     // Only rows actually inserted feed the updates (a redelivered order changes nothing twice). The
     // rows are locked in id order first: the three consumers share the popular products, and two
     // batches locking them in different orders would deadlock. (The per-user and per-product sums
@@ -90,7 +117,7 @@ export async function insertOrders(sql: Sql, orders: readonly Order[], source: "
       await tx`update products p set order_count = p.order_count + v.n, updated_at = now()
                from json_to_recordset(${products}::json) as v(id text, n int) where p.id = v.id`;
     }
-    return { inserted: row.inserted, missingRefs };
+    return { inserted: row.inserted, missingRefs, conflicts };
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Batch, Consumer, Kafka, KafkaMessage } from "kafkajs";
-import type { Logger } from "../log.ts";
+import { describe, StormLog, type Logger } from "../log.ts";
 import { decode, type EventKinds, InvalidEvent } from "./envelope.ts";
 import type { BatchingProducer } from "./producer.ts";
 import type { EntityTopic, TopicNames } from "./topics.ts";
@@ -12,6 +12,20 @@ import type { EntityTopic, TopicNames } from "./topics.ts";
 export interface SinkResult {
   /** Ids that could not be written yet (e.g. an order whose user has not arrived): retried. */
   retryIds: string[];
+  /** Ids the sink refused for good (e.g. a reused id with other content): dead-lettered. */
+  rejected: { id: string; reason: string }[];
+}
+
+/** What a sink throws: `permanent` when the records themselves are wrong, else the write is retried. */
+export class SinkError extends Error {
+  readonly permanent: boolean;
+  readonly sqlstate?: string;
+  constructor(message: string, opts: { permanent: boolean; sqlstate?: string; cause?: unknown }) {
+    super(message, { cause: opts.cause });
+    this.name = "SinkError";
+    this.permanent = opts.permanent;
+    this.sqlstate = opts.sqlstate;
+  }
 }
 
 export type Sink<E extends EntityTopic> = (items: EventKinds[E][]) => Promise<SinkResult>;
@@ -35,6 +49,10 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
 
 export interface DeadLetter {
   reason: string;
+  /** The database's SQLSTATE when PostgreSQL refused the record. */
+  sqlstate?: string;
+  /** How many writes the record was part of before it was given up (0: refused on decoding). */
+  attempts: number;
   source: { topic: string; partition: number; offset: string };
   key: string | null;
   value: string | null;
@@ -43,6 +61,7 @@ export interface DeadLetter {
 
 export async function startEntityConsumer<E extends EntityTopic>(opts: EntityConsumerOptions<E>): Promise<Consumer> {
   const { kafka, names, entity, log } = opts;
+  const storm = new StormLog((line) => log.warn(line));
   const consumer = kafka.consumer({
     groupId: names.group(entity),
     allowAutoTopicCreation: false,
@@ -64,12 +83,13 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
       const { records, dead } = decodeBatch(entity, batch);
       const started = performance.now();
-      const written = await writeWithRetry(opts, records, dead, batch, { heartbeat, isRunning, isStale });
+      const written = await writeWithRetry(opts, storm, records, dead, batch, { heartbeat, isRunning, isStale });
       if (written === null) return; // shutting down or rebalanced: leave offsets for the next owner
       const writeMs = performance.now() - started;
       if (dead.length > 0) {
+        // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
         await Promise.all(dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key, value: JSON.stringify(d) })));
-        log.warn(`${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered: ${dead[0]?.reason}`);
+        storm.note(dead[0]?.reason ?? "", `${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered`, dead.length);
       }
       resolveOffset(batch.lastOffset());
       await commitOffsetsIfNecessary();
@@ -80,27 +100,46 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
 }
 
 interface Decoded<T> {
-  records: { item: T; message: KafkaMessage }[];
+  records: Rec<T>[];
   dead: DeadLetter[];
 }
 
+interface Rec<T> {
+  item: T;
+  message: KafkaMessage;
+}
+
 export function decodeBatch<E extends EntityTopic>(entity: E, batch: Pick<Batch, "topic" | "partition" | "messages">): Decoded<EventKinds[E]> {
-  const records: Decoded<EventKinds[E]>["records"] = [];
+  const records: Rec<EventKinds[E]>[] = [];
   const dead: DeadLetter[] = [];
+  const byId = new Map<string, Rec<EventKinds[E]>>();
   for (const m of batch.messages) {
+    let item: EventKinds[E];
     try {
-      records.push({ item: decode(entity, m.value).data, message: m });
+      item = decode(entity, m.value).data;
     } catch (err) {
       if (!(err instanceof InvalidEvent)) throw err;
       dead.push(deadLetter(err.message, batch, m));
+      continue;
+    }
+    // The same id twice in one batch: a resent copy (a producer retry) is written once; another
+    // record under the same id is refused, as it would be against a stored row.
+    const first = byId.get(item.id);
+    if (!first) {
+      byId.set(item.id, { item, message: m });
+      records.push({ item, message: m });
+    } else if (JSON.stringify(first.item) !== JSON.stringify(item)) {
+      dead.push(deadLetter(`duplicate id with different content (offset ${first.message.offset} holds another record with id ${item.id})`, batch, m));
     }
   }
   return { records, dead };
 }
 
-function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m: KafkaMessage): DeadLetter {
+function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m: KafkaMessage, more: { sqlstate?: string; attempts?: number } = {}): DeadLetter {
   return {
     reason,
+    ...(more.sqlstate ? { sqlstate: more.sqlstate } : {}),
+    attempts: more.attempts ?? 0,
     source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
     key: m.key?.toString("utf8") ?? null,
     value: m.value?.toString("utf8") ?? null,
@@ -110,15 +149,23 @@ function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m
 
 const TRANSIENT_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
 
+interface Outcome<T> {
+  written: number;
+  retry: Rec<T>[];
+  rejected: { record: Rec<T>; reason: string; sqlstate?: string; attempts: number }[];
+}
+
 /**
- * Writes the batch; retries records the sink could not place yet (bounded by retryForMs, then they
- * are dead-lettered with the reason) and retries the whole write on database errors for as long as
- * this consumer still owns the partition. Returns the number written, or null when it gave up
- * because of shutdown or a rebalance (offsets then stay uncommitted: nothing is lost).
+ * Writes the batch. Records the sink cannot place yet are retried (bounded by retryForMs, then
+ * dead-lettered with the reason); records the database refuses for good are isolated and
+ * dead-lettered while the rest are stored; a transient database error retries the write for as
+ * long as this consumer still owns the partition. Returns the number written, or null when it gave
+ * up because of shutdown or a rebalance (offsets then stay uncommitted: nothing is lost).
  */
 async function writeWithRetry<E extends EntityTopic>(
   opts: EntityConsumerOptions<E>,
-  records: Decoded<EventKinds[E]>["records"],
+  storm: StormLog,
+  records: Rec<EventKinds[E]>[],
   dead: DeadLetter[],
   batch: Batch,
   ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
@@ -128,32 +175,64 @@ async function writeWithRetry<E extends EntityTopic>(
   let pending = records;
   let written = 0;
   let failures = 0;
+  let rounds = 0;
   let waitMs = 50;
   while (pending.length > 0) {
     if (!ctl.isRunning() || ctl.isStale()) return null;
-    let result: SinkResult;
+    let outcome: Outcome<EventKinds[E]>;
     try {
-      result = await opts.sink(pending.map((r) => r.item));
+      outcome = await writeIsolating(opts.sink, pending, ++rounds);
       failures = 0;
     } catch (err) {
       const backoff = TRANSIENT_BACKOFF_MS[Math.min(failures++, TRANSIENT_BACKOFF_MS.length - 1)] as number;
-      opts.log.error(`write to PostgreSQL failed for ${batch.topic}/${batch.partition} (retrying in ${backoff} ms)`, err);
+      const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
+      storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms)`);
       await sleepWithHeartbeat(backoff, ctl);
       continue;
     }
-    const retry = new Set(result.retryIds);
-    written += pending.length - retry.size;
-    if (retry.size === 0) break;
-    pending = pending.filter((r) => retry.has(r.item.id));
+    written += outcome.written;
+    for (const r of outcome.rejected) dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
+    pending = outcome.retry;
+    if (pending.length === 0) break;
     if (Date.now() >= deadline) {
       const reason = `references a user or product that did not arrive within ${retryForMs} ms`;
-      for (const r of pending) dead.push(deadLetter(reason, batch, r.message));
+      for (const r of pending) dead.push(deadLetter(reason, batch, r.message, { attempts: rounds }));
       break;
     }
     await sleepWithHeartbeat(waitMs, ctl);
     waitMs = Math.min(waitMs * 2, 2000);
   }
   return written;
+}
+
+/**
+ * One write of `records`. When the sink refuses it for good (a value the database rejects), the
+ * records are split in halves and each half written again, down to the single records that fail:
+ * those are returned as rejected, every other record is stored in the same pass. A bad record
+ * costs about 2·log2(batch) extra statements, and only in the batch that holds it.
+ */
+async function writeIsolating<T extends { id: string }>(sink: (items: T[]) => Promise<SinkResult>, records: Rec<T>[], attempts: number): Promise<Outcome<T>> {
+  try {
+    const res = await sink(records.map((r) => r.item));
+    if (res.retryIds.length === 0 && res.rejected.length === 0) return { written: records.length, retry: [], rejected: [] };
+    const retry = new Set(res.retryIds);
+    const refused = new Map(res.rejected.map((r) => [r.id, r.reason]));
+    const outcome: Outcome<T> = { written: 0, retry: [], rejected: [] };
+    for (const r of records) {
+      const reason = refused.get(r.item.id);
+      if (reason !== undefined) outcome.rejected.push({ record: r, reason, attempts });
+      else if (retry.has(r.item.id)) outcome.retry.push(r);
+      else outcome.written++;
+    }
+    return outcome;
+  } catch (err) {
+    if (!(err instanceof SinkError) || !err.permanent) throw err;
+    if (records.length === 1) return { written: 0, retry: [], rejected: [{ record: records[0] as Rec<T>, reason: err.message, sqlstate: err.sqlstate, attempts }] };
+    const mid = records.length >>> 1;
+    const a = await writeIsolating(sink, records.slice(0, mid), attempts + 1);
+    const b = await writeIsolating(sink, records.slice(mid), attempts + 1);
+    return { written: a.written + b.written, retry: [...a.retry, ...b.retry], rejected: [...a.rejected, ...b.rejected] };
+  }
 }
 
 async function sleepWithHeartbeat(ms: number, ctl: { heartbeat(): Promise<void> }): Promise<void> {

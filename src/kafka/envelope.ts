@@ -1,25 +1,38 @@
 import { z } from "zod";
+import { CATEGORIES } from "../domain/categories.ts";
+import { REGIONS } from "../domain/regions.ts";
 import type { Order, Product, User } from "../domain/types.ts";
 import type { EntityTopic } from "./topics.ts";
 
-// The versioned JSON envelope of SPEC 7, validated on both sides: encode() refuses to publish a
-// record the consumers would reject, decode() names the first field that is wrong.
+// The versioned JSON envelope (docs/design.md, "Kafka contract"), validated on both sides.
+// decode() (consumers) checks the contract: shape, types, enums, lengths, dates, totals, and names
+// the first field that is wrong. encode() (producers) checks that too and, on top, the limits of
+// the table columns (smallint/integer ranges, no NUL in text), so a producer never publishes what
+// PostgreSQL would refuse. A consumer leaves those limits to the database, whose SQLSTATE then goes
+// with the record to the dead-letter topic.
 
 export const ENVELOPE_VERSION = 1;
 
-const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+// Dates a shop can hold: nothing before 1990 or after 2100 (a typo'd year is refused, not stored).
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getUTCFullYear() >= 1990 && d.getUTCFullYear() <= 2100, "date outside 1990–2100");
 const id = z.string().min(1).max(64);
+const text = (max: number) => z.string().max(max);
 const krw = z.number().int().nonnegative();
+const category = z.enum(CATEGORIES.map((c) => c.code) as [string, ...string[]]);
+const region = z.enum(REGIONS.map((r) => r.name) as [string, ...string[]]);
 
 const userSchema = z.object({
   id,
-  name: z.string().min(1),
+  name: text(100).min(1),
   gender: z.enum(["M", "F"]),
   age: z.number().int().min(0).max(130),
   birth_year: z.number().int(),
-  address: z.string(),
-  region: z.string().min(1),
-  email: z.string().min(3),
+  address: text(300),
+  region,
+  email: text(254).min(3),
   grade: z.enum(["BRONZE", "SILVER", "GOLD", "VIP"]),
   status: z.enum(["ACTIVE", "DORMANT"]),
   marketing_opt_in: z.boolean(),
@@ -30,13 +43,13 @@ const userSchema = z.object({
 
 const productSchema = z.object({
   id,
-  name: z.string().min(1),
-  category: z.string().min(1),
-  brand: z.string().min(1),
+  name: text(300).min(1),
+  category,
+  brand: text(100).min(1),
   original_price: krw,
   price: krw,
   discount_rate: z.number().int().min(0).max(100),
-  description: z.string(),
+  description: text(4000),
   stock: z.number().int(),
   rating: z.number().min(0).max(5),
   review_count: z.number().int().nonnegative(),
@@ -58,8 +71,8 @@ const orderSchema = z
     payment_method: z.enum(["CARD", "NAVER_PAY", "KAKAO_PAY", "BANK_TRANSFER"]),
     status: z.enum(["PAID", "CANCELLED", "REFUNDED"]),
     created_at: isoDate,
-    category: z.string().min(1),
-    user_region: z.string().min(1),
+    category,
+    user_region: region,
     user_gender: z.enum(["M", "F"]),
     user_age_band: z.enum(["10s", "20s", "30s", "40s", "50s+"]),
   })
@@ -119,6 +132,7 @@ export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], oc
     data: datesToIso(data),
   };
   check(entity, wire); // same rules as the consumer: never publish what would be dead-lettered
+  checkColumnLimits(entity, wire.data); // and never what the database would refuse
   return JSON.stringify(wire);
 }
 
@@ -157,4 +171,27 @@ export function decode<E extends EntityTopic>(entity: E, value: string | Buffer 
     throw new InvalidEvent("value is not JSON");
   }
   return check(entity, raw) as Envelope<EventKinds[E]>;
+}
+
+// The column types of src/db/migrations (smallint, integer) as ranges; every other number column
+// is bigint or numeric and the contract already bounds it.
+const INT16: readonly [number, number] = [-32768, 32767];
+const INT32: readonly [number, number] = [-2147483648, 2147483647];
+const COLUMN_RANGES: Record<EntityTopic, Record<string, readonly [number, number]>> = {
+  users: { age: INT16, birth_year: INT16 },
+  products: { original_price: INT32, price: INT32, discount_rate: INT16, stock: INT32, review_count: INT32, order_count: INT32 },
+  orders: { quantity: INT16, unit_price: INT32, shipping_cost: INT32, discount_amount: INT32 },
+};
+
+function checkColumnLimits(entity: EntityTopic, data: Record<string, unknown>): void {
+  for (const [field, [min, max]] of Object.entries(COLUMN_RANGES[entity])) {
+    const v = data[field] as number;
+    if (v < min || v > max) throw new InvalidEvent(`data.${field}: ${v} is outside the column's range ${min}..${max}`);
+  }
+  for (const [field, v] of Object.entries(data)) {
+    if (typeof v === "string" && v.includes("\u0000")) throw new InvalidEvent(`data.${field}: text holds a NUL character`);
+  }
+  const tenths = (data.rating as number) * 10;
+  if (entity === "products" && Math.abs(tenths - Math.round(tenths)) > 1e-9)
+    throw new InvalidEvent("data.rating: more than one decimal (numeric(2,1))");
 }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 // Each service process records into its own prom-client registry; publish() ships a JSON snapshot
 // to Redis every few seconds and the metrics service sums all live snapshots with prom-client's
@@ -42,4 +42,31 @@ export const dbWriteSeconds = new Histogram({
   labelNames: ["topic"] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
+});
+
+export const produceRetries = new Counter({
+  name: "shopstream_produce_retries_total",
+  help: "Messages resent after a batch was not acknowledged (broker loss, leader moves)",
+  registers: [registry],
+});
+
+export const producerRecreations = new Counter({
+  name: "shopstream_producer_recreations_total",
+  help: "Times a producer lane replaced its idempotent Kafka producer after a failed batch",
+  registers: [registry],
+});
+
+let buffered: () => number = () => 0;
+/** Where this process's producer-buffer gauge reads from (its BatchingProducer). */
+export function reportBuffered(source: () => number): void {
+  buffered = source;
+}
+
+export const producerBuffered = new Gauge({
+  name: "shopstream_producer_buffered_messages",
+  help: "Messages accepted by a producer and not yet acknowledged by Kafka",
+  registers: [registry],
+  collect() {
+    this.set(buffered());
+  },
 });

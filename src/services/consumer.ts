@@ -1,12 +1,12 @@
 import { startEntityConsumer } from "../kafka/consumer.ts";
 import { openKafka } from "../kafka/open.ts";
-import { postgresSink } from "../kafka/sinks.ts";
+import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
 import { connectRedis } from "../cache/client.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered } from "../metrics/registry.ts";
 import { publishMetrics } from "../metrics/publish.ts";
-import { runService } from "./runtime.ts";
+import { producerMetrics, runService } from "./runtime.ts";
 
 // `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
 // topic (INSTANCE=1..3) for the nine consumers of SPEC 1.
@@ -22,7 +22,7 @@ const serviceName = `${entity.replace(/s$/, "")}-consumer-${instance}`;
 runService(serviceName, async ({ config, log, signal }) => {
   const sql = await openDatabase(config.databaseUrl, { max: 2 });
   // the producer is only for dead letters
-  const { kafka, names, producer: dlq } = await openKafka(config, serviceName);
+  const { kafka, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics, log });
   const redis = connectRedis(config.redisUrl);
   const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
   let stored = 0;

@@ -1,5 +1,7 @@
 import { type Config, ConfigError, loadConfig } from "../config.ts";
+import type { ProducerHooks } from "../kafka/producer.ts";
 import { describe, logger, type Logger } from "../log.ts";
+import { produced, produceRetries, producerRecreations } from "../metrics/registry.ts";
 
 export interface ServiceContext {
   config: Config;
@@ -60,3 +62,10 @@ export async function every(intervalMs: () => number, tick: () => Promise<void> 
     await tick();
   }
 }
+
+/** What every producing service counts: acknowledged messages per topic, resends, re-created producers. */
+export const producerMetrics: ProducerHooks = {
+  onAcked: (topic, n) => produced.inc({ topic }, n),
+  onRetry: (n) => produceRetries.inc(n),
+  onRecreate: () => producerRecreations.inc(),
+};

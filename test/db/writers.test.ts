@@ -23,12 +23,22 @@ describe("migrations", () => {
 describe("batched writers", () => {
   test("users and products insert once; a redelivery changes nothing", async () => {
     const users = [user("U_w1"), user("U_w2", { gender: "M", name: "김'철수\t\"테스트\"" })];
-    expect(await insertUsers(db.sql, users)).toBe(2);
-    expect(await insertUsers(db.sql, users)).toBe(0);
+    expect(await insertUsers(db.sql, users)).toEqual({ inserted: 2, conflicts: [] });
+    expect(await insertUsers(db.sql, users)).toEqual({ inserted: 0, conflicts: [] });
     const [row] = await db.sql`select name, gender from users where id = 'U_w2'`;
     expect(row).toEqual({ name: "김'철수\t\"테스트\"", gender: "M" });
-    expect(await insertProducts(db.sql, [product("P_w1"), product("P_w2")])).toBe(2);
-    expect(await insertProducts(db.sql, [product("P_w1")])).toBe(0);
+    expect(await insertProducts(db.sql, [product("P_w1"), product("P_w2")])).toEqual({ inserted: 2, conflicts: [] });
+    expect(await insertProducts(db.sql, [product("P_w1")])).toEqual({ inserted: 0, conflicts: [] });
+  });
+
+  test("a reused id with other content is reported with the columns that differ, and not written", async () => {
+    const taken = user("U_w1", { email: "someone.else@daum.net", name: "다른사람" });
+    expect(await insertUsers(db.sql, [taken, user("U_w3")])).toEqual({ inserted: 1, conflicts: [{ id: "U_w1", columns: ["name", "email"] }] });
+    const [row] = await db.sql`select name, email from users where id = 'U_w1'`;
+    expect(row).toEqual({ name: "사용자U_w1", email: "u_w1@naver.com" });
+    // columns the pipeline advances itself (grade, last_ordered_at) are not identity
+    expect(await insertUsers(db.sql, [user("U_w1", { grade: "VIP", last_ordered_at: new Date() })])).toEqual({ inserted: 0, conflicts: [] });
+    expect((await insertProducts(db.sql, [product("P_w1", { price: 1 })])).conflicts).toEqual([{ id: "P_w1", columns: ["price"] }]);
   });
 
   test("orders advance last_ordered_at and order_count once, even when redelivered", async () => {
@@ -37,7 +47,7 @@ describe("batched writers", () => {
       order("O_w2", "U_w1", "P_w1", { created_at: new Date("2025-06-03T00:00:00Z"), quantity: 5 }),
       order("O_w3", "U_w2", "P_w2", { created_at: new Date("2025-06-02T00:00:00Z") }),
     ];
-    expect(await insertOrders(db.sql, orders)).toEqual({ inserted: 3, missingRefs: [] });
+    expect(await insertOrders(db.sql, orders)).toEqual({ inserted: 3, missingRefs: [], conflicts: [] });
     const check = async () => ({
       users: await db.sql`select id, last_ordered_at from users where id in ('U_w1','U_w2') order by id`,
       products: await db.sql`select id, order_count from products where id in ('P_w1','P_w2') order by id`,
@@ -53,7 +63,11 @@ describe("batched writers", () => {
     expect(first.orders).toBe(3);
 
     // the whole batch again, plus a duplicate inside one batch
-    expect(await insertOrders(db.sql, [...orders, orders[0]!])).toEqual({ inserted: 0, missingRefs: [] });
+    expect(await insertOrders(db.sql, [...orders, orders[0]!])).toEqual({ inserted: 0, missingRefs: [], conflicts: [] });
+    expect(await check()).toEqual(first);
+    // another order under a stored id is refused, naming what differs, and changes nothing
+    const reused = order("O_w1", "U_w1", "P_w1", { created_at: new Date("2025-06-01T00:00:00Z"), quantity: 2 });
+    expect(await insertOrders(db.sql, [reused])).toEqual({ inserted: 0, missingRefs: [], conflicts: [{ id: "O_w1", columns: ["quantity", "total_amount"] }] });
     expect(await check()).toEqual(first);
   });
 

@@ -4,7 +4,7 @@ import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { startEntityConsumer } from "../../src/kafka/consumer.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
-import { postgresSink } from "../../src/kafka/sinks.ts";
+import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import type { EntityTopic } from "../../src/kafka/topics.ts";
 import { logger } from "../../src/log.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
