@@ -8,6 +8,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Set by start:all for each service it runs: the service then stops by itself if start:all is gone. */
+export const SUPERVISED_ENV = "SHOPSTREAM_SUPERVISED";
+
 export interface Config {
   databaseUrl: string;
   redisUrl: string;
@@ -28,6 +31,7 @@ export interface Config {
   orderIntervalS: [number, number];
   productIntervalS: [number, number];
   userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
+  supervised: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -59,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
       endIntervalS: read.number("USER_INTERVAL_END_S", 120, { min: 0.001 }),
       decayPerHour: read.number("USER_DECAY_PER_HOUR", 0.6, { min: 0 }),
     },
+    supervised: read.string(SUPERVISED_ENV, "") === "1",
   };
   return config;
 }

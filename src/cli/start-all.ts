@@ -101,11 +101,19 @@ async function main(): Promise<void> {
   const supervisor = new Supervisor(specs);
   supervisor.startAll();
   console.log(`[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);
+  // Ctrl-C (SIGINT) or SIGTERM (containers) starts the staged stop; a second one forces it.
+  let signals = 0;
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    const onSignal = (sig: string) => {
+      if (signals++ === 0) return resolve();
+      console.log(`[start:all] second ${sig}: killing every service now (consumers replay uncommitted batches at the next start)`);
+      supervisor.kill();
+      process.exit(130);
+    };
+    process.on("SIGINT", () => onSignal("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
   });
-  console.log("[start:all] stopping: producers flush, consumers drain and commit");
+  console.log("[start:all] stopping: producers flush, consumers drain and commit (Ctrl-C again to force)");
   await supervisor.stop({ beforeStage: (stage) => (stage === CONSUMER_STAGE ? drain(config) : Promise.resolve()) });
   console.log("[start:all] all services stopped");
 }

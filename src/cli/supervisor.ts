@@ -1,8 +1,14 @@
 import type { Subprocess } from "bun";
+import { SUPERVISED_ENV } from "../config.ts";
 
 // start:all's process supervisor: every service runs as its own Bun process with prefixed,
 // colour-coded output; a crashed service is restarted with exponential backoff; stop() sends
 // SIGTERM in stages (producers first so they flush, consumers last so they commit) and waits.
+//
+// Each service runs in a process group of its own (detached): Ctrl-C in a terminal signals the
+// terminal's foreground group, which is then start:all alone, so the staged stop decides the order
+// instead of every process stopping at once. A service whose supervisor vanishes (SIGKILL) notices
+// that its parent changed and stops cleanly by itself (services/runtime.ts).
 
 export interface ServiceSpec {
   name: string;
@@ -40,10 +46,11 @@ export class Supervisor {
 
   private start(spec: ServiceSpec, failures: number): void {
     const proc = Bun.spawn(spec.cmd, {
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, ...spec.env, [SUPERVISED_ENV]: "1" },
       stdout: "pipe",
       stderr: "pipe",
       stdin: "ignore",
+      detached: true,
     });
     this.procs.set(spec.name, proc);
     void this.pipe(spec.name, proc.stdout);
@@ -75,6 +82,17 @@ export class Supervisor {
       for (const line of lines) if (line.trim()) this.out(`${this.prefix(name)} ${line}`);
     }
     if (buffered.trim()) this.out(`${this.prefix(name)} ${buffered}`);
+  }
+
+  /** Running services' pids (tests check that none is left behind). */
+  pids(): number[] {
+    return [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null).map((p) => p.pid);
+  }
+
+  /** The forced stop (a second Ctrl-C): SIGKILL to every service at once. */
+  kill(): void {
+    this.stopping = true;
+    for (const p of this.procs.values()) p.kill("SIGKILL");
   }
 
   /**

@@ -1,5 +1,6 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type logCreator } from "kafkajs";
 import type { Config } from "../config.ts";
+import { StormLog } from "../log.ts";
 import { topicSpecs, type TopicNames } from "./topics.ts";
 
 // The single seam to kafkajs: everything else in shopstream imports from src/kafka, never kafkajs.
@@ -80,13 +81,15 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 
 // kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in
 // progress) at ERROR as JSON; they are expected and retried. Its warning about bounded retries on
-// the idempotent producer is dropped too: a send that exhausts them is reported to the caller,
+// the idempotent producer is dropped too: the batching producer resends what a send gave up on,
 // and a resend is harmless because every consumer writes idempotently by id. Everything else is
-// kept, in the same one-line shape as our own logs.
+// kept, in the same one-line shape as our own logs, and summarised per kind: a dead broker makes
+// kafkajs log every reconnect attempt of every client.
 const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
+const storm = new StormLog((line) => console.error(line));
 const oneLineLogs: logCreator = () => ({ level, log }) => {
   if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
   const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
-  const detail = log.error ? `: ${log.error}` : "";
-  console.error(`${new Date().toISOString()} ${name} [kafkajs] ${log.message}${detail}`);
+  const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
+  storm.note(`[kafkajs] ${log.message}${detail}`, `${new Date().toISOString()} ${name}`);
 };

@@ -51,7 +51,7 @@ export interface DeadLetter {
   reason: string;
   /** The database's SQLSTATE when PostgreSQL refused the record. */
   sqlstate?: string;
-  /** How many writes the record was part of before it was given up (0: refused on decoding). */
+  /** Write rounds the record took part in before it was given up (0: refused on decoding). */
   attempts: number;
   source: { topic: string; partition: number; offset: string };
   key: string | null;
@@ -89,7 +89,7 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
         await Promise.all(dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key, value: JSON.stringify(d) })));
-        storm.note(dead[0]?.reason ?? "", `${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered`, dead.length);
+        storm.note(dead[0]?.reason ?? "", `${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered:`, dead.length);
       }
       resolveOffset(batch.lastOffset());
       await commitOffsetsIfNecessary();
@@ -112,27 +112,32 @@ interface Rec<T> {
 export function decodeBatch<E extends EntityTopic>(entity: E, batch: Pick<Batch, "topic" | "partition" | "messages">): Decoded<EventKinds[E]> {
   const records: Rec<EventKinds[E]>[] = [];
   const dead: DeadLetter[] = [];
-  const byId = new Map<string, Rec<EventKinds[E]>>();
   for (const m of batch.messages) {
-    let item: EventKinds[E];
     try {
-      item = decode(entity, m.value).data;
+      records.push({ item: decode(entity, m.value).data, message: m });
     } catch (err) {
       if (!(err instanceof InvalidEvent)) throw err;
       dead.push(deadLetter(err.message, batch, m));
-      continue;
-    }
-    // The same id twice in one batch: a resent copy (a producer retry) is written once; another
-    // record under the same id is refused, as it would be against a stored row.
-    const first = byId.get(item.id);
-    if (!first) {
-      byId.set(item.id, { item, message: m });
-      records.push({ item, message: m });
-    } else if (JSON.stringify(first.item) !== JSON.stringify(item)) {
-      dead.push(deadLetter(`duplicate id with different content (offset ${first.message.offset} holds another record with id ${item.id})`, batch, m));
     }
   }
   return { records, dead };
+}
+
+/**
+ * The batch as write passes in which every id appears once: the first record of each id, then
+ * the second, and so on (usually one pass). A repeat is then judged against the stored row, as a
+ * repeat in a later batch would be: a resent copy changes nothing, another record under the same
+ * id is refused.
+ */
+function passesById<T extends { id: string }>(records: Rec<T>[]): Rec<T>[][] {
+  const passes: Rec<T>[][] = [];
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    const n = seen.get(r.item.id) ?? 0;
+    seen.set(r.item.id, n + 1);
+    (passes[n] ??= []).push(r);
+  }
+  return passes;
 }
 
 function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m: KafkaMessage, more: { sqlstate?: string; attempts?: number } = {}): DeadLetter {
@@ -156,11 +161,12 @@ interface Outcome<T> {
 }
 
 /**
- * Writes the batch. Records the sink cannot place yet are retried (bounded by retryForMs, then
- * dead-lettered with the reason); records the database refuses for good are isolated and
- * dead-lettered while the rest are stored; a transient database error retries the write for as
- * long as this consumer still owns the partition. Returns the number written, or null when it gave
- * up because of shutdown or a rebalance (offsets then stay uncommitted: nothing is lost).
+ * Writes the batch. Records the sink cannot place yet are retried (for retryForMs from the first
+ * time they could not be placed, then dead-lettered with the reason); records the database refuses
+ * for good are isolated and dead-lettered while the rest are stored; a transient database error
+ * retries the write for as long as this consumer still owns the partition. Returns the number
+ * written, or null when it gave up because of shutdown or a rebalance (offsets then stay
+ * uncommitted: nothing is lost).
  */
 async function writeWithRetry<E extends EntityTopic>(
   opts: EntityConsumerOptions<E>,
@@ -170,8 +176,26 @@ async function writeWithRetry<E extends EntityTopic>(
   batch: Batch,
   ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
 ): Promise<number | null> {
+  let written = 0;
+  for (const pass of passesById(records)) {
+    const n = await writePass(opts, storm, pass, dead, batch, ctl);
+    if (n === null) return null;
+    written += n;
+  }
+  return written;
+}
+
+async function writePass<E extends EntityTopic>(
+  opts: EntityConsumerOptions<E>,
+  storm: StormLog,
+  records: Rec<EventKinds[E]>[],
+  dead: DeadLetter[],
+  batch: Batch,
+  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
+): Promise<number | null> {
   const retryForMs = opts.retryForMs ?? 30_000;
-  const deadline = Date.now() + retryForMs;
+  // the wait for a late user or product starts when one is first missing, not while PostgreSQL is down
+  let deadline: number | null = null;
   let pending = records;
   let written = 0;
   let failures = 0;
@@ -186,7 +210,7 @@ async function writeWithRetry<E extends EntityTopic>(
     } catch (err) {
       const backoff = TRANSIENT_BACKOFF_MS[Math.min(failures++, TRANSIENT_BACKOFF_MS.length - 1)] as number;
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
-      storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms)`);
+      storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`);
       await sleepWithHeartbeat(backoff, ctl);
       continue;
     }
@@ -194,6 +218,7 @@ async function writeWithRetry<E extends EntityTopic>(
     for (const r of outcome.rejected) dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
     pending = outcome.retry;
     if (pending.length === 0) break;
+    deadline ??= Date.now() + retryForMs;
     if (Date.now() >= deadline) {
       const reason = `references a user or product that did not arrive within ${retryForMs} ms`;
       for (const r of pending) dead.push(deadLetter(reason, batch, r.message, { attempts: rounds }));

@@ -205,7 +205,7 @@ export class BatchingProducer {
         for (const p of waiting) this.route(p);
         return;
       } catch (err) {
-        this.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying)`);
+        this.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying):`);
         await this.backoff(attempt);
       }
     }
@@ -272,7 +272,7 @@ export class BatchingProducer {
         if (this.abandoned) return;
         this.retries += batch.length;
         this.opts.onRetry?.(batch.length);
-        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for partition ${lane.partition} was not acknowledged; re-creating the producer and resending`, batch.length);
+        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for partition ${lane.partition} was not acknowledged; re-creating the producer and resending:`, batch.length);
         await this.recreate(lane);
         await this.backoff(attempt);
         if (this.abandoned) return;

@@ -31,6 +31,12 @@ export function runService(name: string, main: (ctx: ServiceContext) => Promise<
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  if (config.supervised) {
+    // start:all runs each service in its own process group; if start:all itself is killed,
+    // nobody would signal us: stop cleanly once we are reparented
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) stop("supervisor gone"); }, 1000).unref();
+  }
   main({ config, log, signal: controller.signal }).then(
     () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),
     (err) => {

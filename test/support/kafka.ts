@@ -15,12 +15,15 @@ export interface TestTopics {
   cleanup(): Promise<void>;
 }
 
-/** The project's topics under a unique prefix, created on the real cluster; cleanup() deletes them. */
-export async function createTestTopics(label: string): Promise<TestTopics> {
+/**
+ * The project's topics under a unique prefix, created on the real cluster (or on `brokers`, a
+ * private one); cleanup() deletes them.
+ */
+export async function createTestTopics(label: string, brokers = config.kafkaBrokers): Promise<TestTopics> {
   const prefix = `test.${label}.${uniqueSuffix()}.`;
   const names = topicNames(prefix);
-  const kafka = createKafka(config, `test-${label}`);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  const kafka = createKafka({ ...config, kafkaBrokers: brokers }, `test-${label}`);
+  const admin = await connectAdmin(kafka, brokers);
   await ensureTopics(admin, names);
   return {
     prefix, names, kafka, admin,

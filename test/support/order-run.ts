@@ -1,0 +1,101 @@
+import { expect } from "bun:test";
+import { connectRedis } from "../../src/cache/client.ts";
+import { cacheKeys } from "../../src/cache/keys.ts";
+import { reloadCache } from "../../src/cache/reload.ts";
+import { seedCatalogue } from "../../src/db/seed.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "./db.ts";
+import { config, createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "./kafka.ts";
+import { startService, type RunningService } from "./services.ts";
+
+// A live order run for fault tests: a small catalogue in a database of its own, the cache loaded
+// under a prefix of its own, three order consumers and a producer at a fixed rate as real service
+// processes, on the shared cluster or a private one. verify() then counts, with Kafka's and
+// PostgreSQL's own answers, that every generated order was acknowledged and stored exactly once.
+
+export interface OrderRunOptions {
+  label: string;
+  /** A private cluster's brokers; the shared cluster by default. */
+  brokers?: string[];
+  rate: number;
+  count: number;
+}
+
+export interface OrderRun {
+  db: TestDatabase;
+  topics: TestTopics;
+  env: Record<string, string>;
+  producer: RunningService;
+  consumers: RunningService[];
+  /** Orders now in PostgreSQL. */
+  stored(): Promise<number>;
+  /** Waits for the producer to finish its --count, then checks the whole run; returns what it counted. */
+  verify(): Promise<RunCounts>;
+  cleanup(): Promise<void>;
+}
+
+export interface RunCounts {
+  generated: number;
+  acknowledged: number;
+  /** Records in the orders topic, duplicates from resends included. */
+  inKafka: number;
+  distinctInKafka: number;
+  stored: number;
+}
+
+export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
+  const brokers = opts.brokers ?? config.kafkaBrokers;
+  const [db, topics] = await Promise.all([createTestDatabase(opts.label), createTestTopics(opts.label, brokers)]);
+  const cachePrefix = `test:${opts.label}:${uniqueSuffix()}:`;
+  await seedCatalogue(db.sql, { seed: opts.label, users: 1000, products: 1000, now: new Date() });
+  const redis = connectRedis(config.redisUrl);
+  await reloadCache(db.sql, redis, cacheKeys(cachePrefix));
+  const env = {
+    DATABASE_URL: db.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix, KAFKA_BROKERS: brokers.join(","),
+    SEED: opts.label, METRICS_PORT: "0",
+  };
+  const consumers = [1, 2, 3].map((i) => startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
+  const producer = startService("producer", "producer.ts", ["--rate", String(opts.rate), "--count", String(opts.count)], env);
+  const stored = async () => (await db.sql`select count(*)::int as n from orders`)[0]!.n as number;
+
+  return {
+    db, topics, env, producer, consumers, stored,
+    async verify() {
+      const code = await Promise.race([producer.proc.exited, Bun.sleep(240_000).then(() => "timeout")]);
+      expect(code).toBe(0);
+      const line = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(producer.output());
+      expect(line).not.toBeNull();
+      const [generated, acknowledged] = [Number(line![1]), Number(line![2])];
+      expect(generated).toBe(opts.count);
+      expect(acknowledged).toBe(generated); // the producer dropped nothing
+
+      await waitForZeroLag(topics.admin, topics.names, 120_000, ["orders"]);
+      const published = await readTopic(topics.kafka, topics.admin, topics.names.topic("orders"));
+      const kafkaIds = [...new Set(published.map((m) => JSON.parse(m.value).data.id as string))].sort();
+      const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
+      expect(kafkaIds.length).toBe(generated);
+      expect(storedIds).toEqual(kafkaIds); // exactly once in PostgreSQL, the very ids Kafka holds
+
+      const [inconsistent] = await db.sql`
+        select
+          (select count(*) from users u where u.last_ordered_at is distinct from (select max(created_at) from orders o where o.user_id = u.id))::int as users,
+          (select count(*) from products p where p.order_count <> (select count(*) from orders o where o.product_id = p.id))::int as products`;
+      expect(inconsistent).toEqual({ users: 0, products: 0 });
+      expect(await readTopic(topics.kafka, topics.admin, topics.names.dlq("orders"))).toHaveLength(0);
+
+      // failures are summarised: no log line names an order, and the whole log stays short
+      for (const s of [producer, ...consumers]) {
+        expect(s.output()).not.toMatch(/\bO_[0-9a-f-]{8,}/);
+        expect(s.output().split("\n").length).toBeLessThan(400);
+      }
+      return { generated, acknowledged, inKafka: published.length, distinctInKafka: kafkaIds.length, stored: storedIds.length };
+    },
+    async cleanup() {
+      await Promise.all([producer, ...consumers].map((s) => s.stop()));
+      const keys = await redis.keys(`${cachePrefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+      await topics.cleanup().catch(() => undefined);
+      await db.drop();
+    },
+  };
+}
