@@ -60,7 +60,7 @@ export class StormLog {
         continue;
       }
       const items = c.items === c.events ? "" : ` (${c.items.toLocaleString("en")} records)`;
-      this.write(`${new Date().toISOString()} ${c.events.toLocaleString("en")} more in the last ${this.intervalMs / 1000} s${items}: ${kind}`);
+      this.write(`${c.events.toLocaleString("en")} more in the last ${this.intervalMs / 1000} s${items}: ${kind}`);
       c.events = 0;
       c.items = 0;
     }

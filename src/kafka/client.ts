@@ -86,10 +86,10 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 // kept, in the same one-line shape as our own logs, and summarised per kind: a dead broker makes
 // kafkajs log every reconnect attempt of every client.
 const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
-const storm = new StormLog((line) => console.error(line));
+const storm = new StormLog((line) => console.error(`${new Date().toISOString()} ${line}`));
 const oneLineLogs: logCreator = () => ({ level, log }) => {
   if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
   const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
   const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
-  storm.note(`[kafkajs] ${log.message}${detail}`, `${new Date().toISOString()} ${name}`);
+  storm.note(`[kafkajs] ${log.message}${detail}`, name);
 };

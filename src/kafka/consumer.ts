@@ -45,6 +45,8 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
   retryForMs?: number;
   hooks?: ConsumerHooks;
   fromBeginning?: boolean;
+  /** kafkajs gave up on this consumer (a crash it will not restart from): the partitions would stall. */
+  onFatal?: (err: Error) => void;
 }
 
 export interface DeadLetter {
@@ -72,6 +74,9 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
     maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) opts.onFatal?.(payload.error);
   });
   await consumer.connect();
   await consumer.subscribe({ topic: names.topic(entity), fromBeginning: opts.fromBeginning ?? true });

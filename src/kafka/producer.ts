@@ -33,6 +33,8 @@ export interface ProducerHooks {
 export interface BatchingProducerOptions extends ProducerHooks {
   lingerMs?: number;
   maxBatch?: number;
+  /** Key + value bytes per batch at most: each partition's record batch must stay under the broker's 1 MB limit. */
+  maxBatchBytes?: number;
   compression?: CompressionTypes;
   /** Messages outstanding (queued or on the wire) beyond which whenRoom() waits. */
   capacity?: number;
@@ -43,6 +45,7 @@ interface Pending {
   seq: number;
   /** performance.now() when queued: the linger runs from the oldest message of a batch. */
   at: number;
+  bytes: number;
   topic: string;
   message: Message;
   resolve: () => void;
@@ -52,6 +55,8 @@ interface Pending {
 interface Lane {
   partition: number;
   queue: Pending[];
+  /** Key + value bytes of the queue. */
+  queuedBytes: number;
   inFlight: Pending[];
   producer: Producer | null;
   wake: (() => void) | null;
@@ -76,6 +81,7 @@ export class BatchingProducer {
   private waiters: (() => boolean)[] = [];
   private readonly lingerMs: number;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly compression: CompressionTypes;
   readonly capacity: number;
   private readonly storm: StormLog;
@@ -87,10 +93,12 @@ export class BatchingProducer {
     private readonly kafka: Kafka,
     private readonly opts: BatchingProducerOptions = {},
   ) {
-    // Defaults measured on the 2-core bench machine (bench/RESULTS.md): 2,000 messages per batch
-    // keep a partition's record batch of ~600-byte orders under the broker's 1 MB message limit.
+    // Defaults measured on the 2-core bench machine (bench/RESULTS.md). A lane's batch goes to one
+    // partition, so the byte cap keeps its record batch under the broker's 1 MB message.max.bytes
+    // (about 1,200 orders of ~600 bytes).
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxBatch = opts.maxBatch ?? 2000;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
     this.compression = opts.compression ?? CompressionTypes.None;
     this.capacity = opts.capacity ?? 50_000;
     const log = opts.log;
@@ -107,7 +115,8 @@ export class BatchingProducer {
   send(topic: string, message: Message): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.abandoned) return reject(this.abandoned);
-      const p: Pending = { seq: this.seq++, at: performance.now(), topic, message, resolve, reject };
+      const bytes = sizeOf(message.value) + sizeOf(message.key);
+      const p: Pending = { seq: this.seq++, at: performance.now(), bytes, topic, message, resolve, reject };
       this.outstanding++;
       const waiting = this.unrouted.get(topic);
       if (waiting) waiting.push(p);
@@ -216,10 +225,11 @@ export class BatchingProducer {
     const partition = p.message.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
     p.message = { ...p.message, partition };
     let lane = this.lanes.get(partition);
-    if (!lane) this.lanes.set(partition, (lane = { partition, queue: [], inFlight: [], producer: null, wake: null, loop: null }));
+    if (!lane) this.lanes.set(partition, (lane = { partition, queue: [], queuedBytes: 0, inFlight: [], producer: null, wake: null, loop: null }));
     lane.queue.push(p);
+    lane.queuedBytes += p.bytes;
     lane.loop ??= this.runLane(lane);
-    if (lane.queue.length === 1 || lane.queue.length >= this.maxBatch) lane.wake?.();
+    if (lane.queue.length === 1 || this.full(lane)) lane.wake?.();
   }
 
   private nextRoundRobin(topic: string): number {
@@ -239,7 +249,7 @@ export class BatchingProducer {
       }
       // linger: a partial batch gets lingerMs from its oldest message to fill up
       const wait = head.at + this.lingerMs - performance.now();
-      if (wait > 0 && lane.queue.length < this.maxBatch && this.flushing === 0 && !this.closing) {
+      if (wait > 0 && !this.full(lane) && this.flushing === 0 && !this.closing) {
         await new Promise<void>((r) => {
           const timer = setTimeout(r, wait);
           lane.wake = () => (clearTimeout(timer), r());
@@ -247,7 +257,7 @@ export class BatchingProducer {
         continue;
       }
       lane.wake = null;
-      lane.inFlight = lane.queue.splice(0, this.maxBatch);
+      lane.inFlight = this.takeBatch(lane);
       await this.deliver(lane, lane.inFlight);
       lane.inFlight = [];
       this.notify();
@@ -255,7 +265,29 @@ export class BatchingProducer {
     lane.loop = null;
   }
 
-  /** Sends one batch until it is acknowledged (or the producer is abandoned at shutdown). */
+  private full(lane: Lane): boolean {
+    return lane.queue.length >= this.maxBatch || lane.queuedBytes >= this.maxBatchBytes;
+  }
+
+  /** The oldest messages of the lane, up to maxBatch and maxBatchBytes (at least one). */
+  private takeBatch(lane: Lane): Pending[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < lane.queue.length && n < this.maxBatch) {
+      const next = (lane.queue[n] as Pending).bytes;
+      if (n > 0 && bytes + next > this.maxBatchBytes) break;
+      bytes += next;
+      n++;
+    }
+    lane.queuedBytes -= bytes;
+    return lane.queue.splice(0, n);
+  }
+
+  /**
+   * Sends one batch until it is acknowledged (or the producer is abandoned at shutdown). A batch the
+   * broker finds too large is sent as two halves; a single message too large for the broker can
+   * never be delivered and is rejected to its caller.
+   */
   private async deliver(lane: Lane, batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
@@ -270,6 +302,18 @@ export class BatchingProducer {
         await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
       } catch (err) {
         if (this.abandoned) return;
+        if (errorName(err) === "MESSAGE_TOO_LARGE" || errorName(rootCause(err)) === "MESSAGE_TOO_LARGE") {
+          if (batch.length > 1) {
+            const mid = batch.length >>> 1;
+            await this.deliver(lane, batch.slice(0, mid));
+            await this.deliver(lane, batch.slice(mid));
+          } else {
+            this.outstanding--;
+            this.storm.note(describe(err), `a message for partition ${lane.partition} is larger than the broker accepts (message.max.bytes) and was rejected:`);
+            (batch[0] as Pending).reject(err);
+          }
+          return;
+        }
         this.retries += batch.length;
         this.opts.onRetry?.(batch.length);
         this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for partition ${lane.partition} was not acknowledged; re-creating the producer and resending:`, batch.length);
@@ -319,6 +363,17 @@ export class BatchingProducer {
     const ms = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (attempt - 1));
     return new Promise((r) => setTimeout(r, ms * (0.75 + Math.random() * 0.5)));
   }
+}
+
+function rootCause(err: unknown): unknown {
+  let e = err as { cause?: unknown; originalError?: unknown } | null;
+  for (let i = 0; i < 5 && e && (e.cause ?? e.originalError); i++) e = (e.cause ?? e.originalError) as typeof e;
+  return e;
+}
+
+function sizeOf(v: Message["value"] | Message["key"]): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === "string" ? Buffer.byteLength(v) : v.length;
 }
 
 function errorName(err: unknown): string {

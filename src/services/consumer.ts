@@ -29,6 +29,11 @@ runService(serviceName, async ({ config, log, signal }) => {
   const consumer = await startEntityConsumer({
     kafka, names, entity, dlq, log,
     sink: postgresSink(sql, entity),
+    onFatal: (err) => {
+      // nothing past the last database commit was committed: exit and let the supervisor restart us
+      log.error("the Kafka consumer stopped for good; exiting so that it is restarted", err);
+      process.exit(1);
+    },
     hooks: {
       onBatch: (b) => {
         stored += b.written;

@@ -28,6 +28,8 @@ export interface OrderRun {
   consumers: RunningService[];
   /** Orders now in PostgreSQL. */
   stored(): Promise<number>;
+  /** SIGKILLs order consumer `i` (wherever it is in a batch) and starts a new one in its place. */
+  killConsumer(i: number): Promise<void>;
   /** Waits for the producer to finish its --count, then checks the whole run; returns what it counted. */
   verify(): Promise<RunCounts>;
   cleanup(): Promise<void>;
@@ -53,15 +55,24 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
     DATABASE_URL: db.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix, KAFKA_BROKERS: brokers.join(","),
     SEED: opts.label, METRICS_PORT: "0",
   };
-  const consumers = [1, 2, 3].map((i) => startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
+  const consumer = (i: number) => startService(`orders-${i + 1}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i + 1) });
+  const consumers = [0, 1, 2].map(consumer);
+  const killed: RunningService[] = [];
   const producer = startService("producer", "producer.ts", ["--rate", String(opts.rate), "--count", String(opts.count)], env);
   const stored = async () => (await db.sql`select count(*)::int as n from orders`)[0]!.n as number;
 
   return {
     db, topics, env, producer, consumers, stored,
+    async killConsumer(i) {
+      const old = consumers[i] as RunningService;
+      old.proc.kill("SIGKILL");
+      await old.proc.exited;
+      killed.push(old);
+      consumers[i] = consumer(i);
+    },
     async verify() {
       const code = await Promise.race([producer.proc.exited, Bun.sleep(240_000).then(() => "timeout")]);
-      expect(code).toBe(0);
+      if (code !== 0) throw new Error(`producer exited with ${code}:\n${producer.output().slice(-4000)}`);
       const line = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(producer.output());
       expect(line).not.toBeNull();
       const [generated, acknowledged] = [Number(line![1]), Number(line![2])];
@@ -83,7 +94,7 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
       expect(await readTopic(topics.kafka, topics.admin, topics.names.dlq("orders"))).toHaveLength(0);
 
       // failures are summarised: no log line names an order, and the whole log stays short
-      for (const s of [producer, ...consumers]) {
+      for (const s of [producer, ...consumers, ...killed]) {
         expect(s.output()).not.toMatch(/\bO_[0-9a-f-]{8,}/);
         expect(s.output().split("\n").length).toBeLessThan(400);
       }

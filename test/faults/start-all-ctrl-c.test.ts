@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectRedis } from "../../src/cache/client.ts";
+import { consumerLag } from "../../src/metrics/collect.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../support/db.ts";
+import { config, createTestTopics, readTopic, type TestTopics } from "../support/kafka.ts";
+
+// `bun run start:all` in a real terminal (a tmux pane on a private tmux server), stopped the way a
+// person stops it: Ctrl-C. Only start:all is in the terminal's foreground process group, so the
+// staged stop runs: producers flush, consumers drain the lag to 0 and commit, everything exits 0,
+// and every order in Kafka is in PostgreSQL.
+
+const ROOT = join(import.meta.dir, "../..");
+const socket = `shopstream-test-${uniqueSuffix()}`;
+const log = join(tmpdir(), `${socket}.log`);
+const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
+let db: TestDatabase;
+let t: TestTopics;
+const cachePrefix = `test:ctrlc:${uniqueSuffix()}:`;
+
+beforeAll(async () => {
+  [db, t] = await Promise.all([createTestDatabase("ctrlc"), createTestTopics("ctrlc")]);
+});
+afterAll(async () => {
+  tmux("kill-server");
+  const redis = connectRedis(config.redisUrl);
+  const keys = await redis.keys(`${cachePrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  await t.cleanup();
+  await db.drop();
+  rmSync(log, { force: true });
+});
+
+/** Pids of processes started for this test's pipeline (their environment names its topic prefix). */
+function ourProcesses(): number[] {
+  const mark = `TOPIC_PREFIX=${t.prefix}`;
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0", async () => {
+  const env = {
+    DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, METRICS_PORT: "0",
+    SEED_USERS: "2000", SEED_PRODUCTS: "2000", CACHE_REFRESH_S: "5", SEED: "ctrlc",
+  };
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ");
+  const command = `cd ${ROOT} && exec env ${assignments} ${process.execPath} run src/cli/start-all.ts --rate 400`;
+  const started = tmux("new-session", "-d", "-s", "shop", "-x", "220", "-y", "50", command, ";", "set-option", "-t", "shop", "remain-on-exit", "on");
+  expect(started.exitCode).toBe(0);
+  tmux("pipe-pane", "-t", "shop", "-o", `cat >> ${log}`);
+
+  // running: orders flow into PostgreSQL
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const [row] = await db.sql`select count(*)::int as n from orders`.catch(() => [{ n: 0 }]);
+    if ((row?.n ?? 0) > 2000) break;
+    if (Date.now() > deadline) throw new Error(`no orders after 90 s:\n${readFileSync(log, "utf8").slice(-3000)}`);
+    await Bun.sleep(500);
+  }
+  expect(ourProcesses().length).toBeGreaterThanOrEqual(15);
+
+  tmux("send-keys", "-t", "shop", "C-c");
+  let status = "";
+  for (const stopBy = Date.now() + 120_000; Date.now() < stopBy; await Bun.sleep(250)) {
+    status = tmux("display-message", "-p", "-t", "shop", "#{pane_dead} #{pane_dead_status}").stdout.toString().trim();
+    if (status.startsWith("1 ")) break;
+  }
+  const output = readFileSync(log, "utf8");
+  expect(status, output.slice(-3000)).toBe("1 0");
+  expect(output).toContain("[start:all] stopping: producers flush, consumers drain and commit");
+  expect(output).toContain("[start:all] all services stopped");
+  expect(output).not.toContain("still in Kafka");
+  expect(output).not.toMatch(/exited with code [1-9]/);
+  expect(ourProcesses()).toEqual([]);
+
+  // nothing left behind: every group at the end of its topic, every produced order stored once
+  const lag = await consumerLag(t.admin, t.names);
+  expect(lag.filter((l) => l.lag !== 0)).toEqual([]);
+  const stopped = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(output);
+  expect(stopped).not.toBeNull();
+  expect(stopped![2]).toBe(stopped![1]);
+  const kafkaIds = [...new Set((await readTopic(t.kafka, t.admin, t.names.topic("orders"))).map((m) => JSON.parse(m.value).data.id as string))].sort();
+  const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
+  expect(kafkaIds.length).toBe(Number(stopped![1]));
+  expect(storedIds).toEqual(kafkaIds);
+}, 300_000);
