@@ -8,8 +8,9 @@ import { describe, StormLog, type Logger } from "../log.ts";
 //
 // It is built to survive broker loss (docs/design.md, "Faults"):
 // - Messages are routed to partitions here (Java's murmur2, so keys land where any client puts
-//   them) and each partition number has its own lane: one idempotent kafkajs producer with at most
-//   one request in flight. kafkajs' idempotent producer rewinds its sequence numbers when a request
+//   them) and each topic-partition has its own lane: one idempotent kafkajs producer with at most
+//   one request in flight, to that partition's leader alone (a dead leader stalls its own lane
+//   and no other). kafkajs' idempotent producer rewinds its sequence numbers when a request
 //   fails; with several requests in flight for one partition that corrupts the sequence
 //   (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request per partition keeps the three brokers
 //   working in parallel and the sequence always right.
@@ -53,7 +54,8 @@ interface Pending {
 }
 
 interface Lane {
-  partition: number;
+  /** "topic/partition" */
+  name: string;
   queue: Pending[];
   /** Key + value bytes of the queue. */
   queuedBytes: number;
@@ -66,7 +68,7 @@ interface Lane {
 const BACKOFF_MS = { first: 100, max: 5000 };
 
 export class BatchingProducer {
-  private readonly lanes = new Map<number, Lane>();
+  private readonly lanes = new Map<string, Lane>();
   private readonly partitionCounts = new Map<string, number>();
   /** Messages of topics whose partition count is still being looked up, in send order. */
   private readonly unrouted = new Map<string, Pending[]>();
@@ -224,8 +226,9 @@ export class BatchingProducer {
     const n = this.partitionCounts.get(p.topic) as number;
     const partition = p.message.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
     p.message = { ...p.message, partition };
-    let lane = this.lanes.get(partition);
-    if (!lane) this.lanes.set(partition, (lane = { partition, queue: [], queuedBytes: 0, inFlight: [], producer: null, wake: null, loop: null }));
+    const name = `${p.topic}/${partition}`;
+    let lane = this.lanes.get(name);
+    if (!lane) this.lanes.set(name, (lane = { name, queue: [], queuedBytes: 0, inFlight: [], producer: null, wake: null, loop: null }));
     lane.queue.push(p);
     lane.queuedBytes += p.bytes;
     lane.loop ??= this.runLane(lane);
@@ -309,14 +312,14 @@ export class BatchingProducer {
             await this.deliver(lane, batch.slice(mid));
           } else {
             this.outstanding--;
-            this.storm.note(describe(err), `a message for partition ${lane.partition} is larger than the broker accepts (message.max.bytes) and was rejected:`);
+            this.storm.note(describe(err), `a message for ${lane.name} is larger than the broker accepts (message.max.bytes) and was rejected:`);
             (batch[0] as Pending).reject(err);
           }
           return;
         }
         this.retries += batch.length;
         this.opts.onRetry?.(batch.length);
-        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for partition ${lane.partition} was not acknowledged; re-creating the producer and resending:`, batch.length);
+        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; re-creating the producer and resending:`, batch.length);
         await this.recreate(lane);
         await this.backoff(attempt);
         if (this.abandoned) return;

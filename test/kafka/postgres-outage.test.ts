@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connectRedis } from "../../src/cache/client.ts";
 import { connect } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { uniqueSuffix } from "../support/db.ts";
+import { config, createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { PrivatePostgres } from "../support/postgres-server.ts";
 import { startService, type RunningService } from "../support/services.ts";
 
@@ -16,6 +18,8 @@ const pg = new PrivatePostgres();
 let t: TestTopics;
 let producer: BatchingProducer;
 const consumers: RunningService[] = [];
+// the consumers publish their metrics to Redis: under a prefix of this suite's own, removed afterwards
+const cachePrefix = `test:pgoutage:${uniqueSuffix()}:`;
 
 beforeAll(async () => {
   [t] = await Promise.all([createTestTopics("pgoutage"), pg.init()]);
@@ -31,6 +35,10 @@ afterAll(async () => {
   await producer.close();
   await t.cleanup();
   pg.destroy();
+  const redis = connectRedis(config.redisUrl);
+  const keys = await redis.keys(`${cachePrefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
 });
 
 const publish = (from: number, to: number) =>
@@ -40,7 +48,7 @@ const publish = (from: number, to: number) =>
   }));
 
 test("consumers ride out a PostgreSQL crash without losing or duplicating an order", async () => {
-  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix };
+  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix };
   for (const i of [1, 2]) consumers.push(startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
   await publish(0, 200);
   await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);
