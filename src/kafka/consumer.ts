@@ -100,7 +100,7 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       if (batch.messages.length === 0 || !isRunning() || isStale()) return;
       const { records, dead } = decodeBatch(entity, batch);
       const started = performance.now();
-      const written = await writeWithRetry(opts, storm, records, dead, batch, { heartbeat, isRunning, isStale });
+      const written = await writeWithRetry({ opts, storm, dead, batch, ctl: { heartbeat, isRunning, isStale } }, records);
       if (written === null) return; // shutting down or rebalanced: leave offsets for the next owner
       const writeMs = performance.now() - started;
       if (dead.length > 0) {
@@ -185,31 +185,26 @@ interface Outcome<T> {
  * written, or null when it gave up because of shutdown or a rebalance (offsets then stay
  * uncommitted: nothing is lost).
  */
-async function writeWithRetry<E extends EntityTopic>(
-  opts: EntityConsumerOptions<E>,
-  storm: StormLog,
-  records: Rec<EventKinds[E]>[],
-  dead: DeadLetter[],
-  batch: Batch,
-  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
-): Promise<number | null> {
+interface BatchWrite<E extends EntityTopic> {
+  opts: EntityConsumerOptions<E>;
+  storm: StormLog;
+  /** Where the records given up on are collected, to be dead-lettered before the commit. */
+  dead: DeadLetter[];
+  batch: Batch;
+  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean };
+}
+
+async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
   let written = 0;
   for (const pass of passesById(records)) {
-    const n = await writePass(opts, storm, pass, dead, batch, ctl);
+    const n = await writePass(w, pass);
     if (n === null) return null;
     written += n;
   }
   return written;
 }
 
-async function writePass<E extends EntityTopic>(
-  opts: EntityConsumerOptions<E>,
-  storm: StormLog,
-  records: Rec<EventKinds[E]>[],
-  dead: DeadLetter[],
-  batch: Batch,
-  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean },
-): Promise<number | null> {
+async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl }: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
   const retryForMs = opts.retryForMs ?? 30_000;
   // the wait for a late user or product starts when one is first missing, not while PostgreSQL is down
   let deadline: number | null = null;
