@@ -100,8 +100,7 @@ export class Supervisor {
    * runs before each stage is signalled (start:all lets consumers drain what producers flushed).
    */
   async stop(opts: { graceMs?: number; beforeStage?: (stage: number) => Promise<void> } = {}): Promise<void> {
-    // longer than a producer's 30 s close timeout, so that it can still report what it could not deliver
-    const graceMs = opts.graceMs ?? 40_000;
+    const graceMs = opts.graceMs ?? 30_000;
     this.stopping = true;
     const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
     for (const stage of stages) {

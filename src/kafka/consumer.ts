@@ -58,9 +58,6 @@ export interface DeadLetter {
   source: { topic: string; partition: number; offset: string };
   key: string | null;
   value: string | null;
-  /** Set when the value was longer than a dead letter keeps: its full size in bytes. */
-  value_bytes?: number;
-  value_truncated?: true;
   failed_at: string;
 }
 
@@ -167,18 +164,9 @@ function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m
     attempts: more.attempts ?? 0,
     source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
     key: m.key?.toString("utf8") ?? null,
-    ...deadValue(m.value),
+    value: m.value?.toString("utf8") ?? null,
     failed_at: new Date().toISOString(),
   };
-}
-
-/** Raw values kept whole up to 256 KiB, so a dead letter always fits the broker's 1 MB message limit. */
-const DEAD_VALUE_MAX = 256 * 1024;
-
-function deadValue(value: Buffer | null): Pick<DeadLetter, "value" | "value_bytes" | "value_truncated"> {
-  if (value === null) return { value: null };
-  if (value.length <= DEAD_VALUE_MAX) return { value: value.toString("utf8") };
-  return { value: value.subarray(0, DEAD_VALUE_MAX).toString("utf8"), value_bytes: value.length, value_truncated: true };
 }
 
 const TRANSIENT_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
@@ -203,7 +191,7 @@ interface BatchWrite<E extends EntityTopic> {
   /** Where the records given up on are collected, to be dead-lettered before the commit. */
   dead: DeadLetter[];
   batch: Batch;
-  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean; lost?: boolean };
+  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean };
 }
 
 async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
@@ -226,9 +214,8 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
   let rounds = 0;
   let waitMs = 50;
   while (pending.length > 0) {
-    if (!ctl.isRunning() || ctl.isStale() || ctl.lost) return null;
+    if (!ctl.isRunning() || ctl.isStale()) return null;
     let outcome: Outcome<EventKinds[E]>;
-    const tried = Date.now();
     try {
       outcome = await writeIsolating(opts.sink, pending, ++rounds);
       failures = 0;
@@ -237,7 +224,6 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
       storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`);
       await sleepWithHeartbeat(backoff, ctl);
-      if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
     }
     written += outcome.written;
@@ -286,13 +272,7 @@ async function writeIsolating<T extends { id: string }>(sink: (items: T[]) => Pr
   }
 }
 
-// The group moved on without this member: the batch belongs to the next owner.
-const LOST_MEMBERSHIP = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
-
-async function sleepWithHeartbeat(ms: number, ctl: { heartbeat(): Promise<void>; lost?: boolean }): Promise<void> {
+async function sleepWithHeartbeat(ms: number, ctl: { heartbeat(): Promise<void> }): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-  await ctl.heartbeat().catch((err: { type?: string }) => {
-    // a connection or coordinator error is retried by the next heartbeat; a lost membership is not
-    if (err?.type && LOST_MEMBERSHIP.has(err.type)) ctl.lost = true;
-  });
+  await ctl.heartbeat().catch(() => {});
 }

@@ -135,18 +135,10 @@ export class BatchingProducer {
     return this.outstanding;
   }
 
-  /**
-   * Resolves at once while fewer than `capacity` messages are outstanding, else when there is room
-   * (or when `signal` aborts: a shutdown must not wait for Kafka to come back).
-   */
-  whenRoom(signal?: AbortSignal): Promise<void> {
-    const room = () => this.outstanding < this.capacity || this.abandoned !== null || signal?.aborted === true;
-    if (room()) return Promise.resolve();
-    return new Promise((r) => {
-      const onAbort = () => this.notify();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(() => (room() ? (signal?.removeEventListener("abort", onAbort), r(), true) : false));
-    });
+  /** Resolves at once while fewer than `capacity` messages are outstanding, else when there is room. */
+  whenRoom(): Promise<void> {
+    if (this.outstanding < this.capacity || this.abandoned) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(() => (this.outstanding < this.capacity || this.abandoned ? (r(), true) : false)));
   }
 
   /** Sends everything queued so far without waiting for the linger; resolves when those messages are settled. */
@@ -308,10 +300,8 @@ export class BatchingProducer {
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     for (let attempt = 1; ; attempt++) {
-      if (this.abandoned || batch.length === 0) return;
       try {
         lane.producer ??= await this.newProducer();
-        if (this.abandoned) return void (await this.recreate(lane)); // close() gave up meanwhile
         await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
       } catch (err) {
         if (this.abandoned) return;

@@ -30,7 +30,6 @@ runService(serviceName, async ({ config, log, signal }) => {
     kafka, names, entity, dlq, log,
     sink: postgresSink(sql, entity),
     onFatal: (err) => {
-      if (signal.aborted) return; // stopping anyway: the batch in hand stays uncommitted and replays
       // nothing past the last database commit was committed: exit and let the supervisor restart us
       log.error("the Kafka consumer stopped for good; exiting so that it is restarted", err);
       process.exit(1);

@@ -21,15 +21,13 @@ runService("user-seeder", async ({ config, log, signal }) => {
   const started = Date.now();
   let published = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
-  const aborted = new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
   while (!signal.aborted) {
-    // the producer resends until Kafka acknowledges; waiting here keeps an outage from piling up batches
-    await Promise.race([inFlight, aborted]);
-    if (signal.aborted) break;
     const elapsedHours = ((Date.now() - started) * speed) / 3_600_000;
     const step = newUserStep(elapsedHours, config.userCurve);
     const now = new Date();
     const users = generateUsers(rng, step.batch, now, { createdAt: now });
+    // the producer resends until Kafka acknowledges; waiting here keeps an outage from piling up batches
+    await inFlight;
     inFlight = Promise.all(users.map((u) => producer.send(names.topic("users"), { key: u.id, value: encode("users", u) }))).then(
       () => {
         published += users.length;
