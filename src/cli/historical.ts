@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { openDatabase } from "../db/open.ts";
 import { seedCatalogue } from "../db/seed.ts";
+import { shopSize } from "../domain/shop-size.ts";
 import { DEFAULT_SETTINGS } from "../historical/generator.ts";
 import { type Period, type PeriodFlags, resolvePeriod } from "../historical/plan.ts";
 import { progressPrinter } from "../historical/progress.ts";
@@ -18,6 +19,8 @@ const USAGE = `usage: bun run historical [--year YYYY | --start YYYY-MM-DD] [--d
   --scale K             volume multiplier: 1 = the original's ~51,500 orders a year, 20 ≈ 1,000,000
   --seed S              seed of every draw (default: SEED, 42)
   --new-users-per-day N sign-ups added per simulated day (default 10 × scale)
+                        (the shop grows with --scale: SEED_USERS × scale customers and
+                        SEED_PRODUCTS × √scale products by the end of the period)
   --reset               remove every historical row first, then generate
   --reset-only          remove every historical row and stop`;
 
@@ -90,7 +93,7 @@ if (import.meta.main) {
     try {
       if (flags.resetOnly) {
         const r = await resetHistorical(sql);
-        log.info(`removed ${r.orders} historical orders, ${r.gradeHistory} grade_history rows, ${r.users} sign-ups`);
+        log.info(`removed ${r.orders} historical orders, ${r.gradeHistory} grade_history rows, ${r.users} customers, ${r.products} products`);
         return;
       }
       // An empty database gets the initial catalogue "as of" the end of the period: users signed up
@@ -100,11 +103,14 @@ if (import.meta.main) {
       if (!seeded.skipped) log.info(`seeded ${seeded.users} users and ${seeded.products} products as of ${period.end.toISOString()}`);
 
       const scale = flags.scale;
-      const newUsersPerDay = flags.newUsersPerDay ?? 10 * scale;
-      log.info(`${period.days} days from ${period.start.toISOString()} (Seoul midnight), scale ${scale}, seed ${seed}, ${newUsersPerDay} sign-ups/day`);
+      // the shop grows with the volume: customers and sign-ups in proportion, the catalogue by √scale
+      const shop = shopSize(scale, { users: config.seedUsers, products: config.seedProducts, signUpsPerDay: 10 });
+      const newUsersPerDay = flags.newUsersPerDay ?? shop.signUpsPerDay;
+      log.info(`${period.days} days from ${period.start.toISOString()} (Seoul midnight), scale ${scale}, seed ${seed}, ${newUsersPerDay} sign-ups/day, `
+        + `a shop of ${shop.users} customers and ${shop.products} products`);
       const bar = progressPrinter();
       const result = await runHistorical(sql, {
-        seed, period, scale, newUsersPerDay, reset: flags.reset, signal,
+        seed, period, scale, newUsersPerDay, shop, reset: flags.reset, signal,
         settings: { ...DEFAULT_SETTINGS, topN: config.producerTopN },
         onProgress: bar.update, log: log.info,
       });
@@ -119,6 +125,7 @@ if (import.meta.main) {
         + (result.unplaced ? `; ${result.unplaced} planned orders had no buyer or product yet` : ""));
       const { prepare, write, gradesTail, sync } = result.phaseMs;
       log.info(`time: prepare ${(prepare / 1000).toFixed(1)} s, generate+write ${(write / 1000).toFixed(1)} s, last grades+counts ${(gradesTail / 1000).toFixed(1)} s, last_ordered_at sync ${(sync / 1000).toFixed(1)} s`);
+      if (result.spacingOverruns > 0) log.warn(`${result.spacingOverruns} order(s) went to a customer already at ${DEFAULT_SETTINGS.ordersPerCustomerDay} orders in 24 h: the buyer pool is too small for the volume`);
       if (result.gradeMismatches > 0) log.warn(`${result.gradeMismatches} grade change(s) differed between the in-memory window and recomputeGrades`);
       if (result.status === "interrupted") process.exitCode = 130;
     } finally {

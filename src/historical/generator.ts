@@ -4,6 +4,7 @@
 import { type Category, CATEGORIES, drawQuantity } from "../domain/categories.ts";
 import { generateUsers } from "../domain/fake.ts";
 import { newId } from "../domain/ids.ts";
+import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "../domain/order-spacing.ts";
 import { buildOrder } from "../domain/orders.ts";
 import { topBuyers } from "../domain/propensity.ts";
 import { type Rng, WeightedTable } from "../domain/random.ts";
@@ -20,6 +21,8 @@ export interface GeneratorSettings {
   products: SplitSizes;
   /** Days at the start whose buyers are random signed-up users (SPEC 8: the first 7). */
   randomBuyerDays: number;
+  /** No customer places more than this many orders in any 24 hours. */
+  ordersPerCustomerDay: number;
 }
 
 export const DEFAULT_SETTINGS: GeneratorSettings = {
@@ -27,6 +30,7 @@ export const DEFAULT_SETTINGS: GeneratorSettings = {
   users: { total: 1000, primary: 600 },
   products: { total: 1000, primary: 700 },
   randomBuyerDays: 7,
+  ordersPerCustomerDay: ORDERS_PER_CUSTOMER_DAY,
 };
 
 export interface GradeChange {
@@ -41,6 +45,9 @@ interface CategoryGroup {
 
 export class HistoricalGenerator {
   private buyerTable: WeightedTable<{ user: SimUser; score: number }> | null = null;
+  /** The whole split pool by score, best first: where a busy hour finds buyers once the top N reach the ceiling. */
+  private ranked: readonly { user: SimUser; score: number }[] = [];
+  private readonly spacing: OrderSpacing;
   private categoryTable: WeightedTable<CategoryGroup> | null = null;
   /** Orders the plan asked for that could not be drawn (nobody signed up or nothing listed yet). */
   unplaced = 0;
@@ -51,12 +58,20 @@ export class HistoricalGenerator {
     readonly window: GradeWindow,
     private readonly rng: Rng,
     private readonly settings: GeneratorSettings = DEFAULT_SETTINGS,
-  ) {}
+  ) {
+    this.spacing = new OrderSpacing(settings.ordersPerCustomerDay, DAY_MS);
+  }
+
+  /** Orders that had to go to a customer already at the daily ceiling (0 unless the pools are tiny). */
+  get spacingOverruns(): number {
+    return this.spacing.overruns;
+  }
 
   /** Draws the day's orders in time order, handing each to `emit`. */
   day(plan: DayPlan, emit: (order: Order) => void): number {
     const counts = drawHourCounts(plan.orders, this.rng);
     const randomBuyers = plan.index < this.settings.randomBuyerDays;
+    this.spacing.prune(plan.start.getTime());
     let made = 0;
     for (let h = 0; h < 24; h++) {
       const n = counts[h] as number;
@@ -83,7 +98,8 @@ export class HistoricalGenerator {
     this.buyers.advance(atMs);
     this.products.advance(atMs);
     const pool = randomBuyers ? this.buyers.sample(this.settings.users.total, this.rng) : this.buyers.split(this.settings.users);
-    const top = topBuyers(pool, new Date(atMs), this.rng, this.settings.topN);
+    this.ranked = topBuyers(pool, new Date(atMs), this.rng, pool.length);
+    const top = this.ranked.slice(0, this.settings.topN);
     this.buyerTable = top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(scenario, b.user)) : null;
     if (this.buyerTable && this.buyerTable.total <= 0) this.buyerTable = null;
 
@@ -108,7 +124,8 @@ export class HistoricalGenerator {
 
   private next(ms: number): Order {
     const rng = this.rng;
-    const { user } = this.buyerTable!.draw(rng);
+    const table = this.buyerTable!;
+    const { user } = this.spacing.pick(() => table.draw(rng), (b) => b.user.id, this.ranked, ms);
     const group = this.categoryTable!.draw(rng);
     const product = group.products[Math.floor(rng.next() * group.products.length)] as SimProduct;
     const order = buildOrder({

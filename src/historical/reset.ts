@@ -47,11 +47,12 @@ export interface ClearResult {
   orders: number;
   gradeHistory: number;
   users: number;
+  products: number;
 }
 
 /**
  * Removes what historical runs wrote — orders with source 'historical', grade_history with reason
- * 'historical', and the sign-ups they added unless live orders have since named them — then brings
+ * 'historical', and the customers and products they added unless live orders have since named them — then brings
  * last_ordered_at, order_count and grades back in line with the remaining (live) orders, recomputing
  * grades at `now` exactly as the live updater's next run would.
  */
@@ -70,8 +71,10 @@ export async function clearHistorical(sql: Sql, now = new Date()): Promise<Clear
       ),
       h as (delete from grade_history g using doomed d where g.user_id = d.id)
       delete from users u using doomed d where u.id = d.id`;
+    const delisted = await tx`
+      delete from products p where p.source = 'historical' and not exists (select 1 from orders o where o.product_id = p.id)`;
     await tx`delete from shopstream_meta where key = ${META_KEY}`;
-    return { orders: historical, gradeHistory: history.count, users: gone.count };
+    return { orders: historical, gradeHistory: history.count, users: gone.count, products: delisted.count };
   });
   await syncLastOrdered(sql);
   await syncOrderCounts(sql);

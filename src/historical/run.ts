@@ -3,6 +3,7 @@
 // generated, and hand the week's grade recompute (the live updater's SQL at the simulated time) to a
 // second connection while the next week is already being written.
 import type { Sql } from "../db/client.ts";
+import { generateProducts, generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import type { Gender, Grade, UserStatus } from "../domain/types.ts";
 import { DEFAULT_SETTINGS, type GeneratorSettings, HistoricalGenerator, signUps } from "./generator.ts";
@@ -12,7 +13,7 @@ import { type DayPlan, gradeCheckpoints, type Period, planDays } from "./plan.ts
 import { BuyerPool, ProductPool, type SimUser } from "./pools.ts";
 import type { Progress } from "./progress.ts";
 import { type ClearResult, clearHistorical, META_KEY, syncLastOrdered, syncOrderCounts } from "./reset.ts";
-import { CopyStream, copyUsers, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";
+import { CopyStream, copyProducts, copyUsers, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";
 
 export interface HistoricalOptions {
   seed: string;
@@ -20,6 +21,11 @@ export interface HistoricalOptions {
   scale: number;
   /** Sign-ups added per simulated day (a steady trickle). */
   newUsersPerDay: number;
+  /**
+   * The customer base and catalogue the period ends with (shopSize of the scale): what the database
+   * lacks is added first, signed up and listed as the initial seed would have been. Absent: as found.
+   */
+  shop?: { users: number; products: number };
   /** Clear every historical row first, even a finished run's. */
   reset?: boolean;
   settings?: GeneratorSettings;
@@ -35,6 +41,8 @@ export interface RunParams {
   days: number;
   scale: number;
   newUsersPerDay: number;
+  shopUsers?: number;
+  shopProducts?: number;
 }
 
 export interface RunFigures {
@@ -48,6 +56,10 @@ export interface RunFigures {
   gradeMismatches: number;
   /** Planned orders with nobody signed up or nothing listed yet to place them. */
   unplaced: number;
+  /** Customers and products added to reach the scale's shop size. */
+  grown: { users: number; products: number };
+  /** Orders given to a customer already at the daily ceiling (0 expected). */
+  spacingOverruns: number;
   /** Where the time went: load and clear, generating + writing, the last grade runs (with the order-count sync), the last_ordered_at sync. */
   phaseMs: { prepare: number; write: number; gradesTail: number; sync: number };
   cleared?: ClearResult;
@@ -66,6 +78,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
   const started = performance.now();
   const params: RunParams = {
     seed: opts.seed, start: opts.period.start.toISOString(), days: opts.period.days, scale: opts.scale, newUsersPerDay: opts.newUsersPerDay,
+    ...(opts.shop && { shopUsers: opts.shop.users, shopProducts: opts.shop.products }),
   };
   const plan = planDays(opts.period, opts.scale, opts.newUsersPerDay);
   const conn = await sql.reserve();
@@ -91,6 +104,9 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     if (users === 0 || products === 0) throw new Error(`the catalogue is empty (${users} users, ${products} products): seed it first (bun run seed)`);
     await conn`insert into shopstream_meta (key, value) values (${META_KEY}, ${conn.json({ ...params, status: "running" })})
                on conflict (key) do update set value = excluded.value, updated_at = now()`;
+    const rng = new Rng(`historical:${opts.seed}`);
+    const grown = opts.shop ? await growShop(conn, opts.shop, { users, products }, opts.period, rng.fork("shop")) : { users: 0, products: 0 };
+    if (grown.users || grown.products) log(`grew the shop to the scale: ${grown.users} customers and ${grown.products} products added`);
     // a crash loses at most the last commits, and an unfinished run is cleared and redone anyway
     await conn`select set_config('synchronous_commit', 'off', false), set_config('work_mem', '64MB', false)`;
     const lane = await GradeLane.open(gradeConn, log);
@@ -98,7 +114,6 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     const windowStarts = await lane.windowStarts(checkpoints);
 
     const state = await loadState(conn, opts.period, windowStarts[0] as number);
-    const rng = new Rng(`historical:${opts.seed}`);
     const generator = new HistoricalGenerator(state.buyers, state.products, state.window, rng.fork("orders"), opts.settings ?? DEFAULT_SETTINGS);
     const signUpRng = rng.fork("sign-ups");
     const takenEmails = new Set<string>();
@@ -110,7 +125,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
 
     const totalOrders = plan.reduce((s, d) => s + d.orders, 0);
     const phaseMs = { prepare: performance.now() - started, write: 0, gradesTail: 0, sync: 0 };
-    const figures: RunFigures = { orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeMismatches: 0, unplaced: 0, phaseMs, cleared };
+    const figures: RunFigures = { orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeMismatches: 0, unplaced: 0, grown, spacingOverruns: 0, phaseMs, cleared };
     const progress = (): Progress => ({ daysDone: figures.days, days: plan.length, ordersDone: figures.orders, orders: totalOrders, elapsedMs: performance.now() - started });
 
     let interrupted = false;
@@ -145,7 +160,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     // order counts meanwhile (products only: the grade lane is updating users)
     await Promise.all([lane.drain(), interrupted ? 0 : syncOrderCounts(conn)]);
     phaseMs.gradesTail = performance.now() - mark;
-    Object.assign(figures, { gradeRuns: lane.runs, gradeChanges: lane.changes, gradeMismatches: lane.mismatches, unplaced: generator.unplaced });
+    Object.assign(figures, { gradeRuns: lane.runs, gradeChanges: lane.changes, gradeMismatches: lane.mismatches, unplaced: generator.unplaced, spacingOverruns: generator.spacingOverruns });
     if (interrupted) {
       log("interrupted: the rows written so far stay until the next run, which clears them and starts over");
       return { status: "interrupted", ...figures, ms: performance.now() - started };
@@ -197,11 +212,24 @@ async function previousRun(sql: Sql): Promise<{ meta: Meta | null; rows: boolean
 }
 
 function sameParams(a: RunParams, b: RunParams): boolean {
-  return a.seed === b.seed && a.start === b.start && a.days === b.days && a.scale === b.scale && a.newUsersPerDay === b.newUsersPerDay;
+  return a.seed === b.seed && a.start === b.start && a.days === b.days && a.scale === b.scale && a.newUsersPerDay === b.newUsersPerDay
+    && a.shopUsers === b.shopUsers && a.shopProducts === b.shopProducts;
 }
 
 function describeParams(p: RunParams): string {
-  return `seed ${p.seed}, ${p.days} days from ${p.start.slice(0, 10)}, scale ${p.scale}, ${p.newUsersPerDay} sign-ups/day`;
+  return `seed ${p.seed}, ${p.days} days from ${p.start.slice(0, 10)}, scale ${p.scale}, ${p.newUsersPerDay} sign-ups/day`
+    + (p.shopUsers !== undefined ? `, shop of ${p.shopUsers} customers and ${p.shopProducts} products` : "");
+}
+
+/**
+ * Adds the customers and products the scale's shop has and the database lacks, generated as the
+ * initial seed generates them "as of" the period's end (customers signed up over the 5 years before
+ * it, products listed over the 2 years before it) and marked historical so a reset removes them.
+ */
+async function growShop(sql: Sql, target: { users: number; products: number }, have: { users: number; products: number }, period: Period, rng: Rng) {
+  const users = generateUsers(rng.fork("users"), Math.max(0, target.users - have.users), period.end);
+  const products = generateProducts(rng.fork("products"), Math.max(0, target.products - have.products), period.end);
+  return { users: await copyUsers(sql, users), products: await copyProducts(sql, products) };
 }
 
 function simUser(u: { id: string; gender: Gender; age: number; region: string; status: UserStatus; marketing_opt_in: boolean; grade: Grade; created_at: Date }): Omit<SimUser, "idx"> {

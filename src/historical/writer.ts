@@ -2,12 +2,13 @@
 // generated, sign-ups COPYed before the orders that name them.
 import type { Sql } from "../db/client.ts";
 import { copyRows } from "../db/copy.ts";
-import { columnNames, ORDERS, rowValues, USERS } from "../db/tables.ts";
-import type { Order, User } from "../domain/types.ts";
+import { columnNames, ORDERS, PRODUCTS, rowValues, USERS } from "../db/tables.ts";
+import type { Order, Product, User } from "../domain/types.ts";
 
 export const SOURCE = "historical";
 export const ORDER_COPY_COLUMNS: readonly string[] = [...columnNames(ORDERS), "source"];
 const USER_COPY_COLUMNS: readonly string[] = [...columnNames(USERS), "source"];
+const PRODUCT_COPY_COLUMNS: readonly string[] = [...columnNames(PRODUCTS), "source"];
 
 // orderCopyLine writes the columns by hand (the generic encoder costs ~1.8 µs a row, a million rows
 // a year); this refuses to load if ORDERS ever lists them differently.
@@ -27,6 +28,11 @@ export function orderCopyLine(o: Order): string {
 export async function copyUsers(sql: Sql, users: readonly User[]): Promise<number> {
   if (users.length === 0) return 0;
   return copyRows(sql, USERS.name, USER_COPY_COLUMNS, users.map((u) => [...rowValues(USERS, u), SOURCE]));
+}
+
+export async function copyProducts(sql: Sql, products: readonly Product[]): Promise<number> {
+  if (products.length === 0) return 0;
+  return copyRows(sql, PRODUCTS.name, PRODUCT_COPY_COLUMNS, products.map((p) => [...rowValues(PRODUCTS, p), SOURCE]));
 }
 
 type Writable = Awaited<ReturnType<ReturnType<Sql["unsafe"]>["writable"]>>;

@@ -1,0 +1,165 @@
+// How believable a stretch of the orders table is, in figures a person would check first: the grade
+// mix, how orders and revenue spread over customers, category shares against their weights, the hour
+// of day against the volume curve, and the busiest customer-day. Read-only SQL; the targets beside
+// each figure are the ones the tests and `bun run realism` hold the generators to.
+import type { Sql } from "../db/client.ts";
+import { CATEGORIES } from "../domain/categories.ts";
+import { HOURLY_VOLUME } from "../domain/curves.ts";
+import { ORDERS_PER_CUSTOMER_DAY } from "../domain/order-spacing.ts";
+import { BASELINE, categoryWeight, type Scenario, scenarioAt, scenarioForHour } from "../domain/scenarios.ts";
+import { seoulHour } from "../domain/seoul-time.ts";
+import type { Grade } from "../domain/types.ts";
+
+export interface RealismScope {
+  /** Orders with created_at in [from, to). */
+  from: Date;
+  to: Date;
+  /** Only orders of this source ('live' or 'historical'); all when absent. */
+  source?: "live" | "historical";
+}
+
+export interface CategoryShare {
+  code: string;
+  share: number;
+  /** Its order weight × the scenario of each hour the orders fell in, over the sum of those weights. */
+  target: number;
+}
+
+export interface RealismFigures {
+  days: number;
+  orders: number;
+  /** Users signed up by the end of the scope, by current grade. */
+  users: number;
+  grades: Record<Grade, number>;
+  /** Customers with at least one order in the scope. */
+  activeCustomers: number;
+  /** Orders per active customer, scaled to 365 days. */
+  ordersPerActiveCustomerPerYear: number;
+  ordersPerCustomer: { p50: number; p90: number; p99: number; max: number };
+  /** Revenue share of the customers who spent most, the top fifth of active customers. */
+  top20RevenueShare: number;
+  categories: CategoryShare[];
+  /** Pearson correlation of orders per Seoul hour with the hourly volume curve. */
+  hourCorrelation: number;
+  /** The most orders one customer placed on one Seoul calendar day. */
+  maxOrdersPerCustomerDay: number;
+}
+
+export async function measureRealism(sql: Sql, scope: RealismScope): Promise<RealismFigures> {
+  const { from, to } = scope;
+  const source = scope.source ?? null;
+  const inScope = sql`created_at >= ${from} and created_at < ${to} and (${source}::text is null or source = ${source})`;
+
+  const [perCustomer, grades, categories, orderHours, hours, busiest] = await Promise.all([
+    sql<{ customers: number; orders: number; p50: number; p90: number; p99: number; max: number; top20: number }[]>`
+      with c as (select user_id, count(*)::int as n, sum(total_amount)::float8 as revenue from orders where ${inScope} group by user_id),
+           ranked as (select revenue, row_number() over (order by revenue desc) as r, count(*) over () as k from c)
+      select (select count(*)::int from c) as customers, coalesce((select sum(n)::int from c), 0) as orders,
+             coalesce((select percentile_disc(0.5) within group (order by n) from c), 0) as p50,
+             coalesce((select percentile_disc(0.9) within group (order by n) from c), 0) as p90,
+             coalesce((select percentile_disc(0.99) within group (order by n) from c), 0) as p99,
+             coalesce((select max(n) from c), 0) as max,
+             coalesce((select sum(revenue) filter (where r <= ceil(k * 0.2)) / nullif(sum(revenue), 0) from ranked), 0)::float8 as top20`,
+    sql<{ grade: Grade; n: number }[]>`select grade, count(*)::int as n from users where created_at < ${to} group by grade`,
+    sql<{ category: string; n: number }[]>`select category, count(*)::int as n from orders where ${inScope} group by category`,
+    sql<{ hour: Date; n: number }[]>`select date_trunc('hour', created_at) as hour, count(*)::int as n from orders where ${inScope} group by 1`,
+    sql<{ h: number; n: number }[]>`
+      select extract(hour from created_at at time zone 'Asia/Seoul')::int as h, count(*)::int as n from orders where ${inScope} group by 1`,
+    sql<{ n: number }[]>`
+      select coalesce(max(n), 0)::int as n from (
+        select count(*) as n from orders where ${inScope} group by user_id, (created_at at time zone 'Asia/Seoul')::date) d`,
+  ]);
+
+  const c = perCustomer[0]!;
+  const days = (to.getTime() - from.getTime()) / 86_400_000;
+  const gradeCounts: Record<Grade, number> = { BRONZE: 0, SILVER: 0, GOLD: 0, VIP: 0 };
+  for (const g of grades) gradeCounts[g.grade] = g.n;
+  // live orders follow the hour's preset (or a pinned one, which this cannot know); historical ones the calendar too
+  const target = expectedCategoryShares(orderHours, source === "live" ? (h) => scenarioForHour(seoulHour(h)) ?? BASELINE : scenarioAt);
+  const byCategory = new Map(categories.map((r) => [r.category, r.n]));
+  const byHour = new Array<number>(24).fill(0);
+  for (const r of hours) byHour[r.h] = r.n;
+  return {
+    days,
+    orders: c.orders,
+    users: Object.values(gradeCounts).reduce((a, b) => a + b, 0),
+    grades: gradeCounts,
+    activeCustomers: c.customers,
+    ordersPerActiveCustomerPerYear: c.customers ? (c.orders / c.customers) * (365 / days) : 0,
+    ordersPerCustomer: { p50: c.p50, p90: c.p90, p99: c.p99, max: c.max },
+    top20RevenueShare: c.top20,
+    categories: CATEGORIES.map((k) => ({ code: k.code, share: c.orders ? (byCategory.get(k.code) ?? 0) / c.orders : 0, target: target.get(k.code) ?? 0 })),
+    hourCorrelation: pearson(byHour, HOURLY_VOLUME),
+    maxOrdersPerCustomerDay: busiest[0]?.n ?? 0,
+  };
+}
+
+/**
+ * What the generators aim at: each hour's orders split by the order weights × the scenario in force
+ * then (a season, a sale, the late-night and dawn-delivery hours).
+ */
+function expectedCategoryShares(hours: readonly { hour: Date; n: number }[], scenarioOf: (hour: Date) => Scenario): Map<string, number> {
+  const expected = new Map<string, number>(CATEGORIES.map((c) => [c.code, 0]));
+  let total = 0;
+  for (const { hour, n } of hours) {
+    const scenario = scenarioOf(hour);
+    const weights = CATEGORIES.map((c) => c.orderWeight * categoryWeight(scenario, c.code));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    CATEGORIES.forEach((c, i) => expected.set(c.code, (expected.get(c.code) as number) + (n * (weights[i] as number)) / sum));
+    total += n;
+  }
+  for (const [code, v] of expected) expected.set(code, total ? v / total : 0);
+  return expected;
+}
+
+/** The original's year: 51,500 orders over about 13,600 customers. */
+export const ORDERS_PER_CUSTOMER_YEAR = 3.8;
+
+export interface RealismCheck {
+  name: string;
+  value: string;
+  target: string;
+  ok: boolean;
+}
+
+/** The figures against the targets a believable shop meets. */
+export function judgeRealism(f: RealismFigures): RealismCheck[] {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const largest = (Object.entries(f.grades) as [Grade, number][]).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "BRONZE";
+  const worstCategory = f.categories.reduce((w, c) => (Math.abs(c.share - c.target) > Math.abs(w.share - w.target) ? c : w), f.categories[0] as CategoryShare);
+  const perYear = f.ordersPerActiveCustomerPerYear;
+  const gradeMix = (["BRONZE", "SILVER", "GOLD", "VIP"] as const).map((g) => `${g} ${pct(f.users ? f.grades[g] / f.users : 0)}`).join(", ");
+  return [
+    { name: "largest grade", value: `${largest} (${gradeMix})`, target: "BRONZE", ok: largest === "BRONZE" },
+    { name: "VIP share", value: pct(f.users ? f.grades.VIP / f.users : 0), target: "<= 3 %", ok: f.grades.VIP <= 0.03 * f.users },
+    {
+      name: "orders per active customer a year", value: `${perYear.toFixed(2)} (p50 ${f.ordersPerCustomer.p50}, p90 ${f.ordersPerCustomer.p90}, max ${f.ordersPerCustomer.max} in the period)`,
+      target: `${ORDERS_PER_CUSTOMER_YEAR} ± 30 %`, ok: Math.abs(perYear / ORDERS_PER_CUSTOMER_YEAR - 1) <= 0.3,
+    },
+    { name: "revenue of the top 20 % of customers", value: pct(f.top20RevenueShare), target: ">= 50 % (Pareto-like)", ok: f.top20RevenueShare >= 0.5 },
+    {
+      name: "category shares", value: `largest gap ${worstCategory.code} ${pct(worstCategory.share)} vs ${pct(worstCategory.target)}`,
+      target: "each within ± 2 pp of weight × scenario", ok: f.categories.every((c) => Math.abs(c.share - c.target) <= 0.02),
+    },
+    { name: "hour of day vs volume curve", value: `r = ${f.hourCorrelation.toFixed(3)}`, target: "r >= 0.9", ok: f.hourCorrelation >= 0.9 },
+    {
+      name: "busiest customer-day", value: `${f.maxOrdersPerCustomerDay} orders`, target: `<= ${ORDERS_PER_CUSTOMER_DAY}`,
+      ok: f.maxOrdersPerCustomerDay <= ORDERS_PER_CUSTOMER_DAY,
+    },
+  ];
+}
+
+export function pearson(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxx && syy ? sxy / Math.sqrt(sxx * syy) : 0;
+}

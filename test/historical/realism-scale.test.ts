@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { judgeRealism, measureRealism, type RealismFigures } from "../../src/analytics/realism.ts";
+import { seedCatalogue } from "../../src/db/seed.ts";
+import { shopSize } from "../../src/domain/shop-size.ts";
+import { resolvePeriod } from "../../src/historical/plan.ts";
+import { clearHistorical } from "../../src/historical/reset.ts";
+import { runHistorical, type RunFigures } from "../../src/historical/run.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+
+// A year at scale 1 and at scale 20, each on the default catalogue (10,000 customers, 20,000
+// products), read back from PostgreSQL: the shop grows with the volume, so each customer's habits
+// and the grade mix stay in the same band.
+
+const PERIOD = resolvePeriod({ year: 2025 }, new Date("2026-06-01T00:00:00Z"));
+const runs: Record<number, { db: TestDatabase; run: RunFigures; figures: RealismFigures }> = {};
+
+async function year(scale: number) {
+  const db = await createTestDatabase(`realism_${scale}`);
+  await seedCatalogue(db.sql, { seed: "realism", users: 10_000, products: 20_000, now: PERIOD.end });
+  const shop = shopSize(scale);
+  const run = await runHistorical(db.sql, { seed: "realism", period: PERIOD, scale, newUsersPerDay: shop.signUpsPerDay, shop });
+  if (run.status !== "done") throw new Error(`historical run at scale ${scale} ended ${run.status}`);
+  runs[scale] = { db, run, figures: await measureRealism(db.sql, { from: PERIOD.start, to: PERIOD.end }) };
+}
+
+beforeAll(async () => {
+  await year(1);
+  await year(20);
+}, 400_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(runs).map((r) => r.db.drop()));
+}, 60_000);
+
+test("scale 20 grows the shop: 20× the customers and sign-ups, √20× the catalogue", async () => {
+  const { db, run } = runs[20]!;
+  expect(run.orders).toBe(1_030_000);
+  expect(run.grown).toEqual({ users: 190_000, products: 69_443 });
+  const [counts] = await db.sql`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`;
+  expect(counts).toEqual({ users: 200_000 + 365 * 200, products: 89_443 });
+  expect(runs[1]!.run.grown).toEqual({ users: 0, products: 0 });
+});
+
+test("at both scales BRONZE is the largest grade and VIP at most 3 %", () => {
+  for (const scale of [1, 20]) {
+    const { grades, users } = runs[scale]!.figures;
+    const largest = Object.entries(grades).sort((a, b) => b[1] - a[1])[0]![0];
+    expect([scale, largest]).toEqual([scale, "BRONZE"]);
+    expect(grades.VIP / users).toBeLessThanOrEqual(0.03);
+  }
+});
+
+test("orders per active customer a year stay within ±30 % between scale 1 and scale 20", () => {
+  const one = runs[1]!.figures.ordersPerActiveCustomerPerYear;
+  const twenty = runs[20]!.figures.ordersPerActiveCustomerPerYear;
+  expect(one).toBeGreaterThan(2);
+  expect(Math.abs(twenty / one - 1)).toBeLessThanOrEqual(0.3);
+});
+
+test("hour of day follows the curve (r >= 0.9), categories within 2 pp, nobody above 3 orders in 24 h", async () => {
+  for (const scale of [1, 20]) {
+    const { db, figures, run } = runs[scale]!;
+    expect(figures.hourCorrelation).toBeGreaterThanOrEqual(0.9);
+    for (const c of figures.categories) expect([scale, c.code, Math.abs(c.share - c.target) <= 0.02]).toEqual([scale, c.code, true]);
+    expect(run.spacingOverruns).toBe(0);
+    // the sliding 24 h ceiling, exactly: a customer's 4th order after any order is at least 24 h later
+    const [tight] = await db.sql`
+      select count(*)::int as n from (
+        select created_at, lead(created_at, 3) over (partition by user_id order by created_at) as fourth from orders) o
+      where fourth < created_at + interval '24 hours'`;
+    expect([scale, tight!.n]).toEqual([scale, 0]);
+  }
+});
+
+test("revenue is Pareto-like (top 20 % of customers hold most of it) and every realism target is met", () => {
+  for (const scale of [1, 20]) {
+    expect(runs[scale]!.figures.top20RevenueShare).toBeGreaterThan(0.5);
+    expect(judgeRealism(runs[scale]!.figures).filter((c) => !c.ok)).toEqual([]);
+  }
+});
+
+test("a reset takes the grown customers and products away again", async () => {
+  const { db } = runs[20]!;
+  const cleared = await clearHistorical(db.sql);
+  expect(cleared.products).toBe(69_443);
+  const [counts] = await db.sql`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`;
+  expect(counts).toEqual({ users: 10_000, products: 20_000 });
+}, 120_000);
