@@ -20,6 +20,8 @@ export interface Config {
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
+  /** Users the cache holds under --rate, when the producer rotates buyers itself (the whole base, up to this). */
+  cacheRateUsers: number;
   gradeIntervalS: number;
   producerTopN: number;
   metricsHost: string;
@@ -47,6 +49,7 @@ export function loadConfig(env: Env = process.env): Config {
     topicPrefix: read.string("TOPIC_PREFIX", ""),
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
+    cacheRateUsers: read.number("CACHE_RATE_USERS", 100_000, { min: 1000, integer: true }),
     gradeIntervalS: read.number("GRADE_INTERVAL_S", 600, { min: 0.05 }),
     producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),
     metricsHost: read.string("METRICS_HOST", "127.0.0.1"),

@@ -5,6 +5,7 @@
 import type { Sql } from "../db/client.ts";
 import { CATEGORIES } from "../domain/categories.ts";
 import { HOURLY_VOLUME } from "../domain/curves.ts";
+import { ORDERS_PER_CUSTOMER_YEAR } from "../domain/order-generator.ts";
 import { ORDERS_PER_CUSTOMER_DAY } from "../domain/order-spacing.ts";
 import { BASELINE, categoryWeight, type Scenario, scenarioAt, scenarioForHour } from "../domain/scenarios.ts";
 import { seoulHour } from "../domain/seoul-time.ts";
@@ -111,9 +112,6 @@ function expectedCategoryShares(hours: readonly { hour: Date; n: number }[], sce
   for (const [code, v] of expected) expected.set(code, total ? v / total : 0);
   return expected;
 }
-
-/** The original's year: 51,500 orders over about 13,600 customers. */
-export const ORDERS_PER_CUSTOMER_YEAR = 3.8;
 
 export interface RealismCheck {
   name: string;

@@ -11,7 +11,8 @@ export class OrderSpacing {
   /** Orders placed although every candidate had reached the ceiling (0 when the pools are sized right). */
   overruns = 0;
 
-  constructor(readonly limit: number, readonly windowMs: number) {
+  /** `windowMs` may widen later (a simulated day grows with the customer base). */
+  constructor(readonly limit: number, public windowMs: number) {
     if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`order spacing limit must be a whole number >= 1, got ${limit}`);
     if (!(windowMs > 0)) throw new Error(`order spacing window must be > 0 ms, got ${windowMs}`);
   }

@@ -12,7 +12,7 @@ import { categoryWeight, demographicFactor, type Scenario, scenarioAt } from "..
 import type { Grade, Order, User } from "../domain/types.ts";
 import type { GradeWindow } from "./grade-window.ts";
 import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
-import type { BuyerPool, ProductPool, SimProduct, SimUser, SplitSizes } from "./pools.ts";
+import type { BuyerPool, ProductPool, SimProduct, SimUser, SplitSizes } from "../domain/pools.ts";
 
 export interface GeneratorSettings {
   /** Buyers are drawn from the top N by propensity (PRODUCER_TOP_N). */

@@ -10,7 +10,7 @@ import { DEFAULT_SETTINGS, type GeneratorSettings, HistoricalGenerator, signUps 
 import { GradeLane } from "./grade-lane.ts";
 import { GradeWindow, type WindowOrder } from "./grade-window.ts";
 import { type DayPlan, gradeCheckpoints, type Period, planDays } from "./plan.ts";
-import { BuyerPool, ProductPool, type SimUser } from "./pools.ts";
+import { BuyerPool, ProductPool, type SimUser } from "../domain/pools.ts";
 import type { Progress } from "./progress.ts";
 import { type ClearResult, clearHistorical, META_KEY, syncLastOrdered, syncOrderCounts } from "./reset.ts";
 import { CopyStream, copyProducts, copyUsers, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";

@@ -1,6 +1,7 @@
 import { assertRedisReachable, connectRedis } from "../cache/client.ts";
 import { cacheKeys } from "../cache/keys.ts";
-import { reloadCache } from "../cache/reload.ts";
+import { DEFAULT_SPLIT, reloadCache } from "../cache/reload.ts";
+import { parseLiveFlags } from "../cli/args.ts";
 import { openDatabase } from "../db/open.ts";
 import { runService, sleep } from "./runtime.ts";
 
@@ -10,11 +11,14 @@ runService("cache-worker", async ({ config, log, signal }) => {
   await assertRedisReachable(redis);
   const keys = cacheKeys(config.cachePrefix);
   const periodMs = (config.cacheRefreshS * 1000) / config.speed;
-  log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s`);
+  // --rate: the producer replays the split itself every simulated day, over the whole customer base
+  const { rate } = parseLiveFlags();
+  const sizes = rate ? { ...DEFAULT_SPLIT, users: config.cacheRateUsers, userBuyers: Math.round(config.cacheRateUsers * 0.6) } : DEFAULT_SPLIT;
+  log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s` + (rate ? ` with up to ${sizes.users} users (--rate ${rate})` : ""));
   while (!signal.aborted) {
     const started = Date.now();
     try {
-      const r = await reloadCache(sql, redis, keys);
+      const r = await reloadCache(sql, redis, keys, sizes);
       log.info(`reload #${r.reloads}: users=${r.users} products=${r.products} in ${r.ms.toFixed(0)} ms`);
     } catch (err) {
       // keep the previous cache: the producer goes on with it, and the next period tries again

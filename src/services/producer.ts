@@ -32,7 +32,8 @@ runService("producer", async ({ config, log, signal }) => {
   reportBuffered(() => producer.pending);
   const stopMetrics = publishMetrics(redis, config.cachePrefix, "producer");
 
-  const generator = new OrderGenerator(orderRng, config.producerTopN);
+  // --rate: the shop's clock runs with the rate, buyers rotate every simulated day (docs/design.md)
+  const generator = new OrderGenerator(orderRng, config.producerTopN, flags.rate ? { ordersPerSecond: flags.rate } : undefined);
   let generation: string | null = null;
   let cache: Awaited<ReturnType<typeof readSnapshot>> | null = null;
   let failed = 0;
@@ -125,6 +126,7 @@ runService("producer", async ({ config, log, signal }) => {
   await stopMetrics();
   redis.disconnect();
   log.info(`stopped: ${generated} orders generated, ${sent} acknowledged; ${producer.acked} messages acknowledged in all`);
+  if (generator.spacingOverruns > 0) log.warn(`${generator.spacingOverruns} order(s) went to a customer already at the daily ceiling: cache more users (CACHE_RATE_USERS)`);
   if (lost > 0) {
     log.error(`${lost} message(s) were not acknowledged: Kafka stayed unreachable through the shutdown timeout`);
     process.exitCode = 1;

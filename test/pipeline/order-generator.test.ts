@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CATEGORIES, CATEGORY_BY_CODE } from "../../src/domain/categories.ts";
 import { generateProducts, generateUsers } from "../../src/domain/fake.ts";
-import { OrderGenerator, productWeight } from "../../src/domain/order-generator.ts";
+import { OrderGenerator, productWeight, simulatedDay } from "../../src/domain/order-generator.ts";
 import { baseScore } from "../../src/domain/propensity.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { BASELINE, scenarioById } from "../../src/domain/scenarios.ts";
@@ -71,5 +71,49 @@ describe("OrderGenerator (the producer's decision)", () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(JSON.stringify(run("other", 500).orders)).not.toBe(JSON.stringify(a));
     for (const o of a) expect(o.quantity).toBeLessThanOrEqual(CATEGORY_BY_CODE.get(o.category)!.quantityWeights.length);
+  });
+});
+
+describe("OrderGenerator under --rate (buyers rotate every simulated day)", () => {
+  const shop = generateUsers(new Rng("rate-users"), 5000, NOW).map((u) => ({ ...u, created_at: u.created_at.toISOString(), last_ordered_at: null }));
+
+  function rateRun(seed: string, n: number, rate: number) {
+    const gen = new OrderGenerator(new Rng(seed), 200, { ordersPerSecond: rate });
+    gen.refresh(shop, products, NOW);
+    // the rate loop's clock: order i at i / rate seconds
+    const orders = Array.from({ length: n }, (_, i) => gen.next(new Date(NOW.getTime() + Math.floor((i * 1000) / rate))));
+    return { gen, orders };
+  }
+
+  test("a simulated day is what the customers order in a day: customers × 3.8 / 365, lasting that many orders / rate", () => {
+    expect(simulatedDay(10_000, 3000)).toEqual({ orders: 10_000 * 3.8 / 365, ms: ((10_000 * 3.8) / 365 / 3000) * 1000 });
+  });
+
+  test("orders spread over the customer base and nobody exceeds 3 orders in a simulated day", () => {
+    const rate = 3000;
+    const { gen, orders } = rateRun("rate", 60_000, rate);
+    const dayMs = simulatedDay(shop.length, rate).ms;
+    const times = new Map<string, number[]>();
+    for (const o of orders) times.set(o.user_id, [...(times.get(o.user_id) ?? []), o.created_at.getTime()]);
+    for (const ts of times.values()) for (let i = 3; i < ts.length; i++) expect(ts[i]! - ts[i - 3]!).toBeGreaterThanOrEqual(dayMs);
+    expect(gen.spacingOverruns).toBe(0);
+    // 60,000 orders are 12 orders a customer: the rotation reaches nearly everyone, nobody takes 10×
+    expect(times.size).toBeGreaterThan(shop.length * 0.9);
+    expect(Math.max(...[...times.values()].map((t) => t.length))).toBeLessThan(120);
+  });
+
+  test("the propensity ranking still decides: higher base scores buy more often", () => {
+    const { orders } = rateRun("rank", 60_000, 3000);
+    const byId = new Map(shop.map((u) => [u.id, u]));
+    const counts = new Map<string, number>();
+    for (const o of orders) counts.set(o.user_id, (counts.get(o.user_id) ?? 0) + 1);
+    const mean = (list: typeof shop) => list.reduce((s, u) => s + (counts.get(u.id) ?? 0), 0) / list.length;
+    const sorted = [...shop].sort((a, b) => baseScore(a) - baseScore(b));
+    expect(mean(sorted.slice(-1000))).toBeGreaterThan(mean(sorted.slice(0, 1000)) * 1.3);
+    expect(byId.size).toBe(shop.length);
+  });
+
+  test("the same seed gives the same orders", () => {
+    expect(rateRun("same", 2000, 3000).orders).toEqual(rateRun("same", 2000, 3000).orders);
   });
 });

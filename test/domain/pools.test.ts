@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { Rng } from "../../src/domain/random.ts";
 import { splitMerge } from "../../src/domain/split.ts";
-import { BuyerPool, disjointSplit, ProductPool, type SimProduct } from "../../src/historical/pools.ts";
+import { BuyerPool, disjointSplit, ProductPool, type SimProduct } from "../../src/domain/pools.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const MIN = 60_000;

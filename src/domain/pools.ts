@@ -1,9 +1,9 @@
 // The cache's split load (SPEC 4) replayed in memory on the simulated clock: the historical year
-// cannot ask PostgreSQL "who has not ordered for longest" at every simulated hour, so it keeps the
-// answer up to date as it writes orders. Users and products only join their pools once their
+// (every simulated hour) and the producer under --rate (every simulated day) cannot ask PostgreSQL
+// "who has not ordered for longest" that often, so they keep the answer up to date as they order. Users and products only join their pools once their
 // created_at has passed, so nobody orders before they exist.
-import type { BuyerCandidate } from "../domain/order-generator.ts";
-import type { Rng } from "../domain/random.ts";
+import type { BuyerCandidate } from "./order-generator.ts";
+import type { Rng } from "./random.ts";
 
 export interface SimUser extends BuyerCandidate {
   /** Position in BuyerPool.users. */
