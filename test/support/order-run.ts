@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 import { connectRedis } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
-import { reloadCache } from "../../src/cache/reload.ts";
+import { DEFAULT_SPLIT, reloadCache } from "../../src/cache/reload.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "./db.ts";
 import { config, createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "./kafka.ts";
@@ -18,6 +18,9 @@ export interface OrderRunOptions {
   brokers?: string[];
   rate: number;
   count: number;
+  /** Customers seeded (1,000 by default); all of them cached when `cacheAll`, as the cache-worker does under --rate. */
+  users?: number;
+  cacheAll?: boolean;
 }
 
 export interface OrderRun {
@@ -48,9 +51,10 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
   const brokers = opts.brokers ?? config.kafkaBrokers;
   const [db, topics] = await Promise.all([createTestDatabase(opts.label), createTestTopics(opts.label, brokers)]);
   const cachePrefix = `test:${opts.label}:${uniqueSuffix()}:`;
-  await seedCatalogue(db.sql, { seed: opts.label, users: 1000, products: 1000, now: new Date() });
+  const users = opts.users ?? 1000;
+  await seedCatalogue(db.sql, { seed: opts.label, users, products: 1000, now: new Date() });
   const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix));
+  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? { ...DEFAULT_SPLIT, users, userBuyers: Math.round(users * 0.6) } : DEFAULT_SPLIT);
   const env = {
     DATABASE_URL: db.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix, KAFKA_BROKERS: brokers.join(","),
     SEED: opts.label, METRICS_PORT: "0",
