@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { pearson } from "../../src/analytics/realism.ts";
 import { CATEGORIES } from "../../src/domain/categories.ts";
 import { HOURLY_VOLUME } from "../../src/domain/curves.ts";
 import { categoryWeight, scenarioAt } from "../../src/domain/scenarios.ts";
@@ -26,19 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 }, 30_000);
-
-function pearson(x: readonly number[], y: readonly number[]): number {
-  const n = x.length;
-  const mx = x.reduce((a, b) => a + b) / n;
-  const my = y.reduce((a, b) => a + b) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
 
 test("orders by Seoul hour of day follow the hourly volume curve (Pearson r >= 0.9)", async () => {
   const rows = await db.sql`
