@@ -79,6 +79,23 @@ test("revenue is Pareto-like (top 20 % of customers hold most of it) and every r
   }
 });
 
+test("`bun run realism` prints every target as met for the scale-1 year, and exits 1 when one is missed", async () => {
+  const cli = (url: string) => Bun.spawnSync([process.execPath, "run", "src/cli/realism.ts", "--source", "historical"], { env: { ...process.env, DATABASE_URL: url } });
+  const good = cli(runs[1]!.db.url);
+  const out = good.stdout.toString();
+  expect([good.exitCode, out]).toEqual([0, expect.stringContaining("51,500 orders (historical)")]);
+  expect(out.split("\n").filter((l) => l.startsWith("ok  "))).toHaveLength(7);
+  // one customer with 4 orders on one day breaks the ceiling
+  const { db } = runs[1]!;
+  await db.sql`
+    insert into orders (id, user_id, product_id, quantity, unit_price, shipping_cost, discount_amount, total_amount, payment_method, status, created_at, category, user_region, user_gender, user_age_band, source)
+    select 'O_realism_extra_' || g, user_id, product_id, quantity, unit_price, shipping_cost, discount_amount, total_amount, payment_method, status, created_at + g * interval '1 minute', category, user_region, user_gender, user_age_band, source
+    from (select * from orders order by created_at limit 1) o, generate_series(1, 3) g`;
+  const bad = cli(db.url);
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stdout.toString()).toMatch(/MISS\s+busiest customer-day\s+[4-9] orders/);
+}, 60_000);
+
 test("a reset takes the grown customers and products away again", async () => {
   const { db } = runs[20]!;
   const cleared = await clearHistorical(db.sql);
