@@ -26,6 +26,8 @@ const BACKOFF_MS = [1000, 2000, 5000, 10_000, 30_000];
 export class Supervisor {
   private readonly procs = new Map<string, Subprocess>();
   private stopping = false;
+  /** Pending restarts of crashed services: cancelled by stop(), or they would hold start:all open. */
+  private readonly restartTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly width: number;
   readonly restarts = new Map<string, number>();
 
@@ -67,7 +69,11 @@ export class Supervisor {
       const wait = BACKOFF_MS[Math.min(streak, BACKOFF_MS.length - 1)] as number;
       this.restarts.set(spec.name, (this.restarts.get(spec.name) ?? 0) + 1);
       this.out(`${this.prefix(spec.name)} exited with code ${code}; restarting in ${wait / 1000} s`);
-      setTimeout(() => { if (!this.stopping) this.start(spec, streak + 1); }, wait);
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(timer);
+        if (!this.stopping) this.start(spec, streak + 1);
+      }, wait);
+      this.restartTimers.add(timer);
     });
   }
 
@@ -92,6 +98,7 @@ export class Supervisor {
   /** The forced stop (a second Ctrl-C): SIGKILL to every service at once. */
   kill(): void {
     this.stopping = true;
+    this.cancelRestarts();
     for (const p of this.procs.values()) p.kill("SIGKILL");
   }
 
@@ -102,12 +109,32 @@ export class Supervisor {
   async stop(opts: { graceMs?: number; beforeStage?: (stage: number) => Promise<void> } = {}): Promise<void> {
     const graceMs = opts.graceMs ?? 30_000;
     this.stopping = true;
+    this.cancelRestarts();
     const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
     for (const stage of stages) {
       await opts.beforeStage?.(stage);
       const procs = this.specs.filter((s) => (s.stopStage ?? 0) === stage).map((s) => this.procs.get(s.name)).filter((p): p is Subprocess => !!p);
       for (const p of procs) p.kill("SIGTERM");
-      await Promise.all(procs.map((p) => Promise.race([p.exited, Bun.sleep(graceMs).then(() => p.kill("SIGKILL"))])));
+      await Promise.all(procs.map((p) => exitWithin(p, graceMs)));
     }
+  }
+
+  private cancelRestarts(): void {
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
+  }
+}
+
+/**
+ * Resolves when `p` has exited, SIGKILLing it after `graceMs`. The kill timer is cleared as soon as
+ * it exits: a pending one would keep start:all alive for the rest of the grace after its last
+ * service stopped.
+ */
+async function exitWithin(p: Subprocess, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => p.kill("SIGKILL"), graceMs);
+  try {
+    await p.exited;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -41,3 +41,38 @@ test("prefixes output, restarts a crashed service, and stops stage by stage", as
   expect(events).toEqual(["stage 0", "stage 1", "stage 2"]);
   expect((await Bun.file(stopLog).text()).trim().split("\n")).toEqual(["producer", "consumer"]);
 });
+
+test("the process running stop() exits as soon as its services have, long before the grace is over", async () => {
+  // start:all ends when nothing is left pending: neither a kill timer of a service that stopped in
+  // time nor a restart still waiting for a service that crashed just before the stop
+  const quick = script("quick", `process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000);`);
+  const crasher = script("crash-now", `process.exit(3);`);
+  const runner = script("runner", `
+    import { Supervisor } from ${JSON.stringify(join(import.meta.dir, "../../src/cli/supervisor.ts"))};
+    const sup = new Supervisor([
+      { name: "quick", cmd: ${JSON.stringify(quick)}, stopStage: 0 },
+      { name: "crasher", cmd: ${JSON.stringify(crasher)}, stopStage: 1 },
+    ], () => {});
+    sup.startAll();
+    await Bun.sleep(500);
+    await sup.stop({ graceMs: 60_000 });
+    console.log("stopped");
+  `);
+  const started = performance.now();
+  const proc = Bun.spawn(runner, { stdout: "pipe", stderr: "inherit" });
+  expect(await proc.exited).toBe(0);
+  expect(await new Response(proc.stdout).text()).toBe("stopped\n");
+  expect(performance.now() - started).toBeLessThan(15_000);
+});
+
+test("a service that ignores SIGTERM is killed once the grace is over", async () => {
+  const stubborn = script("stubborn", `process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000);`);
+  const lines: string[] = [];
+  const sup = new Supervisor([{ name: "stubborn", cmd: stubborn }], (l) => lines.push(l));
+  sup.startAll();
+  for (const until = Date.now() + 10_000; !lines.some((l) => l.endsWith("| up")) && Date.now() < until; ) await Bun.sleep(50);
+  const started = performance.now();
+  await sup.stop({ graceMs: 1000 });
+  expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  expect(sup.pids()).toEqual([]);
+});
