@@ -107,7 +107,10 @@ export class Supervisor {
    * runs before each stage is signalled (start:all lets consumers drain what producers flushed).
    */
   async stop(opts: { graceMs?: number; beforeStage?: (stage: number) => Promise<void> } = {}): Promise<void> {
-    const graceMs = opts.graceMs ?? 30_000;
+    // longer than a producer's 30 s close timeout, so that a service whose Kafka is gone can still
+    // report what it could not deliver and exit on its own; a stop that finds nothing stuck still
+    // ends as soon as the services have exited
+    const graceMs = opts.graceMs ?? 40_000;
     this.stopping = true;
     this.cancelRestarts();
     const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
