@@ -216,6 +216,7 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
   while (pending.length > 0) {
     if (!ctl.isRunning() || ctl.isStale()) return null;
     let outcome: Outcome<EventKinds[E]>;
+    const tried = Date.now();
     try {
       outcome = await writeIsolating(opts.sink, pending, ++rounds);
       failures = 0;
@@ -224,6 +225,7 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
       storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`);
       await sleepWithHeartbeat(backoff, ctl);
+      if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
     }
     written += outcome.written;
