@@ -191,7 +191,15 @@ interface BatchWrite<E extends EntityTopic> {
   /** Where the records given up on are collected, to be dead-lettered before the commit. */
   dead: DeadLetter[];
   batch: Batch;
-  ctl: { heartbeat(): Promise<void>; isRunning(): boolean; isStale(): boolean };
+  ctl: BatchControl;
+}
+
+interface BatchControl {
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+  /** Set once a heartbeat said the group went on without this member. */
+  lost?: boolean;
 }
 
 async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
@@ -214,7 +222,7 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
   let rounds = 0;
   let waitMs = 50;
   while (pending.length > 0) {
-    if (!ctl.isRunning() || ctl.isStale()) return null;
+    if (!ctl.isRunning() || ctl.isStale() || ctl.lost) return null;
     let outcome: Outcome<EventKinds[E]>;
     const tried = Date.now();
     try {
@@ -274,7 +282,14 @@ async function writeIsolating<T extends { id: string }>(sink: (items: T[]) => Pr
   }
 }
 
-async function sleepWithHeartbeat(ms: number, ctl: { heartbeat(): Promise<void> }): Promise<void> {
+// The group moved on without this member: the batch belongs to whoever is assigned the partition
+// next (kafkajs rejoins once the batch is given back).
+const LOST_MEMBERSHIP = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
+
+async function sleepWithHeartbeat(ms: number, ctl: BatchControl): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-  await ctl.heartbeat().catch(() => {});
+  await ctl.heartbeat().catch((err: { type?: unknown }) => {
+    // a connection or coordinator error is retried by the next heartbeat; a lost membership is not
+    if (typeof err?.type === "string" && LOST_MEMBERSHIP.has(err.type)) ctl.lost = true;
+  });
 }
