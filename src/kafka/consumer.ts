@@ -57,7 +57,11 @@ export interface DeadLetter {
   attempts: number;
   source: { topic: string; partition: number; offset: string };
   key: string | null;
+  /** The raw value as UTF-8 text, cut short when it would not fit a dead letter (see deadValue). */
   value: string | null;
+  /** Set only when `value` was cut: the raw value's full size in bytes. */
+  value_bytes?: number;
+  value_truncated?: true;
   failed_at: string;
 }
 
@@ -164,9 +168,43 @@ function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m
     attempts: more.attempts ?? 0,
     source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
     key: m.key?.toString("utf8") ?? null,
-    value: m.value?.toString("utf8") ?? null,
+    ...deadValue(m.value),
     failed_at: new Date().toISOString(),
   };
+}
+
+/**
+ * How much of a raw value a dead letter keeps, in bytes of its JSON encoding (escapes included:
+ * control characters take six bytes each). A record as large as the broker accepts (1 MB) would
+ * otherwise make a dead letter larger than that, which could never be delivered, and the batch
+ * holding it could never be committed.
+ */
+export const DEAD_VALUE_MAX = 256 * 1024;
+
+export function deadValue(value: Buffer | null | undefined): Pick<DeadLetter, "value" | "value_bytes" | "value_truncated"> {
+  if (value === null || value === undefined) return { value: null };
+  const text = value.toString("utf8");
+  if (value.length <= DEAD_VALUE_MAX / 6 || jsonBytes(text) <= DEAD_VALUE_MAX) return { value: text };
+  // the longest prefix whose encoding fits (each character takes one byte at least), searched
+  // over whole characters: a prefix never ends in the first half of a surrogate pair
+  const prefix = (n: number) => text.slice(0, n > 0 && isHighSurrogate(text.charCodeAt(n - 1)) ? n - 1 : n);
+  let lo = 0;
+  let hi = Math.min(text.length, DEAD_VALUE_MAX);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (jsonBytes(prefix(mid)) <= DEAD_VALUE_MAX) lo = mid;
+    else hi = mid - 1;
+  }
+  return { value: prefix(lo), value_bytes: value.length, value_truncated: true };
+}
+
+/** Bytes of `text` as a JSON string body (UTF-8, escapes included, quotes excluded). */
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text)) - 2;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 const TRANSIENT_BACKOFF_MS = [200, 500, 1000, 2000, 5000];

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Consumer } from "kafkajs";
+import { DEAD_VALUE_MAX, deadValue, startEntityConsumer } from "../../src/kafka/consumer.ts";
+import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+
+const jsonBytes = (s: string) => Buffer.byteLength(JSON.stringify(s)) - 2;
+
+describe("a dead letter's copy of the raw value", () => {
+  test("is whole up to the cap", () => {
+    expect(deadValue(null)).toEqual({ value: null });
+    expect(deadValue(Buffer.from("{not json"))).toEqual({ value: "{not json" });
+    const ascii = Buffer.alloc(DEAD_VALUE_MAX, "a");
+    expect(deadValue(ascii)).toEqual({ value: ascii.toString() });
+  });
+
+  test("is cut to the cap beyond it, with the full size recorded", () => {
+    const big = Buffer.alloc(900_000, "a");
+    const d = deadValue(big);
+    expect(d.value).toBe("a".repeat(DEAD_VALUE_MAX));
+    expect(d.value_bytes).toBe(900_000);
+    expect(d.value_truncated).toBe(true);
+  });
+
+  test("counts the JSON escapes: control characters take six bytes each", () => {
+    const control = Buffer.alloc(200_000, 1); // 1.2 MB once escaped
+    const d = deadValue(control);
+    expect(jsonBytes(d.value!)).toBeLessThanOrEqual(DEAD_VALUE_MAX);
+    expect(d.value!.length).toBe(Math.floor(DEAD_VALUE_MAX / 6));
+    expect(d).toMatchObject({ value_bytes: 200_000, value_truncated: true });
+  });
+
+  test("never cuts a character in two", () => {
+    const korean = deadValue(Buffer.from("가".repeat(100_000))); // 3 bytes each
+    expect(korean.value).toBe("가".repeat(Math.floor(DEAD_VALUE_MAX / 3)));
+    const emoji = deadValue(Buffer.from("😀".repeat(70_000))); // 4 bytes, two UTF-16 units each
+    expect(emoji.value).toBe("😀".repeat(DEAD_VALUE_MAX / 4));
+    const odd = deadValue(Buffer.from("a" + "😀".repeat(70_000)));
+    expect(odd.value).toBe("a" + "😀".repeat(DEAD_VALUE_MAX / 4 - 1));
+  });
+});
+
+describe("on real Kafka", () => {
+  let t: TestTopics;
+  let producer: BatchingProducer;
+  let consumer: Consumer | undefined;
+  const quiet = { info() {}, warn() {}, error() {} };
+  const noSink = async () => ({ retryIds: [], rejected: [] });
+
+  beforeAll(async () => {
+    t = await createTestTopics("dead-letter");
+    producer = new BatchingProducer(t.kafka);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer.close();
+    await t.cleanup();
+  });
+
+  test("a record near the broker's 1 MB limit is dead-lettered, and the partition goes on", async () => {
+    // 900 kB of control characters: 5.4 MB as JSON, far past what the dead-letter topic accepts
+    await producer.send(t.names.topic("users"), { key: "U_huge", value: Buffer.alloc(900_000, 1) });
+    consumer = await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "users", dlq: producer, log: quiet, sink: noSink });
+    await waitForZeroLag(t.admin, t.names, 60_000, ["users"]);
+    const [dead, ...more] = (await readTopic(t.kafka, t.admin, t.names.dlq("users"))).map((m) => JSON.parse(m.value));
+    expect(more).toEqual([]);
+    expect(dead).toMatchObject({ key: "U_huge", value_bytes: 900_000, value_truncated: true });
+    expect(dead.reason).toContain("not JSON");
+  });
+});
