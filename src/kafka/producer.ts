@@ -135,10 +135,24 @@ export class BatchingProducer {
     return this.outstanding;
   }
 
-  /** Resolves at once while fewer than `capacity` messages are outstanding, else when there is room. */
-  whenRoom(): Promise<void> {
-    if (this.outstanding < this.capacity || this.abandoned) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(() => (this.outstanding < this.capacity || this.abandoned ? (r(), true) : false)));
+  /**
+   * Resolves at once while fewer than `capacity` messages are outstanding, else when there is room,
+   * or when `signal` aborts: a shutdown does not wait for Kafka to come back (the caller checks
+   * the signal before it sends anything more).
+   */
+  whenRoom(signal?: AbortSignal): Promise<void> {
+    const room = () => this.outstanding < this.capacity || this.abandoned !== null || signal?.aborted === true;
+    if (room()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const onAbort = () => this.notify();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(() => {
+        if (!room()) return false;
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+        return true;
+      });
+    });
   }
 
   /** Sends everything queued so far without waiting for the linger; resolves when those messages are settled. */

@@ -85,7 +85,8 @@ runService("producer", async ({ config, log, signal }) => {
 
   let generated = 0;
   const publishOrder = async () => {
-    await producer.whenRoom(); // back-pressure: a Kafka outage slows generation, never drops an order
+    await producer.whenRoom(signal); // back-pressure: a Kafka outage slows generation, never drops an order
+    if (signal.aborted) return; // the stop came while waiting for room: generate nothing more
     const order = generator.next(new Date());
     generated++;
     producer.send(names.topic("orders"), { key: order.user_id, value: encode("orders", order) }).then(
@@ -95,7 +96,8 @@ runService("producer", async ({ config, log, signal }) => {
   };
 
   const publishProduct = async () => {
-    await producer.whenRoom();
+    await producer.whenRoom(signal);
+    if (signal.aborted) return;
     const now = new Date();
     const [product] = generateProducts(productRng, 1, now, { createdAt: now });
     if (product) producer.send(names.topic("products"), { key: product.id, value: encode("products", product) }).catch(() => failed++);

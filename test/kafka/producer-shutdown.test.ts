@@ -1,0 +1,47 @@
+import { expect, test } from "bun:test";
+import type { Kafka } from "kafkajs";
+import { BatchingProducer } from "../../src/kafka/producer.ts";
+
+// The batching producer at shutdown, against a stand-in for kafkajs whose brokers are as slow or
+// as absent as each test needs.
+
+function fakeKafka(opts: { connect?: () => Promise<void>; sendBatch?: () => Promise<void> }, events: string[] = []): Kafka {
+  return {
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchTopicMetadata: async () => ({ topics: [{ partitions: [{ partitionId: 0, leader: 1 }] }] }),
+    }),
+    producer: () => ({
+      connect: async () => {
+        await (opts.connect?.() ?? Promise.resolve());
+        events.push("connected");
+      },
+      sendBatch: async () => {
+        await (opts.sendBatch?.() ?? Promise.resolve());
+        events.push("sent");
+      },
+      disconnect: async () => {
+        events.push("disconnected");
+      },
+    }),
+  } as unknown as Kafka;
+}
+
+test("whenRoom() waits while the buffer is full and returns at once when the stop comes", async () => {
+  const never = () => new Promise<void>(() => {}); // Kafka never acknowledges
+  const producer = new BatchingProducer(fakeKafka({ sendBatch: never }), { capacity: 1 });
+  const lost = producer.send("t", { key: "k", value: "v" }).then(() => "acked", () => "lost");
+  const stop = new AbortController();
+  let roomAt = 0;
+  const waited = producer.whenRoom(stop.signal).then(() => (roomAt = performance.now()));
+  await Bun.sleep(200);
+  expect(roomAt).toBe(0); // full: the generator waits
+  const abortedAt = performance.now();
+  stop.abort();
+  await waited;
+  expect(roomAt - abortedAt).toBeLessThan(50);
+  expect(await producer.close(100)).toBe(1);
+  expect(await lost).toBe("lost");
+  await producer.whenRoom(); // abandoned: never waits again
+});
