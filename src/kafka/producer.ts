@@ -314,8 +314,11 @@ export class BatchingProducer {
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     for (let attempt = 1; ; attempt++) {
+      if (this.abandoned) return; // rejected at shutdown already
       try {
         lane.producer ??= await this.newProducer();
+        // close() gave up while this producer was connecting, and disconnected the others without it
+        if (this.abandoned) return await this.dropProducer(lane);
         await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
       } catch (err) {
         if (this.abandoned) return;
@@ -368,12 +371,16 @@ export class BatchingProducer {
   }
 
   private async recreate(lane: Lane): Promise<void> {
-    const old = lane.producer;
-    lane.producer = null;
-    if (!old) return;
+    if (!lane.producer) return;
     this.recreations++;
     this.opts.onRecreate?.();
-    await old.disconnect().catch(() => undefined);
+    await this.dropProducer(lane);
+  }
+
+  private async dropProducer(lane: Lane): Promise<void> {
+    const old = lane.producer;
+    lane.producer = null;
+    await old?.disconnect().catch(() => undefined);
   }
 
   private backoff(attempt: number): Promise<void> {

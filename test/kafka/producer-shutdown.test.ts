@@ -45,3 +45,15 @@ test("whenRoom() waits while the buffer is full and returns at once when the sto
   expect(await lost).toBe("lost");
   await producer.whenRoom(); // abandoned: never waits again
 });
+
+test("a lane still connecting when close() gives up sends nothing and disconnects", async () => {
+  const events: string[] = [];
+  const producer = new BatchingProducer(fakeKafka({ connect: () => Bun.sleep(300) }, events));
+  const outcome = producer.send("t", { key: "k", value: "v" }).then(() => "acked", () => "lost");
+  expect(await producer.close(100)).toBe(1); // the lane is still connecting its producer
+  expect(await outcome).toBe("lost");
+  await Bun.sleep(500);
+  // the message was reported lost: delivering it now would make it a duplicate nobody counts, and
+  // the connection would be left open
+  expect(events).toEqual(["connected", "disconnected"]);
+});
