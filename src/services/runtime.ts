@@ -60,6 +60,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Resolves when `work` settles (either way) or when the signal aborts, whichever comes first. The
+ * abort listener is removed again, so waiting in a loop accumulates nothing.
+ */
+export function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    function done() {
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+    work.then(done, done);
+  });
+}
+
 /** Calls tick() after each interval until the signal aborts; intervalMs() is asked anew each time. */
 export async function every(intervalMs: () => number, tick: () => Promise<void> | void, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {

@@ -6,7 +6,7 @@ import { encode } from "../kafka/envelope.ts";
 import { openKafka } from "../kafka/open.ts";
 import { connectRedis } from "../cache/client.ts";
 import { publishMetrics } from "../metrics/publish.ts";
-import { producerMetrics, runService, sleep } from "./runtime.ts";
+import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.ts";
 
 // New sign-ups published to `users` along the decaying curve of SPEC 7: 10 users every 10 s at
 // launch, settling to 1 user every 120 s. Elapsed time runs `speed` times faster than the clock.
@@ -22,12 +22,14 @@ runService("user-seeder", async ({ config, log, signal }) => {
   let published = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
   while (!signal.aborted) {
+    // the producer resends until Kafka acknowledges; waiting here keeps an outage from piling up
+    // batches, and a stop ends the wait (close() below then reports what Kafka never took)
+    await settledOrAborted(inFlight, signal);
+    if (signal.aborted) break;
     const elapsedHours = ((Date.now() - started) * speed) / 3_600_000;
     const step = newUserStep(elapsedHours, config.userCurve);
     const now = new Date();
     const users = generateUsers(rng, step.batch, now, { createdAt: now });
-    // the producer resends until Kafka acknowledges; waiting here keeps an outage from piling up batches
-    await inFlight;
     inFlight = Promise.all(users.map((u) => producer.send(names.topic("users"), { key: u.id, value: encode("users", u) }))).then(
       () => {
         published += users.length;
