@@ -30,6 +30,9 @@ runService(serviceName, async ({ config, log, signal }) => {
     kafka, names, entity, dlq, log,
     sink: postgresSink(sql, entity),
     onFatal: (err) => {
+      // stopping anyway: the disconnect below ends the consumer, and the batch in hand stays
+      // uncommitted and replays at the next start
+      if (signal.aborted) return;
       // nothing past the last database commit was committed: exit and let the supervisor restart us
       log.error("the Kafka consumer stopped for good; exiting so that it is restarted", err);
       process.exit(1);
