@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import type { Sql } from "../db/client.ts";
+import { PRODUCT_SPLIT, USER_SPLIT } from "../domain/pools.ts";
 import { splitMerge } from "../domain/split.ts";
 import type { CacheKeys } from "./keys.ts";
 
@@ -14,7 +15,9 @@ export interface SplitSizes {
   productPopular: number;
 }
 
-export const DEFAULT_SPLIT: SplitSizes = { users: 1000, userBuyers: 600, products: 1000, productPopular: 700 };
+export const DEFAULT_SPLIT: SplitSizes = {
+  users: USER_SPLIT.total, userBuyers: USER_SPLIT.primary, products: PRODUCT_SPLIT.total, productPopular: PRODUCT_SPLIT.primary,
+};
 
 export interface CachedUser {
   id: string;

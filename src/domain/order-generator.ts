@@ -2,7 +2,7 @@ import { CATEGORY_BY_CODE, drawQuantity } from "./categories.ts";
 import { newId } from "./ids.ts";
 import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "./order-spacing.ts";
 import { buildOrder } from "./orders.ts";
-import { BuyerPool, type SimUser } from "./pools.ts";
+import { BuyerPool, type SimUser, USER_SPLIT } from "./pools.ts";
 import { topBuyers, type ScoreInput } from "./propensity.ts";
 import { type Rng, WeightedTable } from "./random.ts";
 import { BASELINE, demographicFactor, type Scenario } from "./scenarios.ts";
@@ -84,6 +84,7 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
   /** Re-scores the cache (call at every cache reload) and rebuilds the draw tables. */
   refresh(users: readonly U[], products: readonly P[], at: Date, scenario: Scenario = this.scenario): void {
     this.scenario = scenario;
+    // under --rate the cached users carry created_at and last_ordered_at (CachedUser does)
     if (this.rotation) this.rotate(users as unknown as readonly (U & RotatingCandidate)[], at);
     else {
       this.top = topBuyers(users, at, this.rng, this.topN);
@@ -121,7 +122,7 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
   private split(at: Date): void {
     const r = this.rotation!;
     if (!r.pool) return;
-    const pool = r.pool.split({ total: 1000, primary: 600 }).map((s) => r.byId.get(s.id) as U);
+    const pool = r.pool.split(USER_SPLIT).map((s) => r.byId.get(s.id) as U);
     r.ranked = topBuyers(pool, at, this.rng, pool.length);
     this.top = r.ranked.slice(0, this.topN);
     this.setBuyers(this.top);

@@ -26,6 +26,10 @@ export interface SplitSizes {
   primary: number;
 }
 
+/** The cache's own split (SPEC 4), replayed in memory: 600 buyers + 400 never ordered; 700 popular + 300 new. */
+export const USER_SPLIT: SplitSizes = { total: 1000, primary: 600 };
+export const PRODUCT_SPLIT: SplitSizes = { total: 1000, primary: 700 };
+
 /**
  * splitMerge's result for two pools that cannot share a member (someone either has ordered or not):
  * `primary` from the first, the rest from the second, the first filling the second's gap. Without

@@ -12,7 +12,7 @@ import { categoryWeight, demographicFactor, type Scenario, scenarioAt } from "..
 import type { Grade, Order, User } from "../domain/types.ts";
 import type { GradeWindow } from "./grade-window.ts";
 import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
-import type { BuyerPool, ProductPool, SimProduct, SimUser, SplitSizes } from "../domain/pools.ts";
+import { type BuyerPool, PRODUCT_SPLIT, type ProductPool, type SimProduct, type SimUser, type SplitSizes, USER_SPLIT } from "../domain/pools.ts";
 
 export interface GeneratorSettings {
   /** Buyers are drawn from the top N by propensity (PRODUCER_TOP_N). */
@@ -27,8 +27,8 @@ export interface GeneratorSettings {
 
 export const DEFAULT_SETTINGS: GeneratorSettings = {
   topN: 200,
-  users: { total: 1000, primary: 600 },
-  products: { total: 1000, primary: 700 },
+  users: USER_SPLIT,
+  products: PRODUCT_SPLIT,
   randomBuyerDays: 7,
   ordersPerCustomerDay: ORDERS_PER_CUSTOMER_DAY,
 };
