@@ -19,6 +19,11 @@ export const DEFAULT_SPLIT: SplitSizes = {
   users: USER_SPLIT.total, userBuyers: USER_SPLIT.primary, products: PRODUCT_SPLIT.total, productPopular: PRODUCT_SPLIT.primary,
 };
 
+/** The split widened to `users` customers in the same 60/40 proportion (under --rate: the whole base). */
+export function widenedSplit(users: number): SplitSizes {
+  return { ...DEFAULT_SPLIT, users, userBuyers: Math.round((users * USER_SPLIT.primary) / USER_SPLIT.total) };
+}
+
 export interface CachedUser {
   id: string;
   name: string;

@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 import { connectRedis } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
-import { DEFAULT_SPLIT, reloadCache } from "../../src/cache/reload.ts";
+import { DEFAULT_SPLIT, reloadCache, widenedSplit } from "../../src/cache/reload.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "./db.ts";
 import { config, createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "./kafka.ts";
@@ -54,7 +54,7 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
   const users = opts.users ?? 1000;
   await seedCatalogue(db.sql, { seed: opts.label, users, products: 1000, now: new Date() });
   const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? { ...DEFAULT_SPLIT, users, userBuyers: Math.round(users * 0.6) } : DEFAULT_SPLIT);
+  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
   const env = {
     DATABASE_URL: db.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix, KAFKA_BROKERS: brokers.join(","),
     SEED: opts.label, METRICS_PORT: "0",
