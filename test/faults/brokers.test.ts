@@ -54,10 +54,12 @@ describe("the pipeline survives broker faults without losing an order", () => {
   }, 300_000);
 
   test("rolling SIGTERM restart of all three brokers, one at a time", async () => {
-    // long enough for three stop/restart rounds while orders still flow
-    run = await startOrderRun({ label: "rolling", brokers: cluster.brokers, rate: 500, count: 50_000 });
+    // long enough for three stop/restart rounds while orders still flow (each round can take 45 s on a busy machine)
+    run = await startOrderRun({ label: "rolling", brokers: cluster.brokers, rate: 500, count: 80_000 });
     await untilFlowing(run);
     for (const node of [1, 2, 3]) {
+      // a producer already done would make "orders keep arriving" meaningless, not just fail it
+      if (run.producer.proc.exitCode !== null) throw new Error(`the producer finished its ${80_000} orders before broker ${node} was stopped: raise count`);
       await cluster.stop(node);
       await ordersKeepArriving(run, "the kill");
       await cluster.restart(node);
