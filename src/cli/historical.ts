@@ -121,12 +121,12 @@ if (import.meta.main) {
       bar.done({ daysDone: result.days, days: period.days, ordersDone: result.orders, orders: result.orders, elapsedMs: result.ms });
       const s = result.ms / 1000;
       log.info(`${result.status}: ${result.orders.toLocaleString("en-US")} orders and ${result.users} sign-ups over ${result.days} days in ${s.toFixed(1)} s `
-        + `(${Math.round(result.orders / s).toLocaleString("en-US")} orders/s); ${result.gradeRuns} grade runs, ${result.gradeChanges} changes`
+        + `(${Math.round(result.orders / s).toLocaleString("en-US")} orders/s); ${result.gradeRuns} grade runs, ${result.gradeChanges} changes, checked against the updater's SQL at ${result.gradeChecks}`
         + (result.unplaced ? `; ${result.unplaced} planned orders had no buyer or product yet` : ""));
       const { prepare, write, gradesTail, sync } = result.phaseMs;
       log.info(`time: prepare ${(prepare / 1000).toFixed(1)} s, generate+write ${(write / 1000).toFixed(1)} s, last grades+counts ${(gradesTail / 1000).toFixed(1)} s, last_ordered_at sync ${(sync / 1000).toFixed(1)} s`);
       if (result.spacingOverruns > 0) log.warn(`${result.spacingOverruns} order(s) went to a customer already at ${DEFAULT_SETTINGS.ordersPerCustomerDay} orders in 24 h: the buyer pool is too small for the volume`);
-      if (result.gradeMismatches > 0) log.warn(`${result.gradeMismatches} grade change(s) differed between the in-memory window and recomputeGrades`);
+      if (result.gradeMismatches > 0) log.warn(`${result.gradeMismatches} user grade(s) differed between the in-memory window and the updater's SQL`);
       if (result.status === "interrupted") process.exitCode = 130;
     } finally {
       await sql.end();

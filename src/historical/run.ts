@@ -1,13 +1,13 @@
 // The historical year end to end (SPEC 8): decide whether this run is new, load the catalogue once,
 // then week by week: COPY the week's sign-ups, stream the week's orders into one COPY as they are
-// generated, and hand the week's grade recompute (the live updater's SQL at the simulated time) to a
-// second connection while the next week is already being written.
+// generated, and hand the week's grade changes (worked out in memory, checked against the live
+// updater's SQL every few weeks) to a second connection while the next week is being written.
 import type { Sql } from "../db/client.ts";
 import { generateProducts, generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import type { Gender, Grade, UserStatus } from "../domain/types.ts";
 import { DEFAULT_SETTINGS, type GeneratorSettings, HistoricalGenerator, signUps } from "./generator.ts";
-import { GradeLane } from "./grade-lane.ts";
+import { GradeLane, VERIFY_EVERY } from "./grade-lane.ts";
 import { GradeWindow, type WindowOrder } from "./grade-window.ts";
 import { type DayPlan, gradeCheckpoints, type Period, planDays } from "./plan.ts";
 import { BuyerPool, ProductPool, type SimUser } from "../domain/pools.ts";
@@ -52,7 +52,9 @@ export interface RunFigures {
   ms: number;
   gradeRuns: number;
   gradeChanges: number;
-  /** Checkpoints where the in-memory grades and recomputeGrades disagreed, user by user (0 expected). */
+  /** Checkpoints at which every user's grade was checked against the updater's SQL. */
+  gradeChecks: number;
+  /** Users whose grade differed from the updater's SQL, summed over the checked checkpoints (0 expected). */
   gradeMismatches: number;
   /** Planned orders with nobody signed up or nothing listed yet to place them. */
   unplaced: number;
@@ -125,7 +127,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
 
     const totalOrders = plan.reduce((s, d) => s + d.orders, 0);
     const phaseMs = { prepare: performance.now() - started, write: 0, gradesTail: 0, sync: 0 };
-    const figures: RunFigures = { orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeMismatches: 0, unplaced: 0, grown, spacingOverruns: 0, phaseMs, cleared };
+    const figures: RunFigures = { orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeChecks: 0, gradeMismatches: 0, unplaced: 0, grown, spacingOverruns: 0, phaseMs, cleared };
     const progress = (): Progress => ({ daysDone: figures.days, days: plan.length, ordersDone: figures.orders, orders: totalOrders, elapsedMs: performance.now() - started });
 
     let interrupted = false;
@@ -153,14 +155,15 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       newUsers = interrupted ? [] : signUpsOf(weeks[k + 1]);
       await committed;
       if (interrupted) break;
-      lane.queue(week.checkpoint, generator.checkpoint(week.checkpoint.getTime(), week.windowStart), figures.orders);
+      const verify = (k + 1) % VERIFY_EVERY === 0 || k === weeks.length - 1;
+      lane.queue(week.checkpoint, generator.checkpoint(week.checkpoint.getTime(), week.windowStart), figures.orders, verify);
     }
     let mark = performance.now();
     phaseMs.write = mark - started - phaseMs.prepare;
     // order counts meanwhile (products only: the grade lane is updating users)
     await Promise.all([lane.drain(), interrupted ? 0 : syncOrderCounts(conn)]);
     phaseMs.gradesTail = performance.now() - mark;
-    Object.assign(figures, { gradeRuns: lane.runs, gradeChanges: lane.changes, gradeMismatches: lane.mismatches, unplaced: generator.unplaced, spacingOverruns: generator.spacingOverruns });
+    Object.assign(figures, { gradeRuns: lane.runs, gradeChanges: lane.changes, gradeChecks: lane.checks, gradeMismatches: lane.mismatches, unplaced: generator.unplaced, spacingOverruns: generator.spacingOverruns });
     if (interrupted) {
       log("interrupted: the rows written so far stay until the next run, which clears them and starts over");
       return { status: "interrupted", ...figures, ms: performance.now() - started };

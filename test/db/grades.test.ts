@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { recomputeGrades } from "../../src/db/grades.ts";
+import { applyGradeChanges, gradeDrift, recomputeGrades } from "../../src/db/grades.ts";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { Order } from "../../src/domain/types.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
@@ -86,4 +86,19 @@ test("a second run with nothing new changes nothing and writes no history", asyn
   const run = await recomputeGrades(db.sql, AS_OF, "batch");
   expect(run.changed).toBe(0);
   expect((await db.sql`select count(*)::int as n from grade_history`)[0]!.n).toBe(before);
+});
+
+test("changes worked out elsewhere are written like the updater's own, and gradeDrift names every grade the rule disagrees with", async () => {
+  expect(await gradeDrift(db.sql, AS_OF)).toBe(0); // after recomputeGrades: every grade is the rule's
+  const at = new Date(AS_OF.getTime() + DAY);
+  // one true change (the rule gives U_s_at SILVER; a day later one of its orders is still in the window), two wrong ones
+  const run = await applyGradeChanges(db.sql, at, [{ id: "U_none", to: "GOLD" }, { id: "U_g_at", to: "VIP" }, { id: "U_s_at", to: "SILVER" }], "historical");
+  expect(run).toEqual({ changed: 2, changedTo: { GOLD: 1, VIP: 1 } }); // U_s_at already held SILVER: no row
+  const history = await db.sql`select user_id, old_grade, new_grade from grade_history where reason = 'historical' order by user_id`;
+  expect(history.map((h) => [h.user_id, h.old_grade, h.new_grade])).toEqual([["U_g_at", "GOLD", "VIP"], ["U_none", "BRONZE", "GOLD"]]);
+  expect(await gradeDrift(db.sql, at)).toBe(2);
+  // the updater's statement puts both back
+  expect((await recomputeGrades(db.sql, at, "batch")).changedTo).toEqual({ BRONZE: 1, GOLD: 1 });
+  expect(await gradeDrift(db.sql, at)).toBe(0);
+  expect(await applyGradeChanges(db.sql, at, [], "historical")).toEqual({ changed: 0, changedTo: {} });
 });

@@ -54,6 +54,7 @@ test("writes the planned orders and sign-ups; every order's user and product exi
   expect(r.users).toBe(30 * 40);
   expect(r.unplaced).toBe(0);
   expect(r.gradeMismatches).toBe(0);
+  expect(r.gradeChecks).toBe(2); // the 4th weekly checkpoint and the last: every user's grade against the updater's SQL
   const [c] = await db.sql`
     select count(*)::int as orders,
            count(*) filter (where u.id is null or p.id is null)::int as dangling,
@@ -113,6 +114,32 @@ test("grade_history follows the 7-day cadence and chains from each user's first 
   }
   for (const [id, grade] of last) expect([id, grades.get(id)]).toEqual([id, grade]);
 }, 30_000);
+
+test("at every weekly checkpoint, the grade on record is the one the rule gives at that instant", async () => {
+  const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map((r) => r.changed_at as Date);
+  for (const at of stamps) {
+    // the grade as of `at` from grade_history (everyone starts BRONZE), against the rule over the window ending at `at`
+    const [row] = await db.sql`
+      with as_of as (
+        select u.id, coalesce((select h.new_grade from grade_history h where h.user_id = u.id and h.changed_at <= ${at} order by h.changed_at desc limit 1), 'BRONZE') as grade
+        from users u),
+      rule as (
+        select u.id,
+          case when coalesce(sum(o.total_amount), 0) >= 3000000 and count(o.id) >= 15 then 'VIP'
+               when coalesce(sum(o.total_amount), 0) >= 1000000 and count(o.id) >= 8 then 'GOLD'
+               when coalesce(sum(o.total_amount), 0) >= 300000 and count(o.id) >= 3 then 'SILVER'
+               else 'BRONZE' end as grade
+        from users u
+        left join orders o on o.user_id = u.id and o.status = 'PAID'
+          and o.created_at > ${at}::timestamptz - interval '6 months' and o.created_at <= ${at}::timestamptz
+        group by u.id)
+      select count(*) filter (where a.grade <> r.grade)::int as wrong, count(*) filter (where r.grade <> 'BRONZE')::int as graded
+      from as_of a join rule r using (id)`;
+    expect([at.toISOString(), row!.wrong]).toEqual([at.toISOString(), 0]);
+    expect(row!.graded).toBeGreaterThan(0);
+  }
+  expect(stamps.length).toBe(5);
+}, 60_000);
 
 test("last_ordered_at and order_count end consistent with the orders, live order included", async () => {
   const [u] = await db.sql`
