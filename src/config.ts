@@ -34,6 +34,10 @@ export interface Config {
   productIntervalS: [number, number];
   userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
   supervised: boolean;
+  /** Which of a consumer group's instances this process is (1, 2, 3 under start:all): it names the service. */
+  instance: number;
+  /** Seconds between the redis-monitor's status lines; null when unset (1 s alone, 10 s under start:all). */
+  monitorIntervalS: number | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +71,8 @@ export function loadConfig(env: Env = process.env): Config {
       decayPerHour: read.number("USER_DECAY_PER_HOUR", 0.6, { min: 0 }),
     },
     supervised: read.string(SUPERVISED_ENV, "") === "1",
+    instance: read.number("INSTANCE", 1, { min: 1, integer: true }),
+    monitorIntervalS: read.optionalNumber("MONITOR_INTERVAL_S", { min: 0.05 }),
   };
   return config;
 }
@@ -92,6 +98,10 @@ class Reader {
     if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}, got ${n}`);
     if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}, got ${n}`);
     return n;
+  }
+
+  optionalNumber(name: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
+    return this.raw(name) === undefined ? null : this.number(name, 0, opts);
   }
 
   range(name: string, fallback: [number, number]): [number, number] {
@@ -135,18 +145,5 @@ class Reader {
     }
     if (brokers.length === 0) throw new ConfigError(name, "no brokers given");
     return brokers;
-  }
-}
-
-/** Runs a service's main, turning a ConfigError into one line on stderr and exit code 2. */
-export function configOrExit(env: Env = process.env): Config {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`config error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
   }
 }

@@ -12,7 +12,7 @@ import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-function services(flags: string[], rate: number | undefined): ServiceSpec[] {
+function services(flags: string[], rate: number | undefined, config: Config): ServiceSpec[] {
   const svc = (name: string, file: string, opts: Partial<ServiceSpec> = {}, args: string[] = []): ServiceSpec => ({
     name, cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args], ...opts,
   });
@@ -24,7 +24,7 @@ function services(flags: string[], rate: number | undefined): ServiceSpec[] {
     svc("user-seeder", "user-seeder.ts", { stopStage: 0 }),
     // under --rate the producer rotates buyers itself and needs the whole customer base cached
     svc("cache-worker", "cache-worker.ts", { stopStage: 1 }, rate ? ["--rate", String(rate)] : []),
-    svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: process.env.MONITOR_INTERVAL_S ?? "10" } }),
+    svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: String(config.monitorIntervalS ?? 10) } }),
     svc("grade-updater", "grade-updater.ts", { stopStage: 1 }),
     svc("metrics", "metrics.ts", { stopStage: 1 }),
     ...consumers,
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await ensureInfra(config);
   await runOnce("initial-seeder.ts");
-  const specs = services(argv, flags.rate);
+  const specs = services(argv, flags.rate, config);
   const supervisor = new Supervisor(specs);
   supervisor.startAll();
   console.log(`[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);

@@ -15,11 +15,7 @@ if (!ENTITY_TOPICS.includes(entity)) {
   console.error(`usage: bun run src/services/consumer.ts <${ENTITY_TOPICS.join("|")}>`);
   process.exit(2);
 }
-const instance = process.env.INSTANCE ?? "1";
-
-const serviceName = `${entity.replace(/s$/, "")}-consumer-${instance}`;
-
-runService(serviceName, async ({ config, log, signal }) => {
+runService((config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`, async ({ config, log, signal, name: serviceName }) => {
   const sql = await openDatabase(config.databaseUrl, { max: 2 });
   // the producer is only for dead letters
   const { kafka, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics, log });

@@ -12,7 +12,7 @@ runService("redis-monitor", async ({ config, signal }) => {
   const periodS = config.cacheRefreshS / config.speed;
   const tty = process.stdout.isTTY;
   let lastReloads: number | null = null;
-  const intervalMs = Number(process.env.MONITOR_INTERVAL_S ?? 1) * 1000 || 1000;
+  const intervalMs = (config.monitorIntervalS ?? 1) * 1000;
   await every(() => intervalMs, async () => {
     let line: string;
     try {

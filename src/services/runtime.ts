@@ -5,6 +5,8 @@ import { produced, produceRetries, producerRecreations } from "../metrics/regist
 
 export interface ServiceContext {
   config: Config;
+  /** The service's name, as its log lines and metrics carry it. */
+  name: string;
   log: Logger;
   /** Aborted on SIGINT/SIGTERM: loops stop, then cleanup runs. */
   signal: AbortSignal;
@@ -14,15 +16,17 @@ export interface ServiceContext {
  * The shell every service runs in: config (fails fast naming the variable), a logger, and a clean
  * shutdown on SIGINT/SIGTERM — main() sees its signal aborted and returns after flushing/committing.
  */
-export function runService(name: string, main: (ctx: ServiceContext) => Promise<void>): void {
-  const log = logger(name);
+export function runService(naming: string | ((config: Config) => string), main: (ctx: ServiceContext) => Promise<void>): void {
   let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
-    console.error(err instanceof ConfigError ? `[${name}] config error: ${err.message}` : `[${name}] ${describe(err)}`);
+    const label = typeof naming === "string" ? naming : "service";
+    console.error(err instanceof ConfigError ? `[${label}] config error: ${err.message}` : `[${label}] ${describe(err)}`);
     process.exit(2);
   }
+  const name = typeof naming === "string" ? naming : naming(config);
+  const log = logger(name);
   const controller = new AbortController();
   const stop = (sig: string) => {
     if (controller.signal.aborted) return;
@@ -37,7 +41,7 @@ export function runService(name: string, main: (ctx: ServiceContext) => Promise<
     const parent = process.ppid;
     setInterval(() => { if (process.ppid !== parent) stop("supervisor gone"); }, 1000).unref();
   }
-  main({ config, log, signal: controller.signal }).then(
+  main({ config, name, log, signal: controller.signal }).then(
     () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),
     (err) => {
       log.error("fatal", err);

@@ -15,6 +15,8 @@ describe("loadConfig", () => {
     expect(c.metricsPort).toBe(9464);
     expect(c.orderIntervalS).toEqual([3, 5]);
     expect(c.productIntervalS).toEqual([6, 8]);
+    expect(c.instance).toBe(1);
+    expect(c.monitorIntervalS).toBeNull();
   });
 
   test("values from the environment are parsed", () => {
@@ -23,6 +25,7 @@ describe("loadConfig", () => {
     expect(c.cacheRefreshS).toBe(5);
     expect(c.orderIntervalS).toEqual([1, 2]);
     expect(c.producerTopN).toBe(50);
+    expect(loadConfig({ INSTANCE: "3", MONITOR_INTERVAL_S: "0.5" })).toMatchObject({ instance: 3, monitorIntervalS: 0.5 });
   });
 
   const bad: [string, string][] = [
@@ -37,6 +40,9 @@ describe("loadConfig", () => {
     ["METRICS_PORT", "70000"],
     ["ORDER_INTERVAL_S", "5-3"],
     ["KAFKA_COMPRESSION", "brotli"],
+    ["INSTANCE", "0"],
+    ["INSTANCE", "two"],
+    ["MONITOR_INTERVAL_S", "-1"],
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${value} fails naming the variable`, () => {
