@@ -1,4 +1,6 @@
-// Environment → one typed, validated config object. Bad values fail fast with a message naming the
+import { parseArgs } from "node:util";
+
+// Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
 // variable (SPEC 10); defaults are the documented ones.
 
 export class ConfigError extends Error {
@@ -30,6 +32,7 @@ export interface Config {
   seedUsers: number;
   seedProducts: number;
   speed: number;
+  live: LiveFlags;
   orderIntervalS: [number, number];
   productIntervalS: [number, number];
   userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
@@ -42,8 +45,21 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * The flags the live services and start:all share: --speed N multiplies every cadence (it wins over
+ * SPEED), --rate R drives a fixed orders/s, --scenario pins the live scenario, --count stops the
+ * producer after that many orders.
+ */
+export interface LiveFlags {
+  rate?: number;
+  scenario?: string;
+  count?: number;
+}
+
+/** `argv`: a live service's arguments (positionals allowed); tools with flags of their own pass none. */
+export function loadConfig(env: Env = process.env, argv: readonly string[] = []): Config {
   const read = new Reader(env);
+  const flags = parseLiveFlags(argv);
   const config: Config = {
     databaseUrl: read.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopstream", ["postgres:", "postgresql:"]),
     redisUrl: read.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
@@ -61,7 +77,8 @@ export function loadConfig(env: Env = process.env): Config {
     seed: read.string("SEED", "42"),
     seedUsers: read.number("SEED_USERS", 10_000, { min: 0, integer: true }),
     seedProducts: read.number("SEED_PRODUCTS", 20_000, { min: 0, integer: true }),
-    speed: read.number("SPEED", 1, { min: 0.001 }),
+    speed: flags.speed ?? read.number("SPEED", 1, { min: 0.001 }),
+    live: { rate: flags.rate, scenario: flags.scenario, count: flags.count },
     orderIntervalS: read.range("ORDER_INTERVAL_S", [3, 5]),
     productIntervalS: read.range("PRODUCT_INTERVAL_S", [6, 8]),
     userCurve: {
@@ -75,6 +92,28 @@ export function loadConfig(env: Env = process.env): Config {
     monitorIntervalS: read.optionalNumber("MONITOR_INTERVAL_S", { min: 0.05 }),
   };
   return config;
+}
+
+function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: { speed: { type: "string" }, rate: { type: "string" }, scenario: { type: "string" }, count: { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new ConfigError("arguments", err instanceof Error ? err.message : String(err));
+  }
+  const positive = (flag: string): number | undefined => {
+    const raw = values[flag.slice(2)];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!(n > 0) || !Number.isFinite(n)) throw new ConfigError(flag, `expected a positive number, got "${raw}"`);
+    return n;
+  };
+  return { speed: positive("--speed"), rate: positive("--rate"), scenario: values.scenario as string | undefined, count: positive("--count") };
 }
 
 class Reader {

@@ -4,7 +4,6 @@ import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { connectAdmin, createKafka } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { consumerLag } from "../metrics/collect.ts";
-import { parseLiveFlags } from "./args.ts";
 import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 
 // `bun run start:all [--speed N] [--rate R] [--scenario ID]`: brings up whatever local infra is
@@ -12,9 +11,12 @@ import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-function services(flags: string[], rate: number | undefined, config: Config): ServiceSpec[] {
+function services(flags: string[], config: Config): ServiceSpec[] {
+  const { rate } = config.live;
+  // --speed multiplies every cadence (cache reloads and grade runs too): every service gets it as SPEED
   const svc = (name: string, file: string, opts: Partial<ServiceSpec> = {}, args: string[] = []): ServiceSpec => ({
     name, cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args], ...opts,
+    env: { SPEED: String(config.speed), ...opts.env },
   });
   const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
     [1, 2, 3].map((i) => svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic])),
@@ -92,13 +94,10 @@ async function runOnce(file: string): Promise<void> {
 
 async function main(): Promise<void> {
   const argv = Bun.argv.slice(2);
-  const flags = parseLiveFlags(argv); // validate before starting anything
-  // --speed multiplies every cadence (cache reloads and grade runs too): hand it to all as SPEED
-  if (flags.speed !== undefined) process.env.SPEED = String(flags.speed);
-  const config = loadConfig();
+  const config = loadConfig(process.env, argv); // flags validated before anything starts
   await ensureInfra(config);
   await runOnce("initial-seeder.ts");
-  const specs = services(argv, flags.rate, config);
+  const specs = services(argv, config);
   const supervisor = new Supervisor(specs);
   supervisor.startAll();
   console.log(`[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);

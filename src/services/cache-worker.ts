@@ -1,7 +1,6 @@
 import { assertRedisReachable, connectRedis } from "../cache/client.ts";
 import { cacheKeys } from "../cache/keys.ts";
 import { DEFAULT_SPLIT, reloadCache, widenedSplit } from "../cache/reload.ts";
-import { parseLiveFlags } from "../cli/args.ts";
 import { openDatabase } from "../db/open.ts";
 import { runService, sleep } from "./runtime.ts";
 
@@ -12,7 +11,7 @@ runService("cache-worker", async ({ config, log, signal }) => {
   const keys = cacheKeys(config.cachePrefix);
   const periodMs = (config.cacheRefreshS * 1000) / config.speed;
   // --rate: the producer replays the split itself every simulated day, over the whole customer base
-  const { rate } = parseLiveFlags();
+  const { rate } = config.live;
   const sizes = rate ? widenedSplit(config.cacheRateUsers) : DEFAULT_SPLIT;
   log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s` + (rate ? ` with up to ${sizes.users} users (--rate ${rate})` : ""));
   while (!signal.aborted) {

@@ -3,7 +3,6 @@ import { cacheKeys, scenarioKey } from "../cache/keys.ts";
 import { reportBuffered } from "../metrics/registry.ts";
 import { publishMetrics } from "../metrics/publish.ts";
 import { currentGeneration, readSnapshot } from "../cache/snapshot.ts";
-import { parseLiveFlags } from "../cli/args.ts";
 import { generateProducts } from "../domain/fake.ts";
 import { orderIntervalS, productIntervalS } from "../domain/curves.ts";
 import { OrderGenerator } from "../domain/order-generator.ts";
@@ -18,8 +17,8 @@ import { every, producerMetrics, runService, sleep } from "./runtime.ts";
 // cadence of SPEC 7 (or at a fixed --rate) and new products every 6–8 s.
 
 runService("producer", async ({ config, log, signal }) => {
-  const flags = parseLiveFlags();
-  const speed = flags.speed ?? config.speed;
+  const flags = config.live;
+  const { speed } = config;
   const rng = new Rng(config.seed);
   const orderRng = rng.fork("orders");
   const productRng = rng.fork("products");

@@ -19,7 +19,7 @@ export interface ServiceContext {
 export function runService(naming: string | ((config: Config) => string), main: (ctx: ServiceContext) => Promise<void>): void {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, Bun.argv.slice(2));
   } catch (err) {
     const label = typeof naming === "string" ? naming : "service";
     console.error(err instanceof ConfigError ? `[${label}] config error: ${err.message}` : `[${label}] ${describe(err)}`);

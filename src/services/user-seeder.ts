@@ -1,4 +1,3 @@
-import { parseLiveFlags } from "../cli/args.ts";
 import { newUserStep } from "../domain/curves.ts";
 import { generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
@@ -12,7 +11,7 @@ import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.
 // launch, settling to 1 user every 120 s. Elapsed time runs `speed` times faster than the clock.
 
 runService("user-seeder", async ({ config, log, signal }) => {
-  const speed = parseLiveFlags().speed ?? config.speed;
+  const { speed } = config;
   const rng = new Rng(config.seed).fork("user-seeder");
   const { names, producer } = await openKafka(config, "user-seeder", { ...producerMetrics, log });
   const redis = connectRedis(config.redisUrl);

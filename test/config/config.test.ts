@@ -28,6 +28,25 @@ describe("loadConfig", () => {
     expect(loadConfig({ INSTANCE: "3", MONITOR_INTERVAL_S: "0.5" })).toMatchObject({ instance: 3, monitorIntervalS: 0.5 });
   });
 
+  test("the live flags join the same object; --speed wins over SPEED", () => {
+    const c = loadConfig({ SPEED: "2" }, ["orders", "--speed", "60", "--rate", "3000", "--scenario", "black_friday", "--count", "10"]);
+    expect(c.speed).toBe(60);
+    expect(c.live).toEqual({ rate: 3000, scenario: "black_friday", count: 10 });
+    expect(loadConfig({ SPEED: "2" }).speed).toBe(2);
+    expect(loadConfig({}, []).live).toEqual({ rate: undefined, scenario: undefined, count: undefined });
+  });
+
+  for (const [argv, named] of [[["--rate=-5"], "--rate"], [["--speed", "fast"], "--speed"], [["--sped", "2"], "arguments"]] as const) {
+    test(`${argv.join(" ")} fails naming ${named}`, () => {
+      expect(() => loadConfig({}, argv)).toThrow(ConfigError);
+      try {
+        loadConfig({}, argv);
+      } catch (err) {
+        expect((err as ConfigError).variable).toBe(named);
+      }
+    });
+  }
+
   const bad: [string, string][] = [
     ["KAFKA_BROKERS", "nonsense"],
     ["KAFKA_BROKERS", "host:99999"],
