@@ -89,6 +89,24 @@ export async function every(intervalMs: () => number, tick: () => Promise<void> 
   }
 }
 
+/**
+ * Fixed-rate driver: emits rate×dt orders per 10 ms tick. emit() waits while the producer's buffer
+ * is full; a backlog of more than one second's orders is forgiven rather than burst out afterwards.
+ */
+export async function rateLoop(rate: number, emit: () => Promise<void> | void, signal: AbortSignal): Promise<void> {
+  const started = performance.now();
+  let emitted = 0;
+  while (!signal.aborted) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    if (due - emitted > rate) emitted = due - Math.ceil(rate);
+    while (emitted < due && !signal.aborted) {
+      await emit();
+      emitted++;
+    }
+    await sleep(10, signal);
+  }
+}
+
 /** What every producing service counts: acknowledged messages per topic, resends, re-created producers. */
 export const producerMetrics: ProducerHooks = {
   onAcked: (topic, n) => produced.inc({ topic }, n),

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { settledOrAborted } from "../../src/services/runtime.ts";
+import { rateLoop, settledOrAborted } from "../../src/services/runtime.ts";
 
 test("settledOrAborted() ends with the work, or at the stop if the work never ends", async () => {
   const stop = new AbortController();
@@ -15,4 +15,26 @@ test("settledOrAborted() ends with the work, or at the stop if the work never en
   await waiting;
   expect(ended).toBe(true);
   await settledOrAborted(never, stop.signal); // already stopped: returns at once
+});
+
+test("rateLoop() keeps the rate, and forgives a stall's backlog beyond one second instead of bursting it", async () => {
+  const stop = new AbortController();
+  let emitted = 0;
+  let stalled = false;
+  let afterStall = 0;
+  const loop = rateLoop(1000, async () => {
+    emitted++;
+    if (stalled) afterStall++;
+    if (emitted === 100) {
+      await Bun.sleep(2500); // the producer's buffer stays full for 2.5 s
+      stalled = true;
+    }
+  }, stop.signal);
+  await Bun.sleep(3000);
+  stop.abort();
+  await loop;
+  // a backlog of 2.5 s at 1,000/s is 2,500 orders; at most one second's worth comes out after the stall
+  expect(afterStall).toBeGreaterThan(900);
+  expect(afterStall).toBeLessThan(2000); // without the forgiveness it would be ≈ 2,900
+  expect(emitted).toBeLessThan(3000);
 });

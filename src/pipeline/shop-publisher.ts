@@ -1,0 +1,44 @@
+import type { CachedProduct, CachedUser } from "../cache/reload.ts";
+import { generateProducts } from "../domain/fake.ts";
+import type { OrderGenerator } from "../domain/order-generator.ts";
+import type { Rng } from "../domain/random.ts";
+import { encode } from "../kafka/envelope.ts";
+import type { BatchingProducer } from "../kafka/producer.ts";
+import type { TopicNames } from "../kafka/topics.ts";
+
+// The producer's two kinds of message, counted: an order from the generator, a new listing from
+// the fake catalogue. Both wait for room in the producer's buffer first, so a Kafka outage slows
+// generation and never drops a message; a stop that comes while waiting generates nothing more.
+
+export class ShopPublisher {
+  generated = 0;
+  acknowledged = 0;
+  /** Messages Kafka never acknowledged: only at shutdown, when the cluster stayed away past the close timeout. */
+  failed = 0;
+
+  constructor(
+    private readonly producer: BatchingProducer,
+    private readonly names: TopicNames,
+    private readonly generator: OrderGenerator<CachedUser, CachedProduct>,
+    private readonly productRng: Rng,
+  ) {}
+
+  async order(signal: AbortSignal): Promise<void> {
+    await this.producer.whenRoom(signal);
+    if (signal.aborted) return;
+    const order = this.generator.next(new Date());
+    this.generated++;
+    this.producer.send(this.names.topic("orders"), { key: order.user_id, value: encode("orders", order) }).then(
+      () => this.acknowledged++,
+      () => this.failed++,
+    );
+  }
+
+  async product(signal: AbortSignal): Promise<void> {
+    await this.producer.whenRoom(signal);
+    if (signal.aborted) return;
+    const now = new Date();
+    const [product] = generateProducts(this.productRng, 1, now, { createdAt: now });
+    if (product) this.producer.send(this.names.topic("products"), { key: product.id, value: encode("products", product) }).catch(() => this.failed++);
+  }
+}
