@@ -39,7 +39,7 @@ export async function runMicro(redis: Redis, cachePrefix: string, opts: { print:
   const snapshot = await readSnapshot(redis, keys);
   const users = snapshot.users;
   if (users.length !== 1000) throw new Error(`expected 1,000 cached users, found ${users.length}`);
-  // the alternative layout the issue compares with: one Redis hash per user (field per attribute)
+  // the alternative layout: one Redis hash per user (field per attribute)
   const userKey = (id: string) => `${cachePrefix}bench:user:${id}`;
   const write = redis.pipeline();
   for (const u of users) write.hset(userKey(u.id), flatten(u));
@@ -76,7 +76,7 @@ export async function runMicro(redis: Redis, cachePrefix: string, opts: { print:
       bench(MICRO.snapshot, () => readSnapshot(redis, keys));
     });
   });
-  group("buyer selection (SPEC 5)", () => {
+  group("buyer selection", () => {
     bench(MICRO.topBuyers, () => do_not_optimize(topBuyers(users, at, rng, 200)));
     bench(MICRO.shippedSelect, async () => topBuyers(await oneHashParsed(), at, rng, 200));
     bench(MICRO.sequentialSelect, async () => topBuyers((await sequential()).map(unflatten), at, rng, 200));

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
-// variable (SPEC 10); defaults are the documented ones.
+// variable (docs/design.md, "Configuration"); defaults are the documented ones.
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {

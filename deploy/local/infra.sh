@@ -71,7 +71,7 @@ live_pid() {
 
 # ---------------------------------------------------------------- PostgreSQL
 
-# DATABASE_URL (SPEC 10) → PG_USER PG_PASS PG_HOST PG_PORT PG_DB
+# DATABASE_URL (docs/design.md, "Configuration") → PG_USER PG_PASS PG_HOST PG_PORT PG_DB
 parse_database_url() {
   local url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopstream}"
   local re='^postgres(ql)?://(([^:@/]+)(:([^@/]*))?@)?([^:/?]*)(:([0-9]+))?(/([^?]*))?'

@@ -1,4 +1,4 @@
-// Redis key layout (SPEC 4). A prefix lets tests and parallel pipelines share one Redis.
+// Redis key layout (docs/design.md, "Cache"). A prefix lets tests and parallel pipelines share one Redis.
 
 export interface CacheKeys {
   users: string;

@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import type { CacheKeys } from "./keys.ts";
 
-// redis-monitor's status line (SPEC 4), e.g.
+// redis-monitor's status line (docs/design.md, "Cache"), e.g.
 // [11:45:35] [15/50s ######--------------] | MEM: 2.25M | OPS/s: 120 | HIT: 100.0% | CACHE: users=1000, products=1000 | 교체: 1회
 
 export interface CacheStatus {

@@ -4,7 +4,7 @@ import { PRODUCT_SPLIT, USER_SPLIT } from "../domain/pools.ts";
 import { splitMerge } from "../domain/split.ts";
 import type { CacheKeys } from "./keys.ts";
 
-// Split load (SPEC 4): one query per table brings both candidate pools in a single round trip,
+// Split load (docs/design.md, "Cache"): one query per table brings both candidate pools in a single round trip,
 // splitMerge picks the 600/400 and 700/300 shares, and both hashes are replaced inside one MULTI,
 // so a reader sees the whole previous cache or the whole new one, never a mix.
 

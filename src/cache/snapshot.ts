@@ -9,7 +9,7 @@ export interface CacheSnapshot {
   generation: string | null;
 }
 
-/** The producer's read: both hashes and the generation in one pipelined round trip (SPEC 5). */
+/** The producer's read: both hashes and the generation in one pipelined round trip (docs/design.md, "Cache"). */
 export async function readSnapshot(redis: Redis, keys: CacheKeys): Promise<CacheSnapshot> {
   const replies = await redis.pipeline().hgetall(keys.users).hgetall(keys.products).hget(keys.usersMeta, "updated_at").exec();
   if (!replies) throw new Error("Redis pipeline returned nothing");

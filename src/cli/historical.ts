@@ -8,7 +8,7 @@ import { progressPrinter } from "../historical/progress.ts";
 import { resetHistorical, runHistorical } from "../historical/run.ts";
 import { runService } from "../services/runtime.ts";
 
-// `bun run historical --year 2025 --seed 42 [--days N] [--scale K]` (SPEC 8): a year of past orders
+// `bun run historical --year 2025 --seed 42 [--days N] [--scale K]` (docs/historical.md): a year of past orders
 // straight into PostgreSQL, grades every 7 simulated days. See docs/historical.md.
 
 const USAGE = `usage: bun run historical [--year YYYY | --start YYYY-MM-DD] [--days N] [--scale K] [--seed S]
@@ -16,7 +16,7 @@ const USAGE = `usage: bun run historical [--year YYYY | --start YYYY-MM-DD] [--d
   --year Y              simulate calendar year Y (default: last year)
   --start D             simulate from Seoul date D instead (default 365 days)
   --days N              number of simulated days (alone: the N days before today)
-  --scale K             volume multiplier: 1 = the original's ~51,500 orders a year, 20 ≈ 1,000,000
+  --scale K             volume multiplier: 1 = ~51,500 orders a year, 20 ≈ 1,000,000
   --seed S              seed of every draw (default: SEED, 42)
   --new-users-per-day N sign-ups added per simulated day (default 10 × scale)
                         (the shop grows with --scale: SEED_USERS × scale customers and

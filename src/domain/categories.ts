@@ -1,4 +1,4 @@
-// The nineteen categories of SPEC 3. Figures are the spec's, verbatim; the brands are real ones a
+// The nineteen categories (docs/design.md, "Catalogue and orders"); the brands are real ones a
 // Korean shopper would expect in that aisle.
 import type { Rng } from "./random.ts";
 

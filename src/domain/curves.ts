@@ -1,8 +1,9 @@
-// Cadences of the realtime generators (SPEC 7) and the hourly order volume (SPEC 5b).
+// Cadences of the realtime generators (docs/design.md, "Live cadence") and the hourly order volume
+// (docs/design.md, "Scenarios and the volume curve").
 import type { Rng } from "./random.ts";
 import { seoulHour } from "./seoul-time.ts";
 
-/** Relative order volume per Seoul hour 0..23 (SPEC 5b): quiet at night, peak at 20h. */
+/** Relative order volume per Seoul hour 0..23: quiet at night, peak at 20h. */
 export const HOURLY_VOLUME: readonly number[] = [
   0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.20, 0.50, 0.80, 1.30, 1.60,
   1.40, 1.10, 1.00, 1.10, 1.20, 1.40, 1.80, 2.20, 3.00, 2.50, 1.50, 0.50,

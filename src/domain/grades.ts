@@ -1,4 +1,4 @@
-// Membership grades (SPEC 6): over a 6-month rolling window of PAID orders, both the amount and the
+// Membership grades (docs/design.md, "Grades"): over a 6-month rolling window of PAID orders, both the amount and the
 // order count must reach a grade's threshold.
 import type { Grade } from "./types.ts";
 

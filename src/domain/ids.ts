@@ -1,4 +1,4 @@
-// Entity ids are born where the entity is born (SPEC 2), so a redelivered message upserts the same
+// Entity ids are born where the entity is born (docs/design.md, "Data model"), so a redelivered message upserts the same
 // row. UUIDv7 keeps them time-ordered (index-friendly); the random bits come from the seeded Rng so
 // the same seed yields the same ids.
 import { v7 } from "uuid";

@@ -8,7 +8,7 @@ import { type Rng, WeightedTable } from "./random.ts";
 import { BASELINE, demographicFactor, type Scenario } from "./scenarios.ts";
 import type { Gender, Order } from "./types.ts";
 
-// The producer's decision (SPEC 5): at each cache generation, score every cached user and keep the
+// The producer's decision (docs/design.md, "Buyers"): at each cache generation, score every cached user and keep the
 // top N; for each order draw the buyer from those N weighted by score (× the scenario's gender/age
 // factor), the product weighted by its category's order weight (× the scenario's category
 // weight), the quantity by the category's weights. Pure: the same rng, snapshot and clock give
@@ -27,7 +27,7 @@ export interface RotatingCandidate extends BuyerCandidate {
   last_ordered_at: string | null;
 }
 
-/** The orders one customer places a year in the original's historical year (51,500 over ~13,600). */
+/** The orders one customer places a year in the historical year at scale 1 (51,500 over ~13,600). */
 export const ORDERS_PER_CUSTOMER_YEAR = 3.8;
 
 /**

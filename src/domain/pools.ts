@@ -1,4 +1,4 @@
-// The cache's split load (SPEC 4) replayed in memory on the simulated clock: the historical year
+// The cache's split load (docs/design.md, "Cache") replayed in memory on the simulated clock: the historical year
 // (every simulated hour) and the producer under --rate (every simulated day) cannot ask PostgreSQL
 // "who has not ordered for longest" that often, so they keep the answer up to date as they order. Users and products only join their pools once their
 // created_at has passed, so nobody orders before they exist.
@@ -26,7 +26,7 @@ export interface SplitSizes {
   primary: number;
 }
 
-/** The cache's own split (SPEC 4), replayed in memory: 600 buyers + 400 never ordered; 700 popular + 300 new. */
+/** The cache's own split (docs/design.md, "Cache"), replayed in memory: 600 buyers + 400 never ordered; 700 popular + 300 new. */
 export const USER_SPLIT: SplitSizes = { total: 1000, primary: 600 };
 export const PRODUCT_SPLIT: SplitSizes = { total: 1000, primary: 700 };
 
@@ -188,7 +188,7 @@ export class BuyerPool {
   }
 
   /**
-   * SPEC 4's user split: `primary` who ordered longest ago + the newest who never ordered, either
+   * The cache's user split: `primary` who ordered longest ago + the newest who never ordered, either
    * side filling the other's gap.
    */
   split(sizes: SplitSizes): SimUser[] {
@@ -274,7 +274,7 @@ export class ProductPool {
   }
 
   /**
-   * SPEC 4's product split: `primary` by order_count (ties by id) + the newest never ordered.
+   * The cache's product split: `primary` by order_count (ties by id) + the newest never ordered.
    * Counts only grow, so the new ranking is the old one without the products ordered (or listed)
    * since, merged with those re-ranked: a few hundred steps, not a sort of the catalogue.
    */

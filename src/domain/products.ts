@@ -1,4 +1,4 @@
-// Fake catalogue listings (SPEC 3): spread evenly over the nineteen categories, named like a Korean
+// Fake catalogue listings (docs/design.md, "Catalogue and orders"): spread evenly over the nineteen categories, named like a Korean
 // shop's listings.
 import { CATEGORIES, drawPrice, priceQuantile, type Category } from "./categories.ts";
 import { newId } from "./ids.ts";

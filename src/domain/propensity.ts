@@ -1,4 +1,4 @@
-// Purchase propensity (SPEC 5): score = base × time_of_day × marketing_boost × life_event.
+// Purchase propensity (docs/design.md, "Buyers"): score = base × time_of_day × marketing_boost × life_event.
 import type { Rng } from "./random.ts";
 import { seoulHour } from "./seoul-time.ts";
 import { ageBandOf, type AgeBand, type Gender, type Grade, type User, type UserStatus } from "./types.ts";
@@ -7,7 +7,7 @@ export { seoulHour };
 
 export type ScoreInput = Pick<User, "age" | "gender" | "status" | "marketing_opt_in" | "grade">;
 
-// Hours 0..23 in Seoul time, per age band: SPEC 5's table, verbatim.
+// Hours 0..23 in Seoul time, per age band: the table of docs/design.md, "Buyers".
 export const HOURLY_FACTORS: Readonly<Record<AgeBand, readonly number[]>> = {
   "10s": [0.8, 0.5, 0.2, 0.1, 0.1, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.9, 0.8, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6, 1.8, 1.5, 1.2],
   "20s": [0.7, 0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.6, 0.7, 0.8, 1.0, 1.3, 1.1, 0.9, 0.8, 0.9, 1.0, 1.3, 1.5, 1.7, 1.8, 1.5, 1.0],

@@ -1,4 +1,4 @@
-// Where users live (SPEC 2): 시/도 weighted like Korea's population, with a few real districts each
+// Where users live (docs/design.md, "Catalogue and orders"): 시/도 weighted like Korea's population, with a few real districts each
 // so addresses read like real ones.
 
 export const REGIONS: readonly { name: string; weight: number }[] = [

@@ -1,4 +1,4 @@
-// Scenarios (SPEC 5b): a scenario shifts who buys (gender, age band), what they buy (a multiplier
+// Scenarios (docs/design.md, "Scenarios and the volume curve"): a scenario shifts who buys (gender, age band), what they buy (a multiplier
 // per category on top of its order weight) and how much (order volume) for a while.
 import { CATEGORIES } from "./categories.ts";
 import { blackFriday, chuseok, dayNumber, seollal } from "./holidays.ts";

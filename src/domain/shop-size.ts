@@ -9,7 +9,7 @@ export interface ShopSize {
   signUpsPerDay: number;
 }
 
-/** Scale 1: the initial seed and the original's 10 sign-ups a day. */
+/** Scale 1: the initial seed and 10 sign-ups a day. */
 export const BASE_SHOP: ShopSize = { users: 10_000, products: 20_000, signUpsPerDay: 10 };
 
 export function shopSize(scale: number, base: ShopSize = BASE_SHOP): ShopSize {

@@ -1,4 +1,4 @@
-// The cache's split load (SPEC 4) as a pure merge: take `primaryShare` from the primary pool, the
+// The cache's split load (docs/design.md, "Cache") as a pure merge: take `primaryShare` from the primary pool, the
 // rest from the secondary pool, no duplicates, and let either pool fill the other's gap so the
 // result holds `total` whenever the two pools together have that many.
 

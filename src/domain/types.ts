@@ -64,7 +64,7 @@ export interface Order {
 }
 
 export function ageBandOf(age: number | null | undefined): AgeBand {
-  if (age == null || !Number.isFinite(age)) return "30s"; // SPEC 5: unknown counts as 30대
+  if (age == null || !Number.isFinite(age)) return "30s"; // unknown counts as 30대 (docs/design.md, "Buyers")
   if (age < 20) return "10s";
   if (age < 30) return "20s";
   if (age < 40) return "30s";

@@ -1,4 +1,4 @@
-// Fake users as SPEC 2 describes them: the initial seed and the user-seeder both come through here.
+// Fake users (docs/design.md, "Catalogue and orders"): the initial seed and the user-seeder both come through here.
 // The ko entry point loads one locale (~40 ms) instead of all of them (~300 ms at start-up).
 import { faker } from "@faker-js/faker/locale/ko";
 import { newId } from "./ids.ts";

@@ -1,4 +1,4 @@
-// One simulated day's orders, decided in memory (SPEC 8): at every simulated hour the pools are
+// One simulated day's orders, decided in memory (docs/historical.md): at every simulated hour the pools are
 // split as the cache would split them, buyers are re-scored with the live producer's propensity
 // code on the simulated clock, and that hour's orders are drawn. No I/O: the caller writes.
 import { type Category, CATEGORIES, drawQuantity } from "../domain/categories.ts";
@@ -19,7 +19,7 @@ export interface GeneratorSettings {
   topN: number;
   users: SplitSizes;
   products: SplitSizes;
-  /** Days at the start whose buyers are random signed-up users (SPEC 8: the first 7). */
+  /** Days at the start whose buyers are random signed-up users (docs/historical.md: the first 7). */
   randomBuyerDays: number;
   /** No customer places more than this many orders in any 24 hours. */
   ordersPerCustomerDay: number;

@@ -1,4 +1,4 @@
-// Every user's PAID total and order count over the trailing grade window (SPEC 6), kept as orders
+// Every user's PAID total and order count over the trailing grade window (docs/design.md, "Grades"), kept as orders
 // are generated. The year needs each user's grade for the next simulated week's propensity at once,
 // while PostgreSQL (recomputeGrades, the updater's own SQL) is still writing the previous week; this
 // is the same rule on the same rows, and the run checks at every checkpoint that both agree.

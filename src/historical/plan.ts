@@ -1,4 +1,4 @@
-// The historical year's volume (SPEC 8), decided before any order exists: how many orders each
+// The historical year's volume (docs/historical.md), decided before any order exists: how many orders each
 // simulated day gets, in which hours, and when grades are recomputed. Pure: plain numbers in, plain
 // numbers out, so the realism is testable without a database.
 import { HOURLY_VOLUME } from "../domain/curves.ts";
@@ -10,16 +10,16 @@ export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
 
 /**
- * Orders per calendar month at scale 1, January..December. SPEC 8 fixes the ends (3,000 → 6,000);
+ * Orders per calendar month at scale 1, January..December. The ends are fixed (3,000 → 6,000);
  * the steps between follow 3000 + 3000·(m/11)^1.35, rounded to 100, so the year sums to the
  * original's 51,500 (a straight line would give 54,000).
  */
 export const MONTHLY_BASE: readonly number[] = [3000, 3100, 3300, 3500, 3800, 4000, 4300, 4600, 5000, 5300, 5600, 6000];
 
-/** Day-of-week weights, Sunday..Saturday (SPEC 8: Mon–Thu 0.95, Fri 1.15, Sat–Sun 1.3). */
+/** Day-of-week weights, Sunday..Saturday (Mon–Thu 0.95, Fri 1.15, Sat–Sun 1.3). */
 export const WEEKDAY_WEIGHTS: readonly number[] = [1.3, 0.95, 0.95, 0.95, 0.95, 1.15, 1.3];
 
-/** Grades are recomputed every this many simulated days (SPEC 8). */
+/** Grades are recomputed every this many simulated days. */
 export const GRADE_EVERY_DAYS = 7;
 
 export interface Period {

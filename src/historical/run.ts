@@ -1,4 +1,4 @@
-// The historical year end to end (SPEC 8): decide whether this run is new, load the catalogue once,
+// The historical year end to end (docs/historical.md): decide whether this run is new, load the catalogue once,
 // then week by week: COPY the week's sign-ups, stream the week's orders into one COPY as they are
 // generated, and hand the week's grade changes (worked out in memory, checked against the live
 // updater's SQL every few weeks) to a second connection while the next week is being written.

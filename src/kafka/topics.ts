@@ -1,4 +1,4 @@
-// Topic layout (SPEC 7). Names carry an optional prefix so test suites and parallel pipelines on one
+// Topic layout (docs/design.md, "Kafka contract"). Names carry an optional prefix so test suites and parallel pipelines on one
 // cluster never share topics or consumer groups.
 
 export type EntityTopic = "users" | "products" | "orders";

@@ -9,7 +9,7 @@ import { publishMetrics } from "../metrics/publish.ts";
 import { producerMetrics, runService } from "./runtime.ts";
 
 // `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
-// topic (INSTANCE=1..3) for the nine consumers of SPEC 1.
+// topic (INSTANCE=1..3) for the nine consumers of docs/design.md, "Components".
 const entity = process.argv[2] as EntityTopic;
 if (!ENTITY_TOPICS.includes(entity)) {
   console.error(`usage: bun run src/services/consumer.ts <${ENTITY_TOPICS.join("|")}>`);

@@ -7,7 +7,7 @@ import { connectRedis } from "../cache/client.ts";
 import { publishMetrics } from "../metrics/publish.ts";
 import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.ts";
 
-// New sign-ups published to `users` along the decaying curve of SPEC 7: 10 users every 10 s at
+// New sign-ups published to `users` along the decaying curve of docs/design.md, "Live cadence": 10 users every 10 s at
 // launch, settling to 1 user every 120 s. Elapsed time runs `speed` times faster than the clock.
 
 runService("user-seeder", async ({ config, log, signal }) => {

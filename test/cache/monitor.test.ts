@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { infoField, reloadBanner, statusLine } from "../../src/cache/monitor.ts";
 
-test("the status line has SPEC 4's shape: countdown bar of 20 cells, memory, ops, hit rate, sizes, reloads", () => {
+test("the status line has its documented shape: countdown bar of 20 cells, memory, ops, hit rate, sizes, reloads", () => {
   const now = new Date(2026, 0, 1, 11, 45, 35);
   const line = statusLine({ now, elapsedS: 15.4, periodS: 50, usedMemory: "2.25M", opsPerSec: 120, hits: 99, misses: 1, users: 1000, products: 1000, reloads: 1 });
   expect(line).toBe("[11:45:35] [15/50s ######--------------] | MEM: 2.25M | OPS/s: 120 | HIT: 99.0% | CACHE: users=1000, products=1000 | 교체: 1회");

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { gradeDifferences, gradesByRule } from "../support/grades.ts";
 import { order, product, user } from "../support/fixtures.ts";
 
-// Users sit on every boundary of SPEC 6; the updater's result must equal a plain SQL statement of
+// Users sit on every boundary of the grade rule; the updater's result must equal a plain SQL statement of
 // the rule written independently here.
 
 let db: TestDatabase;
@@ -53,7 +53,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-test("every boundary lands on the grade SPEC 6 gives, equal to an independent SQL computation", async () => {
+test("every boundary lands on the grade the rule gives, equal to an independent SQL computation", async () => {
   const run = await recomputeGrades(db.sql, AS_OF, "batch");
   const actual = Object.fromEntries((await db.sql`select id, grade from users`).map((r) => [r.id, r.grade]));
   for (const [id, , , grade] of CASES) expect([id, actual[id]]).toEqual([id, grade]);

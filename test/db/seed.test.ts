@@ -36,7 +36,7 @@ describe("initial seeder", () => {
     for (const r of rows) expect(Math.abs(r.n / 20_000 - 1 / 19)).toBeLessThanOrEqual(0.01);
   });
 
-  test("users follow SPEC 2: everyone BRONZE, no purchase history, 20 % dormant, shares of age bands", async () => {
+  test("users as seeded: everyone BRONZE, no purchase history, 20 % dormant, shares of age bands", async () => {
     const [u] = await a.sql`
       select count(*) filter (where grade <> 'BRONZE')::int as not_bronze,
              count(*) filter (where last_ordered_at is not null)::int as bought,

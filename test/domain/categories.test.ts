@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { CATEGORIES, CATEGORY_BY_CODE, categoryByCode, drawPrice, drawQuantity } from "../../src/domain/categories.ts";
 import { Rng } from "../../src/domain/random.ts";
 
-// SPEC 3, row by row.
-const SPEC: [string, string, number, number, number, number[]][] = [
+// docs/design.md, "Catalogue and orders", row by row.
+const DOCUMENTED: [string, string, number, number, number, number[]][] = [
   ["DETERGENT", "세제/위생", 22, 5_000, 50_000, [15, 25, 25, 18, 12, 5]],
   ["FRESH", "신선(과일/채소)", 20, 10_000, 80_000, [55, 30, 15]],
   ["PAPER", "화지/제지", 20, 10_000, 40_000, [20, 35, 30, 15]],
@@ -26,10 +26,10 @@ const SPEC: [string, string, number, number, number, number[]][] = [
 ];
 
 describe("categories", () => {
-  test("the 19 of SPEC 3 in order with exact figures", () => {
+  test("the 19 categories in order with exact figures", () => {
     expect(CATEGORIES).toHaveLength(19);
     CATEGORIES.forEach((c, i) => {
-      const [code, nameKo, weight, min, max, qty] = SPEC[i]!;
+      const [code, nameKo, weight, min, max, qty] = DOCUMENTED[i]!;
       expect({ code: c.code, nameKo: c.nameKo, w: c.orderWeight, min: c.priceMin, max: c.priceMax, q: [...c.quantityWeights] })
         .toEqual({ code, nameKo, w: weight, min, max, q: qty });
     });

@@ -48,7 +48,7 @@ describe("new-user curve (exponential decay)", () => {
 });
 
 describe("order and product cadence", () => {
-  test("hourly volume table is SPEC 5b's", () => {
+  test("hourly volume table is the documented one", () => {
     expect(HOURLY_VOLUME).toEqual([
       0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.2, 0.5, 0.8, 1.3, 1.6,
       1.4, 1.1, 1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 3.0, 2.5, 1.5, 0.5,

@@ -68,7 +68,7 @@ describe("generateUsers", () => {
     for (let y = 0; y < 5; y++) expect(Math.abs(share(ages, (a) => a >= y && a < y + 1) - 0.2)).toBeLessThan(0.03);
   });
 
-  test("regions weighted like SPEC 2, address starts with the region", () => {
+  test("regions weighted like the population, address starts with the region", () => {
     expect(REGIONS.map((r) => [r.name, r.weight])).toEqual([
       ["경기", 25], ["서울", 18], ["충청", 10], ["전라", 8], ["경상", 8], ["부산", 7], ["인천", 6], ["대구", 5],
       ["광주", 3], ["대전", 3], ["강원", 3], ["울산", 2], ["제주", 2],

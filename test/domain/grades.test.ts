@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { GRADE_RULES, GRADE_WINDOW_MONTHS, gradeFor } from "../../src/domain/grades.ts";
 
 describe("gradeFor", () => {
-  test("rules are VIP, GOLD, SILVER with SPEC 6 thresholds", () => {
+  test("rules are VIP, GOLD, SILVER with the documented thresholds", () => {
     expect(GRADE_RULES).toEqual([
       { grade: "VIP", minAmount: 3_000_000, minOrders: 15 },
       { grade: "GOLD", minAmount: 1_000_000, minOrders: 8 },

@@ -14,7 +14,7 @@ describe("base score", () => {
     expect(baseScore(gold30F)).toBe(95);
   });
 
-  test("components add up as SPEC 5 says", () => {
+  test("components add up as documented", () => {
     expect(baseScore({ age: 15, gender: "M", status: "DORMANT", marketing_opt_in: false, grade: "BRONZE" }))
       .toBe(12 + 12 + 5 + 8 + 10);
     expect(baseScore({ age: 25, gender: "F", status: "ACTIVE", marketing_opt_in: true, grade: "VIP" }))
@@ -63,7 +63,7 @@ describe("Seoul time of day", () => {
     55: [0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.5, 0.8, 1.0, 1.3, 1.5, 1.6, 1.4, 1.2, 1.0, 0.9, 0.8, 0.7, 0.8, 1.0, 1.1, 0.8, 0.5, 0.2],
   };
   for (const [age, values] of Object.entries(expected)) {
-    test(`age ${age}: every Seoul hour matches SPEC 5`, () => {
+    test(`age ${age}: every Seoul hour matches the documented table`, () => {
       for (let h = 0; h < 24; h++) {
         // Seoul hour h is UTC hour h-9 (the previous UTC day for h < 9).
         const at = new Date(Date.UTC(2025, 0, 1, h - 9, 30));

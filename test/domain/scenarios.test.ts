@@ -35,7 +35,7 @@ describe("presets", () => {
     }
   });
 
-  test("covers SPEC 5b's list", () => {
+  test("covers the documented list", () => {
     for (const id of [
       "female_surge", "male_it_rush", "black_friday", "holiday_gifts", "summer_fashion_beauty", "winter_padding",
       "beauty_viral", "mz_trend", "senior_health_food", "camping_season", "new_semester", "wedding_season",

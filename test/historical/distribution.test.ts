@@ -8,8 +8,8 @@ import { resolvePeriod } from "../../src/historical/plan.ts";
 import { runHistorical } from "../../src/historical/run.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 
-// The realism of a whole simulated year at scale 1 (the original's 51,500 orders), read back from
-// the orders table: hours, weekdays, months and categories against what SPEC 5b/8 and the order
+// The realism of a whole simulated year at scale 1 (51,500 orders), read back from
+// the orders table: hours, weekdays, months and categories against what the volume curve, the calendar and the order
 // weights predict.
 
 const PERIOD = resolvePeriod({ year: 2025 }, new Date("2026-06-01T00:00:00Z"));

@@ -25,7 +25,7 @@ test("periods: --year is the Seoul calendar year, --start and --days as given, -
   expect(() => resolvePeriod({ year: 25.5 }, TODAY)).toThrow("--year");
 });
 
-test("a year at scale 1 is the original's 51,500 orders, each month exactly its base, December twice January", () => {
+test("a year at scale 1 is 51,500 orders, each month exactly its base, December twice January", () => {
   const plan = planDays(YEAR, 1, 0);
   expect(plan.length).toBe(365);
   expect(plan.reduce((s, d) => s + d.orders, 0)).toBe(51_500);

@@ -1,4 +1,4 @@
-// Proves the running local cluster (deploy/local/infra.sh up) is the topology SPEC 7 asks for:
+// Proves the running local cluster (deploy/local/infra.sh up) is the topology of docs/design.md, "Kafka contract":
 // three brokers, RF 3 with min ISR 2, acks=all idempotent writes that read back intact.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel, type Admin } from "kafkajs";

@@ -50,7 +50,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-test("/metrics exposes every SPEC 9 series with HELP and TYPE, values from the real sources", async () => {
+test("/metrics exposes every documented series with HELP and TYPE, values from the real sources", async () => {
   // on a brand-new cluster the group coordinator (__consumer_offsets) may take a few seconds to
   // appear: the scrape then reports shopstream_source_up{source="kafka"} 0 and says why
   let res = await app().request("/metrics");

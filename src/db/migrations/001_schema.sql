@@ -1,4 +1,4 @@
--- shopstream schema v1 (SPEC 2). Ids are text, assigned where the entity is born, so a redelivered
+-- shopstream schema v1 (docs/design.md, "Data model"). Ids are text, assigned where the entity is born, so a redelivered
 -- message upserts the same row. Money is integer KRW.
 
 CREATE TABLE users (
