@@ -131,5 +131,5 @@ if (import.meta.main) {
     } finally {
       await sql.end();
     }
-  });
+  }, { ownFlags: true });
 }

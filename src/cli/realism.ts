@@ -61,5 +61,5 @@ if (import.meta.main) {
     } finally {
       await sql.end();
     }
-  });
+  }, { ownFlags: true });
 }

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Sql } from "./client.ts";
+import { LOCKS } from "./locks.ts";
 
 const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
-// any constant works: it only serialises concurrent migrators (nine services may start at once)
-const LOCK_ID = 72_016_001;
 
 export interface Migration {
   version: string;
@@ -21,7 +20,7 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Applies pending migrations in order, in one transaction under an advisory lock. Returns the versions applied. */
 export async function migrate(sql: Sql, migrations = listMigrations()): Promise<string[]> {
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(${LOCK_ID})`;
+    await tx`select pg_advisory_xact_lock(${LOCKS.migrate})`;
     await tx`create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())`;
     const done = new Set((await tx<{ version: string }[]>`select version from schema_migrations`).map((r) => r.version));
     const applied: string[] = [];

@@ -2,6 +2,7 @@ import { generateProducts, generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import type { Sql } from "./client.ts";
 import { copyRows } from "./copy.ts";
+import { LOCKS } from "./locks.ts";
 import { PRODUCTS, USERS, columnNames, rowValues } from "./tables.ts";
 
 export interface SeedOptions {
@@ -26,7 +27,7 @@ export async function seedCatalogue(sql: Sql, opts: SeedOptions): Promise<SeedRe
   const started = performance.now();
   return sql.begin(async (tx) => {
     // serialise concurrent seeders (start:all and a manual `bun run seed`)
-    await tx`select pg_advisory_xact_lock(72016002)`;
+    await tx`select pg_advisory_xact_lock(${LOCKS.seed})`;
     const [marker] = await tx`select value from shopstream_meta where key = ${MARKER}`;
     if (marker) return { skipped: true, reason: `already seeded (${JSON.stringify(marker.value)})` } as const;
     const [{ users, products }] = (await tx`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`) as unknown as [{ users: number; products: number }];

@@ -16,7 +16,8 @@ const COLD_CHAIN = new Set(["FRESH", "MEAT"]);
 /** E-tickets, flights and rooms are not shipped. */
 const NOT_SHIPPED = new Set(["TICKETS", "FLIGHTS", "LODGING"]);
 
-export const MAX_DISCOUNT_RATE = 0.1;
+/** A coupon takes at most this fraction of the line total. */
+const MAX_COUPON_FRACTION = 0.1;
 const COUPON_PROBABILITY = 0.35;
 
 const PAYMENT_METHODS: readonly PaymentMethod[] = ["CARD", "NAVER_PAY", "KAKAO_PAY", "BANK_TRANSFER"];
@@ -40,7 +41,7 @@ export function shippingCost(category: string, subtotal: number): number {
 /** Coupon discount: none on most orders, otherwise 1–10 % of the subtotal, floored to 10 KRW. */
 export function drawDiscount(subtotal: number, rng: Rng): number {
   if (!rng.chance(COUPON_PROBABILITY)) return 0;
-  const rate = rng.uniform(0.01, MAX_DISCOUNT_RATE);
+  const rate = rng.uniform(0.01, MAX_COUPON_FRACTION);
   return Math.floor((subtotal * rate) / 10) * 10;
 }
 

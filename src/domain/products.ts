@@ -8,7 +8,8 @@ import type { Product } from "./types.ts";
 
 const DAY_MS = 86_400_000;
 const LISTING_SPAN_MS = 2 * 365 * DAY_MS;
-export const MAX_DISCOUNT_RATE = 60;
+/** A listing's discount off its list price, in percent (products.discount_rate). */
+const MAX_LISTING_DISCOUNT_PCT = 60;
 
 export interface GenerateProductsOptions {
   /** Listing time for every product (the live producer: "now"); default spread over 2 years before now. */
@@ -77,7 +78,7 @@ function itemFor(items: readonly ProductItem[], quantile: number, rng: Rng): Pro
  */
 function discountOf(price: number, rng: Rng): { originalPrice: number; discountRate: number } {
   if (rng.chance(0.3)) return { originalPrice: price, discountRate: 0 };
-  const drawn = 5 + Math.floor((MAX_DISCOUNT_RATE - 5) * rng.next() ** 1.5);
+  const drawn = 5 + Math.floor((MAX_LISTING_DISCOUNT_PCT - 5) * rng.next() ** 1.5);
   const originalPrice = Math.max(price, Math.floor(price / (1 - drawn / 100) / 100) * 100);
   return { originalPrice, discountRate: Math.round((1 - price / originalPrice) * 100) };
 }

@@ -3,6 +3,7 @@
 // generated, and hand the week's grade changes (worked out in memory, checked against the live
 // updater's SQL every few weeks) to a second connection while the next week is being written.
 import type { Sql } from "../db/client.ts";
+import { LOCKS } from "../db/locks.ts";
 import { generateProducts, generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import type { Gender, Grade, UserStatus } from "../domain/types.ts";
@@ -71,8 +72,6 @@ export type HistoricalResult =
   | { status: "skipped"; reason: string }
   | ({ status: "done" | "interrupted" } & RunFigures);
 
-// any constant works: it keeps two historical runs off the same database
-const LOCK_ID = 72_016_003;
 
 export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<HistoricalResult> {
   if ((sql.options.max ?? 1) < 2) throw new Error("runHistorical needs a pool of at least 2 connections (COPY and grades run side by side)");
@@ -196,13 +195,13 @@ export async function resetHistorical(sql: Sql): Promise<ClearResult> {
 }
 
 async function lockRuns(conn: Sql): Promise<true> {
-  const [lock] = await conn`select pg_try_advisory_lock(${LOCK_ID}) as ok`;
+  const [lock] = await conn`select pg_try_advisory_lock(${LOCKS.historical}) as ok`;
   if (lock?.ok !== true) throw new Error("another historical run is writing to this database");
   return true;
 }
 
 async function unlockRuns(conn: Sql): Promise<void> {
-  await conn`select pg_advisory_unlock(${LOCK_ID})`.catch(() => {});
+  await conn`select pg_advisory_unlock(${LOCKS.historical})`.catch(() => {});
 }
 
 type Meta = RunParams & { status: "running" | "done"; orders?: number; users?: number };

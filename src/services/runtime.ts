@@ -15,11 +15,12 @@ export interface ServiceContext {
 /**
  * The shell every service runs in: config (fails fast naming the variable), a logger, and a clean
  * shutdown on SIGINT/SIGTERM — main() sees its signal aborted and returns after flushing/committing.
+ * The arguments are the live flags (config.live), unless the tool parses flags of its own (`ownFlags`).
  */
-export function runService(naming: string | ((config: Config) => string), main: (ctx: ServiceContext) => Promise<void>): void {
+export function runService(naming: string | ((config: Config) => string), main: (ctx: ServiceContext) => Promise<void>, opts: { ownFlags?: boolean } = {}): void {
   let config: Config;
   try {
-    config = loadConfig(process.env, Bun.argv.slice(2));
+    config = loadConfig(process.env, opts.ownFlags ? [] : Bun.argv.slice(2));
   } catch (err) {
     const label = typeof naming === "string" ? naming : "service";
     console.error(err instanceof ConfigError ? `[${label}] config error: ${err.message}` : `[${label}] ${describe(err)}`);
