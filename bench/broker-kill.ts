@@ -36,14 +36,22 @@ await ensureDatabase(dbUrl.toString());
 const sql = connect(dbUrl.toString(), { max: 1 });
 const env = {
   ...process.env,
-  DATABASE_URL: dbUrl.toString(), KAFKA_BROKERS: cluster.brokers.join(","), TOPIC_PREFIX: prefix,
-  CACHE_PREFIX: `bench:brokerkill:${suffix}:`, METRICS_PORT: "0",
+  DATABASE_URL: dbUrl.toString(),
+  KAFKA_BROKERS: cluster.brokers.join(","),
+  TOPIC_PREFIX: prefix,
+  CACHE_PREFIX: `bench:brokerkill:${suffix}:`,
+  METRICS_PORT: "0",
 };
 const out = Bun.file(logFile).writer();
 const pipeline = Bun.spawn([process.execPath, "run", join(ROOT, "src/cli/start-all.ts"), "--rate", String(RATE)], {
-  env, stdout: "pipe", stderr: "pipe", detached: true,
+  env,
+  stdout: "pipe",
+  stderr: "pipe",
+  detached: true,
 });
-const drain = async (s: ReadableStream<Uint8Array>) => { for await (const c of s) out.write(c); };
+const drain = async (s: ReadableStream<Uint8Array>) => {
+  for await (const c of s) out.write(c);
+};
 const drained = Promise.all([drain(pipeline.stdout), drain(pipeline.stderr)]);
 
 const stored = async () => {
@@ -97,7 +105,8 @@ const names = topicNames(prefix);
 const published = await readTopic(kafka, admin, names.topic("orders"));
 const kafkaIds = new Set(published.map((m) => JSON.parse(m.value).data.id as string));
 const storedIds = (await sql`select id from orders`).map((r) => r.id as string);
-const missing = storedIds.length === kafkaIds.size && storedIds.every((id) => kafkaIds.has(id)) ? 0 : Math.abs(kafkaIds.size - storedIds.length) || -1;
+const missing =
+  storedIds.length === kafkaIds.size && storedIds.every((id) => kafkaIds.has(id)) ? 0 : Math.abs(kafkaIds.size - storedIds.length) || -1;
 await admin.disconnect();
 const stoppedLine = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(log);
 

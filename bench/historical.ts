@@ -54,7 +54,9 @@ interface Round {
 const rounds: Round[] = [];
 for (let r = 0; r < runs; r++) {
   const round = await measure();
-  console.error(`round ${r + 1}/${runs}: historical ${round.historicalS.toFixed(1)} s (peak RSS ${round.rssMb.toFixed(0)} MB), COPY ${round.copyS.toFixed(1)} s, grade SQL ${round.gradesS.toFixed(1)} s`);
+  console.error(
+    `round ${r + 1}/${runs}: historical ${round.historicalS.toFixed(1)} s (peak RSS ${round.rssMb.toFixed(0)} MB), COPY ${round.copyS.toFixed(1)} s, grade SQL ${round.gradesS.toFixed(1)} s`,
+  );
   rounds.push(round);
 }
 
@@ -66,8 +68,8 @@ const orders = rounds[0]!.orders;
 const per = (s: number) => Math.round(orders / s).toLocaleString("en-US");
 const of = runs > 1 ? ` (median of ${runs}: ${rounds.map((x) => x.historicalS.toFixed(1)).join(", ")} s)` : "";
 const lines = [
-  `\`bun run historical --year ${year} --scale ${scale}\`: ${rounds[0]!.summary}; ${hist.toFixed(1)} s, ${per(hist)} orders/s${of}; `
-    + `process wall ${median(rounds.map((x) => x.wallS)).toFixed(1)} s, CPU ${median(rounds.map((x) => x.cpuS)).toFixed(1)} s, peak RSS ${Math.max(...rounds.map((x) => x.rssMb)).toFixed(0)} MB; phases ${rounds[0]!.phases}`,
+  `\`bun run historical --year ${year} --scale ${scale}\`: ${rounds[0]!.summary}; ${hist.toFixed(1)} s, ${per(hist)} orders/s${of}; ` +
+    `process wall ${median(rounds.map((x) => x.wallS)).toFixed(1)} s, CPU ${median(rounds.map((x) => x.cpuS)).toFixed(1)} s, peak RSS ${Math.max(...rounds.map((x) => x.rssMb)).toFixed(0)} MB; phases ${rounds[0]!.phases}`,
   `reference 1, same run: plain COPY of the same ${orders.toLocaleString("en-US")} order rows into an empty orders table (same schema, indexes, foreign keys): ${copy.toFixed(1)} s, ${per(copy)} rows/s`,
   `reference 2, same run: recomputeGrades at every checkpoint on that copy, one after another: ${grades.toFixed(1)} s, the same number of grade_history rows as the run`,
   `ratio COPY / historical: ${(copy / hist).toFixed(2)} (target >= 0.6); budget 120 s → ${(120 / hist).toFixed(1)}× under`,
@@ -79,8 +81,11 @@ if (flags.record) {
   if (!existsSync(file)) writeFileSync(file, "# Benchmark results\n");
   const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? "?"}`;
-  appendFileSync(file, `\n## Historical year — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine} (shared, noisy); commit ${commit}; Bun ${Bun.version}\n`
-    + `- command: \`bun run bench/historical.ts --scale ${scale} --year ${year} --runs ${runs} --record\`\n${lines.map((l) => `- ${l}\n`).join("")}`);
+  appendFileSync(
+    file,
+    `\n## Historical year — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine} (shared, noisy); commit ${commit}; Bun ${Bun.version}\n` +
+      `- command: \`bun run bench/historical.ts --scale ${scale} --year ${year} --runs ${runs} --record\`\n${lines.map((l) => `- ${l}\n`).join("")}`,
+  );
 }
 
 async function measure(): Promise<Round> {
@@ -92,7 +97,9 @@ async function measure(): Promise<Round> {
 
     const started = performance.now();
     const child = Bun.spawn(["bun", "run", CLI, "--year", String(year), "--scale", String(scale), "--seed", SEED], {
-      env: { ...process.env, DATABASE_URL: a.url }, stdout: "pipe", stderr: "pipe",
+      env: { ...process.env, DATABASE_URL: a.url },
+      stdout: "pipe",
+      stderr: "pipe",
     });
     // stderr carries the progress lines and warnings: shown as they come, kept for the checks
     const err = (async () => {
@@ -106,7 +113,9 @@ async function measure(): Promise<Round> {
     })();
     // VmHWM of the running child: wait4's maxRSS also counts the fork before exec, i.e. this process
     let rssMb = 0;
-    const poll = setInterval(() => { rssMb = peakRssMb(child.pid) ?? rssMb; }, 200);
+    const poll = setInterval(() => {
+      rssMb = peakRssMb(child.pid) ?? rssMb;
+    }, 200);
     const out = await new Response(child.stdout).text();
     const exit = await child.exited;
     clearInterval(poll);
@@ -121,7 +130,10 @@ async function measure(): Promise<Round> {
     const [{ n: orders }] = (await a.sql`select count(*)::int as n from orders`) as unknown as [{ n: number }];
 
     // untimed: the reference database gets the same users (as seeded: BRONZE) and products, and the order rows as COPY text
-    for (const [table, cols] of [["users", [...columnNames(USERS), "source"]], ["products", columnNames(PRODUCTS)]] as const) {
+    for (const [table, cols] of [
+      ["users", [...columnNames(USERS), "source"]],
+      ["products", columnNames(PRODUCTS)],
+    ] as const) {
       await writeCopy(b.sql, table, cols, await readCopy(a.sql, table, cols));
     }
     await b.sql`update users set grade = 'BRONZE', last_ordered_at = null`;
@@ -135,11 +147,21 @@ async function measure(): Promise<Round> {
     t = performance.now();
     for (const at of gradeCheckpoints(period)) await recomputeGrades(b.sql, at, "historical");
     const gradesS = (performance.now() - t) / 1000;
-    const [{ same }] = (await b.sql`select (select count(*) from grade_history)::int = ${(await a.sql`select count(*)::int as n from grade_history`)[0]!.n} as same`) as unknown as [{ same: boolean }];
+    const [{ same }] =
+      (await b.sql`select (select count(*) from grade_history)::int = ${(await a.sql`select count(*)::int as n from grade_history`)[0]!.n} as same`) as unknown as [
+        { same: boolean },
+      ];
     if (!same) throw new Error("the reference grade runs wrote a different number of grade_history rows");
     return {
-      historicalS: Number(done[2]), wallS, cpuS: Number(usage.cpuTime.total) / 1e6, rssMb, orders,
-      summary: done[1]!, phases: phases[1]!, copyS, gradesS,
+      historicalS: Number(done[2]),
+      wallS,
+      cpuS: Number(usage.cpuTime.total) / 1e6,
+      rssMb,
+      orders,
+      summary: done[1]!,
+      phases: phases[1]!,
+      copyS,
+      gradesS,
     };
   } finally {
     await Promise.all([a.drop(), b.drop()]);

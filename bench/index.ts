@@ -11,7 +11,17 @@ import { withSpinner } from "./lib/progress.ts";
 import { runProducerPerformance, runRedisBenchmark, runWriteRefs } from "./references.ts";
 import { renderSweep, runSweep } from "./sweep.ts";
 import { allRss, renderMarkdown, renderTerminal, RSS_LIMIT_MB, type RunReport } from "./report.ts";
-import { closeBench, fmt, openBench, runMicroChild, runKafkaOff, runKafkaOn, runNaiveProducer, sampleRecordSizes, type ProducerSettings } from "./tps.ts";
+import {
+  closeBench,
+  fmt,
+  openBench,
+  runMicroChild,
+  runKafkaOff,
+  runKafkaOn,
+  runNaiveProducer,
+  sampleRecordSizes,
+  type ProducerSettings,
+} from "./tps.ts";
 
 // `bun bench` (full, a few minutes) or `bun run bench -- --quick` (well under two minutes):
 // micro-benchmarks, then Kafka ON vs OFF at max rate with every reference measured in the same
@@ -78,15 +88,31 @@ if (flags.sweep) {
 let report: RunReport;
 try {
   const micro = await runMicroChild(ctx);
-  const redisBench = await withSpinner("redis-benchmark HGETALL", plan.redisRequests / 1500, runRedisBenchmark(config.redisUrl, cacheKeys(ctx.cachePrefix).users, plan.redisRequests),
-    false, (r) => `${fmt(r.requestsPerSec)} req/s`);
+  const redisBench = await withSpinner(
+    "redis-benchmark HGETALL",
+    plan.redisRequests / 1500,
+    runRedisBenchmark(config.redisUrl, cacheKeys(ctx.cachePrefix).users, plan.redisRequests),
+    false,
+    (r) => `${fmt(r.requestsPerSec)} req/s`,
+  );
   const sample = await sampleRecordSizes(ctx);
   const perfRecordSize = Math.round(sample.valueBytes + sample.keyBytes);
   // ProducerPerformance right before Kafka ON: the two producer figures share the same conditions
-  const perf = await withSpinner("Kafka ProducerPerformance", plan.perfRecords / 25_000 + 3, runProducerPerformance(ctx, plan.perfRecords, perfRecordSize),
-    false, (r) => `${fmt(r.recordsPerSec)} records/s`);
+  const perf = await withSpinner(
+    "Kafka ProducerPerformance",
+    plan.perfRecords / 25_000 + 3,
+    runProducerPerformance(ctx, plan.perfRecords, perfRecordSize),
+    false,
+    (r) => `${fmt(r.recordsPerSec)} records/s`,
+  );
   const on = await runKafkaOn(ctx, plan.orders, producer);
-  const naive = await withSpinner("naive producer", plan.naive / 300 + 2, runNaiveProducer(ctx, plan.naive), false, (r) => `${fmt(r.tps)} orders/s`);
+  const naive = await withSpinner(
+    "naive producer",
+    plan.naive / 300 + 2,
+    runNaiveProducer(ctx, plan.naive),
+    false,
+    (r) => `${fmt(r.tps)} orders/s`,
+  );
   // "the same batching": Kafka OFF and the batched references write the batch the consumers wrote
   const batch = Math.min(10_000, Math.max(500, Math.round(on.batches.meanRows / 100) * 100));
   const off = await runKafkaOff(ctx, plan.orders, { maxBatch: batch, lanes: plan.lanes });
@@ -98,8 +124,14 @@ try {
     on: await runKafkaOn(ctx, pacedCount, producer, rate),
     off: await runKafkaOff(ctx, pacedCount, { maxBatch: batch, lanes: plan.lanes }, rate),
   };
-  const refs = await withSpinner("PostgreSQL write paths", (plan.refRows / 30_000) * 4 * plan.refRounds + 2, runWriteRefs(ctx, { rows: plan.refRows, maxBatch: batch, lanes: plan.lanes, rounds: plan.refRounds }),
-    false, (r) => `COPY ${fmt(r.rowsPerSec.copy)}, unnest ${fmt(r.rowsPerSec.unnest)}, multi-row ${fmt(r.rowsPerSec.multirow)}, insertOrders ${fmt(r.rowsPerSec.insertOrders)} rows/s`);
+  const refs = await withSpinner(
+    "PostgreSQL write paths",
+    (plan.refRows / 30_000) * 4 * plan.refRounds + 2,
+    runWriteRefs(ctx, { rows: plan.refRows, maxBatch: batch, lanes: plan.lanes, rounds: plan.refRounds }),
+    false,
+    (r) =>
+      `COPY ${fmt(r.rowsPerSec.copy)}, unnest ${fmt(r.rowsPerSec.unnest)}, multi-row ${fmt(r.rowsPerSec.multirow)}, insertOrders ${fmt(r.rowsPerSec.insertOrders)} rows/s`,
+  );
   report = {
     mode: quick ? "quick" : "full",
     startedAt: started,
@@ -113,7 +145,14 @@ try {
       "Kafka OFF and batched references": `${fmt(batch)} rows/statement (the consumers' mean batch in Kafka ON) × ${plan.lanes} writers`,
     },
     record: { valueBytes: sample.valueBytes, keyBytes: sample.keyBytes, perfRecordSize },
-    micro, redisBench, perf, naive, on, off, paced, refs,
+    micro,
+    redisBench,
+    perf,
+    naive,
+    on,
+    off,
+    paced,
+    refs,
     harnessRssMb: peakRssMb(process.pid) ?? 0,
   };
 } finally {
@@ -131,7 +170,8 @@ if (!flags["no-report"]) appendResults(renderMarkdown(report));
 console.log(`done in ${fmt((Date.now() - started.getTime()) / 1000)} s`);
 
 function appendResults(markdown: string): void {
-  if (!existsSync(RESULTS)) writeFileSync(RESULTS, "# shopstream benchmark results\n\nRuns appended by `bun bench`; analysis sections by hand.\n");
+  if (!existsSync(RESULTS))
+    writeFileSync(RESULTS, "# shopstream benchmark results\n\nRuns appended by `bun bench`; analysis sections by hand.\n");
   appendFileSync(RESULTS, `\n${markdown}`);
   console.log(`appended to ${RESULTS}`);
 }

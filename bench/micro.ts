@@ -88,7 +88,10 @@ export async function runMicro(redis: Redis, cachePrefix: string, opts: { print:
     bench(MICRO.stringify, () => do_not_optimize(JSON.stringify(order)));
   });
 
-  const { benchmarks } = await run({ format: opts.print ? "mitata" : "quiet", colors: Boolean(process.stdout.isTTY) || Boolean(process.env.FORCE_COLOR) });
+  const { benchmarks } = await run({
+    format: opts.print ? "mitata" : "quiet",
+    colors: Boolean(process.stdout.isTTY) || Boolean(process.env.FORCE_COLOR),
+  });
   const p50Ms: Record<string, number> = {};
   const avgMs: Record<string, number> = {};
   for (const trial of benchmarks) {
@@ -111,8 +114,15 @@ function flatten(u: CachedUser): Record<string, string> {
 
 function unflatten(h: Record<string, string>): CachedUser {
   return {
-    id: h.id ?? "", name: h.name ?? "", gender: h.gender as CachedUser["gender"], age: Number(h.age),
-    region: h.region ?? "", grade: h.grade as CachedUser["grade"], status: h.status as CachedUser["status"],
-    marketing_opt_in: h.marketing_opt_in === "true", created_at: h.created_at ?? "", last_ordered_at: h.last_ordered_at || null,
+    id: h.id ?? "",
+    name: h.name ?? "",
+    gender: h.gender as CachedUser["gender"],
+    age: Number(h.age),
+    region: h.region ?? "",
+    grade: h.grade as CachedUser["grade"],
+    status: h.status as CachedUser["status"],
+    marketing_opt_in: h.marketing_opt_in === "true",
+    created_at: h.created_at ?? "",
+    last_ordered_at: h.last_ordered_at || null,
   };
 }

@@ -32,18 +32,38 @@ export async function runProducerPerformance(ctx: BenchContext, records: number,
   const home = process.env.SHOPSTREAM_HOME ?? join(ROOT, ".local");
   const log4j = join(home, "kafka/tools-log4j.properties");
   const child = spawnChild("ProducerPerformance", [
-    "java", ...(existsSync(log4j) ? [`-Dlog4j.configuration=file:${log4j}`] : []), "-Xmx512m", "-cp", classpath,
+    "java",
+    ...(existsSync(log4j) ? [`-Dlog4j.configuration=file:${log4j}`] : []),
+    "-Xmx512m",
+    "-cp",
+    classpath,
     "org.apache.kafka.tools.ProducerPerformance",
-    "--topic", names.topic("orders"), "--num-records", String(records), "--record-size", String(recordSize),
-    "--throughput", "-1", "--producer-props", `bootstrap.servers=${ctx.config.kafkaBrokers.join(",")}`, "acks=all",
+    "--topic",
+    names.topic("orders"),
+    "--num-records",
+    String(records),
+    "--record-size",
+    String(recordSize),
+    "--throughput",
+    "-1",
+    "--producer-props",
+    `bootstrap.servers=${ctx.config.kafkaBrokers.join(",")}`,
+    "acks=all",
   ]);
   const code = await child.proc.exited;
   await child.stop(0);
-  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(child.output());
+  const m =
+    /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(
+      child.output(),
+    );
   if (code !== 0 || !m) throw new Error(`ProducerPerformance failed (exit ${code}):\n${child.output().slice(-2000)}`);
   return {
-    records: Number(m[1]), recordsPerSec: Number(m[2]), mbPerSec: Number(m[3]), avgLatencyMs: Number(m[4]),
-    p50Ms: Number(m[5]), p99Ms: Number(m[6]),
+    records: Number(m[1]),
+    recordsPerSec: Number(m[2]),
+    mbPerSec: Number(m[3]),
+    avgLatencyMs: Number(m[4]),
+    p50Ms: Number(m[5]),
+    p99Ms: Number(m[6]),
   };
 }
 
@@ -57,12 +77,28 @@ export interface RedisBenchResult {
 export async function runRedisBenchmark(redisUrl: string, key: string, requests: number, clients = 1): Promise<RedisBenchResult> {
   const url = new URL(redisUrl);
   const child = spawnChild("redis-benchmark", [
-    "redis-benchmark", "-h", url.hostname, "-p", url.port || "6379", "-c", String(clients), "-n", String(requests), "-q", "HGETALL", key,
+    "redis-benchmark",
+    "-h",
+    url.hostname,
+    "-p",
+    url.port || "6379",
+    "-c",
+    String(clients),
+    "-n",
+    String(requests),
+    "-q",
+    "HGETALL",
+    key,
   ]);
   const code = await child.proc.exited;
   await child.stop(0);
   const out = child.output().replace(/\r/g, "\n");
-  const m = /([\d.]+) requests per second(?:, p50=([\d.]+) msec)?/.exec(out.split("\n").filter((l) => l.includes("requests per second")).pop() ?? "");
+  const m = /([\d.]+) requests per second(?:, p50=([\d.]+) msec)?/.exec(
+    out
+      .split("\n")
+      .filter((l) => l.includes("requests per second"))
+      .pop() ?? "",
+  );
   if (code !== 0 || !m) throw new Error(`redis-benchmark failed (exit ${code}): ${out.slice(-500)}`);
   return { clients, requestsPerSec: Number(m[1]), p50Ms: m[2] ? Number(m[2]) : null };
 }
@@ -82,7 +118,10 @@ export interface WriteRefs {
 }
 
 /** Every write path for the same rows, on a fresh clone of the base database, in a process of its own. */
-export async function runWriteRefs(ctx: BenchContext, opts: { rows: number; maxBatch: number; lanes: number; rounds: number }): Promise<WriteRefs> {
+export async function runWriteRefs(
+  ctx: BenchContext,
+  opts: { rows: number; maxBatch: number; lanes: number; rounds: number },
+): Promise<WriteRefs> {
   const name = `${ctx.baseDb}_refs${++ctx.phases}`;
   ctx.databases.push(name);
   const db = await cloneDatabase(ctx.config.databaseUrl, ctx.baseDb, name, 1);
@@ -94,7 +133,11 @@ export async function runWriteRefs(ctx: BenchContext, opts: { rows: number; maxB
     const best = (m: WriteMethod) => Math.max(...r.samples[m]);
     const cpu = (m: WriteMethod) => Math.min(...r.cpuUsPerRow[m]);
     return {
-      rows: opts.rows, maxBatch: opts.maxBatch, lanes: opts.lanes, samples: r.samples, peakRssMb: r.peakRssMb ?? 0,
+      rows: opts.rows,
+      maxBatch: opts.maxBatch,
+      lanes: opts.lanes,
+      samples: r.samples,
+      peakRssMb: r.peakRssMb ?? 0,
       cpuUsPerRow: { copy: cpu("copy"), unnest: cpu("unnest"), multirow: cpu("multirow"), insertOrders: cpu("insertOrders") },
       rowsPerSec: { copy: best("copy"), unnest: best("unnest"), multirow: best("multirow"), insertOrders: best("insertOrders") },
     };

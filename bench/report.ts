@@ -58,64 +58,121 @@ export function ratios(r: RunReport): Ratio[] {
   const [worstTool, worstToolMb] = Object.entries(tools).sort((a, b) => b[1] - a[1])[0] ?? ["-", 0];
   return [
     {
-      figure: "Kafka ON producer, orders/s", value: n0(r.on.producerTps),
-      reference: `ProducerPerformance, ${r.record.perfRecordSize} B records, acks=all`, refValue: n0(r.perf.recordsPerSec),
-      ratio: r.on.producerTps / r.perf.recordsPerSec, aim: 0.5, aimText: "≥ 0.5",
+      figure: "Kafka ON producer, orders/s",
+      value: n0(r.on.producerTps),
+      reference: `ProducerPerformance, ${r.record.perfRecordSize} B records, acks=all`,
+      refValue: n0(r.perf.recordsPerSec),
+      ratio: r.on.producerTps / r.perf.recordsPerSec,
+      aim: 0.5,
+      aimText: "≥ 0.5",
     },
     {
-      figure: "Kafka ON producer, orders/s", value: n0(r.on.producerTps),
-      reference: "naive producer: one awaited send() per order", refValue: n0(r.naive.tps),
-      ratio: r.on.producerTps / r.naive.tps, aim: 10, aimText: "≥ 10",
+      figure: "Kafka ON producer, orders/s",
+      value: n0(r.on.producerTps),
+      reference: "naive producer: one awaited send() per order",
+      refValue: n0(r.naive.tps),
+      ratio: r.on.producerTps / r.naive.tps,
+      aim: 10,
+      aimText: "≥ 10",
     },
     {
-      figure: "consumer write path (insertOrders), rows/s", value: n0(write),
-      reference: `best plain batched insert (${bestPlain})`, refValue: n0(plain),
-      ratio: write / plain, aim: 0.8, aimText: "≥ 0.8",
+      figure: "consumer write path (insertOrders), rows/s",
+      value: n0(write),
+      reference: `best plain batched insert (${bestPlain})`,
+      refValue: n0(plain),
+      ratio: write / plain,
+      aim: 0.8,
+      aimText: "≥ 0.8",
     },
     {
-      figure: "consumer write path (insertOrders), rows/s", value: n0(write),
-      reference: "COPY into an empty orders table", refValue: n0(copy), ratio: write / copy, aim: null, aimText: "report",
+      figure: "consumer write path (insertOrders), rows/s",
+      value: n0(write),
+      reference: "COPY into an empty orders table",
+      refValue: n0(copy),
+      ratio: write / copy,
+      aim: null,
+      aimText: "report",
     },
     {
-      figure: "Kafka ON end to end, orders/s", value: n0(r.on.e2e.tps),
-      reference: "Kafka OFF end to end (same generator → PostgreSQL)", refValue: n0(r.off.e2e.tps),
-      ratio: r.on.e2e.tps / r.off.e2e.tps, aim: null, aimText: "report",
+      figure: "Kafka ON end to end, orders/s",
+      value: n0(r.on.e2e.tps),
+      reference: "Kafka OFF end to end (same generator → PostgreSQL)",
+      refValue: n0(r.off.e2e.tps),
+      ratio: r.on.e2e.tps / r.off.e2e.tps,
+      aim: null,
+      aimText: "report",
     },
     {
-      figure: "Kafka ON end to end, orders/s", value: n0(r.on.e2e.tps),
-      reference: "COPY into an empty orders table", refValue: n0(copy), ratio: r.on.e2e.tps / copy, aim: null, aimText: "report",
+      figure: "Kafka ON end to end, orders/s",
+      value: n0(r.on.e2e.tps),
+      reference: "COPY into an empty orders table",
+      refValue: n0(copy),
+      ratio: r.on.e2e.tps / copy,
+      aim: null,
+      aimText: "report",
     },
     {
-      figure: "Kafka OFF end to end, orders/s", value: n0(r.off.e2e.tps),
-      reference: "COPY into an empty orders table", refValue: n0(copy), ratio: r.off.e2e.tps / copy, aim: null, aimText: "report",
+      figure: "Kafka OFF end to end, orders/s",
+      value: n0(r.off.e2e.tps),
+      reference: "COPY into an empty orders table",
+      refValue: n0(copy),
+      ratio: r.off.e2e.tps / copy,
+      aim: null,
+      aimText: "report",
     },
     {
-      figure: "top-200 selection p50, ms", value: ms(top),
-      reference: "1,000 sequential HGETALL p50, ms", refValue: ms(seq),
-      ratio: seq / top, aim: 20, aimText: `≥ 20 faster; p50 ≤ 1 ms: ${top <= 1 ? "yes" : "NO"}`,
+      figure: "top-200 selection p50, ms",
+      value: ms(top),
+      reference: "1,000 sequential HGETALL p50, ms",
+      refValue: ms(seq),
+      ratio: seq / top,
+      aim: 20,
+      aimText: `≥ 20 faster; p50 ≤ 1 ms: ${top <= 1 ? "yes" : "NO"}`,
     },
     {
-      figure: "shipped read + top 200 p50, ms", value: ms(m[MICRO.shippedSelect] ?? NaN),
-      reference: "1,000 sequential HGETALL + top 200 p50, ms", refValue: ms(m[MICRO.sequentialSelect] ?? NaN),
-      ratio: (m[MICRO.sequentialSelect] ?? NaN) / (m[MICRO.shippedSelect] ?? NaN), aim: null, aimText: "report (speed-up)",
+      figure: "shipped read + top 200 p50, ms",
+      value: ms(m[MICRO.shippedSelect] ?? NaN),
+      reference: "1,000 sequential HGETALL + top 200 p50, ms",
+      refValue: ms(m[MICRO.sequentialSelect] ?? NaN),
+      ratio: (m[MICRO.sequentialSelect] ?? NaN) / (m[MICRO.shippedSelect] ?? NaN),
+      aim: null,
+      aimText: "report (speed-up)",
     },
     {
-      figure: "1,000 pipelined HGETALL p50, ms", value: ms(m[MICRO.pipelined] ?? NaN),
-      reference: "1,000 sequential HGETALL p50, ms", refValue: ms(seq),
-      ratio: seq / (m[MICRO.pipelined] ?? NaN), aim: null, aimText: "report (speed-up)",
+      figure: "1,000 pipelined HGETALL p50, ms",
+      value: ms(m[MICRO.pipelined] ?? NaN),
+      reference: "1,000 sequential HGETALL p50, ms",
+      refValue: ms(seq),
+      ratio: seq / (m[MICRO.pipelined] ?? NaN),
+      aim: null,
+      aimText: "report (speed-up)",
     },
     {
-      figure: "HGETALL cache:users from Bun (ioredis), req/s", value: n0(1000 / (m[MICRO.oneHash] ?? NaN)),
-      reference: `redis-benchmark HGETALL, same hash, ${r.redisBench.clients} client`, refValue: n0(r.redisBench.requestsPerSec),
-      ratio: 1000 / (m[MICRO.oneHash] ?? NaN) / r.redisBench.requestsPerSec, aim: null, aimText: "report",
+      figure: "HGETALL cache:users from Bun (ioredis), req/s",
+      value: n0(1000 / (m[MICRO.oneHash] ?? NaN)),
+      reference: `redis-benchmark HGETALL, same hash, ${r.redisBench.clients} client`,
+      refValue: n0(r.redisBench.requestsPerSec),
+      ratio: 1000 / (m[MICRO.oneHash] ?? NaN) / r.redisBench.requestsPerSec,
+      aim: null,
+      aimText: "report",
     },
     {
-      figure: `peak RSS of our largest pipeline process (${worst}), MB`, value: n0(worstMb),
-      reference: "limit", refValue: String(RSS_LIMIT_MB), ratio: RSS_LIMIT_MB / worstMb, aim: 1, aimText: "limit/peak ≥ 1",
+      figure: `peak RSS of our largest pipeline process (${worst}), MB`,
+      value: n0(worstMb),
+      reference: "limit",
+      refValue: String(RSS_LIMIT_MB),
+      ratio: RSS_LIMIT_MB / worstMb,
+      aim: 1,
+      aimText: "limit/peak ≥ 1",
     },
     {
-      figure: `peak RSS of the bench's own tooling (${worstTool}), MB`, value: n0(worstToolMb),
-      reference: "limit", refValue: String(RSS_LIMIT_MB), ratio: RSS_LIMIT_MB / worstToolMb, aim: null, aimText: "report",
+      figure: `peak RSS of the bench's own tooling (${worstTool}), MB`,
+      value: n0(worstToolMb),
+      reference: "limit",
+      refValue: String(RSS_LIMIT_MB),
+      ratio: RSS_LIMIT_MB / worstToolMb,
+      aim: null,
+      aimText: "report",
     },
   ];
 }
@@ -140,7 +197,11 @@ function phaseRows(r: RunReport): string[][] {
   const on = r.on;
   const off = r.off;
   const share = (p: PhaseResult, g: string) => `${Math.round((p.cpu.shares[g] ?? 0) * 100)} %`;
-  const consumerRss = (p: PhaseResult) => Object.entries(p.rss).filter(([k]) => k.startsWith("order-consumer")).map(([, v]) => n0(v)).join(" / ");
+  const consumerRss = (p: PhaseResult) =>
+    Object.entries(p.rss)
+      .filter(([k]) => k.startsWith("order-consumer"))
+      .map(([, v]) => n0(v))
+      .join(" / ");
   return [
     ["orders", n0(on.count), n0(off.count), ""],
     ["producer side, orders/s", n0(on.producerTps), n0(off.producerTps), x(on.producerTps / off.producerTps)],
@@ -148,7 +209,12 @@ function phaseRows(r: RunReport): string[][] {
     ["end-to-end latency p50, ms", ms(on.e2e.p50Ms), ms(off.e2e.p50Ms), x(on.e2e.p50Ms / off.e2e.p50Ms)],
     ["end-to-end latency p99, ms", ms(on.e2e.p99Ms), ms(off.e2e.p99Ms), x(on.e2e.p99Ms / off.e2e.p99Ms)],
     ["batches written to PostgreSQL: count / mean rows / mean ms", batchText(on), batchText(off), ""],
-    [`at half load (${n0(r.paced.rate)} orders/s, ${n0(r.paced.on.count)} orders): latency p50, ms`, ms(r.paced.on.e2e.p50Ms), ms(r.paced.off.e2e.p50Ms), x(r.paced.on.e2e.p50Ms / r.paced.off.e2e.p50Ms)],
+    [
+      `at half load (${n0(r.paced.rate)} orders/s, ${n0(r.paced.on.count)} orders): latency p50, ms`,
+      ms(r.paced.on.e2e.p50Ms),
+      ms(r.paced.off.e2e.p50Ms),
+      x(r.paced.on.e2e.p50Ms / r.paced.off.e2e.p50Ms),
+    ],
     ["at half load: latency p99, ms", ms(r.paced.on.e2e.p99Ms), ms(r.paced.off.e2e.p99Ms), x(r.paced.on.e2e.p99Ms / r.paced.off.e2e.p99Ms)],
     ["every order in PostgreSQL exactly once (max rate and half load)", yes(on, r.paced.on), yes(off, r.paced.off), ""],
     ["peak RSS, MB: producer process / direct writer", n0(on.rss.producer ?? 0), n0(off.rss["direct-writer"] ?? 0), ""],
@@ -172,7 +238,10 @@ function batchText(p: PhaseResult): string {
 function referenceRows(r: RunReport): string[][] {
   const w = r.refs;
   return [
-    [`Apache Kafka ProducerPerformance (${n0(r.perf.records)} × ${r.perf.records ? r.record.perfRecordSize : 0} B, acks=all)`, `${n0(r.perf.recordsPerSec)} records/s, ${n1(r.perf.mbPerSec)} MB/s, p50 ${r.perf.p50Ms} ms, p99 ${r.perf.p99Ms} ms`],
+    [
+      `Apache Kafka ProducerPerformance (${n0(r.perf.records)} × ${r.perf.records ? r.record.perfRecordSize : 0} B, acks=all)`,
+      `${n0(r.perf.recordsPerSec)} records/s, ${n1(r.perf.mbPerSec)} MB/s, p50 ${r.perf.p50Ms} ms, p99 ${r.perf.p99Ms} ms`,
+    ],
     [`naive producer (${n0(r.naive.count)} orders, one awaited send each)`, `${n0(r.naive.tps)} orders/s`],
     [`COPY, ${n0(w.rows)} rows, one stream`, `${n0(w.rowsPerSec.copy)} rows/s`],
     [`plain unnest insert, ${n0(w.maxBatch)}/statement × ${w.lanes} writers`, `${n0(w.rowsPerSec.unnest)} rows/s`],
@@ -190,15 +259,21 @@ function microRows(r: RunReport): string[][] {
 
 function box(title: string, header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) => `│ ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" │ ")} │`;
+  const line = (cells: string[]) =>
+    `│ ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" │ ")} │`;
   const rule = (l: string, m: string, r2: string) => `${l}${widths.map((w) => "─".repeat(w + 2)).join(m)}${r2}`;
   return [title, rule("┌", "┬", "┐"), line(header), rule("├", "┼", "┤"), ...rows.map(line), rule("└", "┴", "┘")].join("\n");
 }
 
 function ratioRows(r: RunReport): string[][] {
   return ratios(r).map((q) => [
-    q.figure, q.value, q.reference, q.refValue, x(q.ratio), q.aimText,
-    q.aim === null ? "" : q.ratio >= q.aim && !(q.aimText.includes("NO")) ? "met" : "MISSED",
+    q.figure,
+    q.value,
+    q.reference,
+    q.refValue,
+    x(q.ratio),
+    q.aimText,
+    q.aim === null ? "" : q.ratio >= q.aim && !q.aimText.includes("NO") ? "met" : "MISSED",
   ]);
 }
 
@@ -207,7 +282,11 @@ export function renderTerminal(r: RunReport): string {
     "",
     box(`Kafka ON vs OFF — ${n0(r.on.count)} orders at max rate, then at half load`, ["", "Kafka ON", "Kafka OFF", "ON/OFF"], phaseRows(r)),
     "",
-    box("shopstream figures as ratios to their references (same run)", ["shopstream", "value", "reference", "value", "ratio", "aim", ""], ratioRows(r)),
+    box(
+      "shopstream figures as ratios to their references (same run)",
+      ["shopstream", "value", "reference", "value", "ratio", "aim", ""],
+      ratioRows(r),
+    ),
     "",
     box("references", ["reference", "result"], referenceRows(r)),
     "",
@@ -228,7 +307,9 @@ function mdTable(header: string[], rows: string[][]): string {
 export function renderMarkdown(r: RunReport): string {
   const m = r.machine;
   const when = r.startedAt.toISOString().replace("T", " ").slice(0, 16);
-  const settings = Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(", ");
+  const settings = Object.entries(r.settings)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
   return [
     `## Run ${when} UTC — \`bun bench${r.mode === "quick" ? " --quick" : ""}\``,
     "",

@@ -27,6 +27,8 @@ console.log(line);
 if (process.argv.includes("--record")) {
   const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? "?"}`;
-  appendFileSync(join(import.meta.dir, "RESULTS.md"),
-    `\n## Initial seeder — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine}; commit ${commit}; Bun ${Bun.version}\n- command: \`bun run bench/seed.ts --record\`\n- ${line}\n`);
+  appendFileSync(
+    join(import.meta.dir, "RESULTS.md"),
+    `\n## Initial seeder — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine}; commit ${commit}; Bun ${Bun.version}\n- command: \`bun run bench/seed.ts --record\`\n- ${line}\n`,
+  );
 }

@@ -27,9 +27,20 @@ export interface SweepRow {
 /** Every setting twice, the second round in reverse order, with ProducerPerformance before, between and after. */
 export async function runSweep(ctx: BenchContext, count: number, recordSize: number): Promise<{ perf: number[]; rows: SweepRow[] }> {
   const perf: number[] = [];
-  const rows: SweepRow[] = SWEEP.map((s) => ({ settings: `maxBatch ${s.maxBatch}, linger ${s.lingerMs} ms, ${s.compression}`, ordersPerSec: [], peakRssMb: 0, cpuSeconds: 0 }));
+  const rows: SweepRow[] = SWEEP.map((s) => ({
+    settings: `maxBatch ${s.maxBatch}, linger ${s.lingerMs} ms, ${s.compression}`,
+    ordersPerSec: [],
+    peakRssMb: 0,
+    cpuSeconds: 0,
+  }));
   const reference = async () => {
-    const r = await withSpinner("ProducerPerformance", count / 15_000 + 3, runProducerPerformance(ctx, count, recordSize), false, (p) => `${fmt(p.recordsPerSec)} records/s`);
+    const r = await withSpinner(
+      "ProducerPerformance",
+      count / 15_000 + 3,
+      runProducerPerformance(ctx, count, recordSize),
+      false,
+      (p) => `${fmt(p.recordsPerSec)} records/s`,
+    );
     perf.push(r.recordsPerSec);
   };
   await reference();
@@ -38,7 +49,13 @@ export async function runSweep(ctx: BenchContext, count: number, recordSize: num
     if (round === 1) order.reverse();
     for (const i of order) {
       const row = rows[i] as SweepRow;
-      const r = await withSpinner(row.settings, count / 20_000 + 2, runProducerOnly(ctx, count, SWEEP[i] as ProducerSettings), false, (p) => `${fmt(p.tps)} orders/s`);
+      const r = await withSpinner(
+        row.settings,
+        count / 20_000 + 2,
+        runProducerOnly(ctx, count, SWEEP[i] as ProducerSettings),
+        false,
+        (p) => `${fmt(p.tps)} orders/s`,
+      );
       row.ordersPerSec.push(r.tps);
       row.peakRssMb = Math.max(row.peakRssMb, r.peakRssMb ?? 0);
       row.cpuSeconds += r.cpuSeconds / 2;
@@ -48,7 +65,13 @@ export async function runSweep(ctx: BenchContext, count: number, recordSize: num
   return { perf, rows };
 }
 
-export function renderSweep(count: number, recordSize: number, result: { perf: number[]; rows: SweepRow[] }, when: Date, commit: string): string {
+export function renderSweep(
+  count: number,
+  recordSize: number,
+  result: { perf: number[]; rows: SweepRow[] },
+  when: Date,
+  commit: string,
+): string {
   const meanPerf = result.perf.reduce((s, v) => s + v, 0) / result.perf.length;
   const lines = [
     `## Producer sweep ${when.toISOString().replace("T", " ").slice(0, 16)} UTC — \`bun run bench -- --sweep\``,
@@ -58,7 +81,10 @@ export function renderSweep(count: number, recordSize: number, result: { perf: n
     "",
     "| BatchingProducer settings | orders/s, round 1 / 2 | best × ProducerPerformance (mean) | peak RSS MB | CPU s per run |",
     "|---|---:|---:|---:|---:|",
-    ...result.rows.map((r) => `| ${r.settings} | ${r.ordersPerSec.map((v) => fmt(v)).join(" / ")} | ${(Math.max(...r.ordersPerSec) / meanPerf).toFixed(2)} | ${fmt(r.peakRssMb)} | ${r.cpuSeconds.toFixed(1)} |`),
+    ...result.rows.map(
+      (r) =>
+        `| ${r.settings} | ${r.ordersPerSec.map((v) => fmt(v)).join(" / ")} | ${(Math.max(...r.ordersPerSec) / meanPerf).toFixed(2)} | ${fmt(r.peakRssMb)} | ${r.cpuSeconds.toFixed(1)} |`,
+    ),
     "",
   ];
   return lines.join("\n");

@@ -9,8 +9,15 @@ import { type Config, loadConfig } from "../src/config.ts";
 import { connectAdmin, createKafka, ensureTopics } from "../src/kafka/client.ts";
 import { topicNames, type TopicNames } from "../src/kafka/topics.ts";
 import {
-  backendPids, cloneDatabase, createBaseDatabase, dropDatabase, databaseUrl, endToEnd, orderFingerprint,
-  type BenchDatabase, type Latency,
+  backendPids,
+  cloneDatabase,
+  createBaseDatabase,
+  dropDatabase,
+  databaseUrl,
+  endToEnd,
+  orderFingerprint,
+  type BenchDatabase,
+  type Latency,
 } from "./lib/db.ts";
 import { brokerPids, CpuMeter, type CpuShares, peakRssMb, spawnChild, tail, type Child } from "./lib/proc.ts";
 import { generateOrders, recordSizes } from "./lib/orders.ts";
@@ -62,10 +69,26 @@ export async function openBench(opts: BenchOptions = {}): Promise<BenchContext> 
   const kafka = createKafka(config, `bench-${runId}`);
   const admin = await connectAdmin(kafka, config.kafkaBrokers);
   const ctx: BenchContext = {
-    runId, config, seed, baseDb, cachePrefix, topicPrefix: `bench.${runId}.`, kafka, admin, redis,
-    quiet: opts.quiet ?? false, brokers: brokerPids(), databases: [baseDb], deleted: new Set(), phases: 0,
+    runId,
+    config,
+    seed,
+    baseDb,
+    cachePrefix,
+    topicPrefix: `bench.${runId}.`,
+    kafka,
+    admin,
+    redis,
+    quiet: opts.quiet ?? false,
+    brokers: brokerPids(),
+    databases: [baseDb],
+    deleted: new Set(),
+    phases: 0,
   };
-  const base = await createBaseDatabase(config.databaseUrl, baseDb, { users: opts.users ?? 10_000, products: opts.products ?? 20_000, seed });
+  const base = await createBaseDatabase(config.databaseUrl, baseDb, {
+    users: opts.users ?? 10_000,
+    products: opts.products ?? 20_000,
+    seed,
+  });
   try {
     await reloadCache(base.sql, redis, cacheKeys(cachePrefix));
   } finally {
@@ -168,9 +191,14 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
   const db = await phaseDatabase(ctx, "on");
   const names = await phaseTopics(ctx, "on");
   const env = {
-    DATABASE_URL: db.url, TOPIC_PREFIX: topicPrefixOf(names), CACHE_PREFIX: ctx.cachePrefix, METRICS_PORT: "0",
+    DATABASE_URL: db.url,
+    TOPIC_PREFIX: topicPrefixOf(names),
+    CACHE_PREFIX: ctx.cachePrefix,
+    METRICS_PORT: "0",
   };
-  const consumers = [1, 2, 3].map((i) => spawnChild(`order-consumer-${i}`, bun("src/services/consumer.ts", ["orders"]), { ...env, INSTANCE: String(i) }));
+  const consumers = [1, 2, 3].map((i) =>
+    spawnChild(`order-consumer-${i}`, bun("src/services/consumer.ts", ["orders"]), { ...env, INSTANCE: String(i) }),
+  );
   let producer: Child | null = null;
   const meter = new CpuMeter(async () => ({
     brokers: ctx.brokers,
@@ -180,7 +208,15 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
   try {
     await waitForGroup(ctx.admin, names.group("orders"), consumers.length, consumers);
     await meter.start();
-    const job: ProducerJob = { mode: "batching", count, seed: `${ctx.seed}:on`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix, ...settings, ...(rate ? { rate } : {}) };
+    const job: ProducerJob = {
+      mode: "batching",
+      count,
+      seed: `${ctx.seed}:on`,
+      topicPrefix: topicPrefixOf(names),
+      cachePrefix: ctx.cachePrefix,
+      ...settings,
+      ...(rate ? { rate } : {}),
+    };
     const progress = new Progress(rate ? `Kafka ON at ${fmt(rate)}/s` : "Kafka ON", count, ctx.quiet);
     let acked = 0;
     let stored = 0;
@@ -210,8 +246,17 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
     const batches = await consumerBatches(ctx);
     progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
     return {
-      mode: "on", count, producerTps: produced.tps, e2e, rows: fp.rows, distinctIds: fp.distinct, idsMatch: fp.md5 === produced.idsMd5,
-      dlq, rss, cpu, batches,
+      mode: "on",
+      count,
+      producerTps: produced.tps,
+      e2e,
+      rows: fp.rows,
+      distinctIds: fp.distinct,
+      idsMatch: fp.md5 === produced.idsMd5,
+      dlq,
+      rss,
+      cpu,
+      batches,
       exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === produced.idsMd5 && dlq === 0,
     };
   } finally {
@@ -224,7 +269,12 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
 }
 
 /** Kafka OFF: the same generator and batching, writing straight to PostgreSQL from one process. */
-export async function runKafkaOff(ctx: BenchContext, count: number, batch: { maxBatch: number; lanes: number }, rate?: number): Promise<PhaseResult> {
+export async function runKafkaOff(
+  ctx: BenchContext,
+  count: number,
+  batch: { maxBatch: number; lanes: number },
+  rate?: number,
+): Promise<PhaseResult> {
   const db = await phaseDatabase(ctx, "off");
   let writer: Child | null = null;
   const meter = new CpuMeter(async () => ({
@@ -233,7 +283,14 @@ export async function runKafkaOff(ctx: BenchContext, count: number, batch: { max
     bun: [process.pid, ...(writer ? [writer.proc.pid] : [])],
   }));
   try {
-    const job: DirectJob = { count, seed: `${ctx.seed}:off`, cachePrefix: ctx.cachePrefix, databaseUrl: db.url, ...batch, ...(rate ? { rate } : {}) };
+    const job: DirectJob = {
+      count,
+      seed: `${ctx.seed}:off`,
+      cachePrefix: ctx.cachePrefix,
+      databaseUrl: db.url,
+      ...batch,
+      ...(rate ? { rate } : {}),
+    };
     const progress = new Progress(rate ? `Kafka OFF at ${fmt(rate)}/s` : "Kafka OFF", count, ctx.quiet);
     await meter.start();
     writer = spawnChild("direct-writer", bun("bench/procs/direct.ts"), { BENCH_JOB: JSON.stringify(job) });
@@ -246,7 +303,15 @@ export async function runKafkaOff(ctx: BenchContext, count: number, batch: { max
     const fp = await orderFingerprint(db.sql);
     progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
     return {
-      mode: "off", count, producerTps: done.tps, e2e, rows: fp.rows, distinctIds: fp.distinct, idsMatch: fp.md5 === done.idsMd5, dlq: 0, cpu,
+      mode: "off",
+      count,
+      producerTps: done.tps,
+      e2e,
+      rows: fp.rows,
+      distinctIds: fp.distinct,
+      idsMatch: fp.md5 === done.idsMd5,
+      dlq: 0,
+      cpu,
       batches: { count: done.batches, meanRows: done.count / done.batches, meanWriteMs: done.writeMs / done.batches },
       rss: { "direct-writer": done.peakRssMb ?? 0 },
       exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === done.idsMd5,
@@ -262,7 +327,14 @@ export async function runKafkaOff(ctx: BenchContext, count: number, batch: { max
 /** The Kafka ON producer alone (fresh topics, nobody consuming): for the settings sweep. */
 export async function runProducerOnly(ctx: BenchContext, count: number, settings: ProducerSettings): Promise<ProducerResult> {
   const names = await phaseTopics(ctx, "sweep");
-  const job: ProducerJob = { mode: "batching", count, seed: `${ctx.seed}:sweep`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix, ...settings };
+  const job: ProducerJob = {
+    mode: "batching",
+    count,
+    seed: `${ctx.seed}:sweep`,
+    topicPrefix: topicPrefixOf(names),
+    cachePrefix: ctx.cachePrefix,
+    ...settings,
+  };
   const child = spawnChild("producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
   const result = await child.result<ProducerResult>();
   if (result.failed > 0) throw new Error(`${result.failed} orders were not acknowledged`);
@@ -287,7 +359,13 @@ export async function runMicroChild(ctx: BenchContext): Promise<MicroResult> {
 /** The naive producer: one awaited send() per order, same topic layout, acks=all. */
 export async function runNaiveProducer(ctx: BenchContext, count: number): Promise<ProducerResult> {
   const names = await phaseTopics(ctx, "naive");
-  const job: ProducerJob = { mode: "naive", count, seed: `${ctx.seed}:naive`, topicPrefix: topicPrefixOf(names), cachePrefix: ctx.cachePrefix };
+  const job: ProducerJob = {
+    mode: "naive",
+    count,
+    seed: `${ctx.seed}:naive`,
+    topicPrefix: topicPrefixOf(names),
+    cachePrefix: ctx.cachePrefix,
+  };
   const child = spawnChild("naive-producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
   return child.result<ProducerResult>();
 }

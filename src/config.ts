@@ -4,7 +4,10 @@ import { parseArgs } from "node:util";
 // variable (docs/design.md, "Configuration"); defaults are the documented ones.
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = "ConfigError";
   }
@@ -113,7 +116,12 @@ function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number }
     if (!(n > 0) || !Number.isFinite(n)) throw new ConfigError(flag, `expected a positive number, got "${raw}"`);
     return n;
   };
-  return { speed: positive("--speed"), rate: positive("--rate"), scenario: values.scenario as string | undefined, count: positive("--count") };
+  return {
+    speed: positive("--speed"),
+    rate: positive("--rate"),
+    scenario: values.scenario as string | undefined,
+    count: positive("--count"),
+  };
 }
 
 class Reader {
@@ -156,8 +164,7 @@ class Reader {
   oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(raw))
-      throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
+    if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got "${raw}"`);
     return raw as T;
   }
 
@@ -176,7 +183,10 @@ class Reader {
 
   brokers(name: string, fallback: string): string[] {
     const raw = this.raw(name) ?? fallback;
-    const brokers = raw.split(",").map((b) => b.trim()).filter(Boolean);
+    const brokers = raw
+      .split(",")
+      .map((b) => b.trim())
+      .filter(Boolean);
     for (const broker of brokers) {
       const m = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker);
       if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)

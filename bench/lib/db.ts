@@ -24,7 +24,11 @@ export function databaseUrl(serverUrl: string, name: string): string {
  * clock_timestamp(), the moment the row is written (its transaction commits within the same
  * statement), so end-to-end latency is committed_at − created_at (created_at = generation time).
  */
-export async function createBaseDatabase(serverUrl: string, name: string, catalogue: { users: number; products: number; seed: string }): Promise<BenchDatabase> {
+export async function createBaseDatabase(
+  serverUrl: string,
+  name: string,
+  catalogue: { users: number; products: number; seed: string },
+): Promise<BenchDatabase> {
   const url = databaseUrl(serverUrl, name);
   await ensureDatabase(url);
   const sql = connect(url, { max: 2 });
@@ -49,7 +53,9 @@ export async function cloneDatabase(serverUrl: string, base: string, name: strin
 
 function handle(name: string, url: string, sql: Sql): BenchDatabase {
   return {
-    name, url, sql,
+    name,
+    url,
+    sql,
     async drop() {
       await sql.end({ timeout: 5 });
       await dropDatabase(url);

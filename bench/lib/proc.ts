@@ -77,13 +77,22 @@ export function spawnChild(name: string, cmd: string[], env: Record<string, stri
     async result<T>(): Promise<T> {
       const code = await proc.exited;
       await drained;
-      const line = text.split("\n").reverse().find((l) => l.startsWith("RESULT "));
+      const line = text
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("RESULT "));
       if (code !== 0 || !line) throw new Error(`${name} exited with ${code}:\n${tail(text)}`);
       return JSON.parse(line.slice("RESULT ".length)) as T;
     },
     async stop(graceMs = 30_000) {
       proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(graceMs).then(() => (proc.kill("SIGKILL"), -9))]);
+      const code = await Promise.race([
+        proc.exited,
+        Bun.sleep(graceMs).then(() => {
+          proc.kill("SIGKILL");
+          return -9;
+        }),
+      ]);
       await drained;
       return code;
     },

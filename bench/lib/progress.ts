@@ -8,7 +8,11 @@ export class Progress {
   private readonly started = performance.now();
   private lastDraw = 0;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly quiet = false,
+  ) {}
 
   update(done: number, note = ""): void {
     if (!tty || this.quiet) return;
@@ -33,7 +37,13 @@ export class Progress {
 }
 
 /** A step without a count (a reference tool running): the bar fills along an expected duration. */
-export async function withSpinner<T>(label: string, expectedS: number, work: Promise<T>, quiet = false, note?: (r: T) => string): Promise<T> {
+export async function withSpinner<T>(
+  label: string,
+  expectedS: number,
+  work: Promise<T>,
+  quiet = false,
+  note?: (r: T) => string,
+): Promise<T> {
   const p = new Progress(label, 1000, quiet);
   const started = performance.now();
   const timer = setInterval(() => p.update(Math.min(990, ((performance.now() - started) / 1000 / expectedS) * 1000)), 200);

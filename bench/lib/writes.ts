@@ -26,10 +26,11 @@ export function writeMethod(sql: Sql, method: WriteMethod, orders: Order[], maxB
     case "multirow":
       return () => inLanes(split, (batch) => plainMultiRow(sql, batch));
     case "insertOrders":
-      return () => inLanes(split, async (batch) => {
-        const r = await insertOrders(sql, batch);
-        if (r.missingRefs.length) throw new Error("insertOrders skipped orders with missing references");
-      });
+      return () =>
+        inLanes(split, async (batch) => {
+          const r = await insertOrders(sql, batch);
+          if (r.missingRefs.length) throw new Error("insertOrders skipped orders with missing references");
+        });
   }
 }
 
@@ -56,18 +57,24 @@ function splitLanes(orders: Order[], lanes: number, maxBatch: number): Order[][]
 }
 
 async function inLanes(lanes: Order[][][], write: (batch: Order[]) => Promise<void>): Promise<void> {
-  await Promise.all(lanes.map(async (batches) => {
-    for (const batch of batches) await write(batch);
-  }));
+  await Promise.all(
+    lanes.map(async (batches) => {
+      for (const batch of batches) await write(batch);
+    }),
+  );
 }
 
 const COLS = columnNames(ORDERS);
 
 async function plainUnnest(sql: Sql, batch: Order[]): Promise<void> {
-  const params = ORDERS.columns.map(([c]) => sql.array(batch.map((o) => {
-    const v = o[c] as unknown;
-    return v instanceof Date ? v.toISOString() : v;
-  }) as never[]));
+  const params = ORDERS.columns.map(([c]) =>
+    sql.array(
+      batch.map((o) => {
+        const v = o[c] as unknown;
+        return v instanceof Date ? v.toISOString() : v;
+      }) as never[],
+    ),
+  );
   const args = ORDERS.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
   await sql.unsafe(`insert into orders (${COLS.join(", ")}) select * from unnest(${args}) on conflict (id) do nothing`, params as never[]);
 }
@@ -76,7 +83,8 @@ async function plainMultiRow(sql: Sql, batch: Order[]): Promise<void> {
   // postgres.js' sql(rows, ...columns) is one VALUES list with 15 parameters per row, capped at 65,534
   // parameters: a larger batch goes as several statements in one transaction (still one commit)
   const perStatement = Math.floor(65_534 / COLS.length);
-  const insert = (q: Sql, rows: Order[]) => q`insert into orders ${q(rows as unknown as Record<string, unknown>[], ...(COLS as [string]))} on conflict (id) do nothing`;
+  const insert = (q: Sql, rows: Order[]) =>
+    q`insert into orders ${q(rows as unknown as Record<string, unknown>[], ...(COLS as [string]))} on conflict (id) do nothing`;
   if (batch.length <= perStatement) {
     await insert(sql, batch);
     return;

@@ -17,7 +17,10 @@ const generator = await generatorFromCache(config, job);
 const sql = connect(job.databaseUrl, { max: job.lanes });
 await sql`select 1`;
 
-interface Lane { queue: Order[]; busy: boolean }
+interface Lane {
+  queue: Order[];
+  busy: boolean;
+}
 const lanes: Lane[] = Array.from({ length: job.lanes }, () => ({ queue: [], busy: false }));
 let queued = 0;
 let written = 0;
@@ -39,19 +42,21 @@ function pump(lane: Lane): void {
   queued -= batch.length;
   lane.busy = true;
   const t0 = performance.now();
-  insertOrders(sql, batch).then(
-    (r) => {
-      writeMs += performance.now() - t0;
-      if (r.missingRefs.length) failure ??= new Error(`${r.missingRefs.length} orders reference missing rows`);
-      written += batch.length;
-      batches++;
-    },
-    (err) => (failure ??= err),
-  ).finally(() => {
-    lane.busy = false;
-    pump(lane);
-    notify();
-  });
+  insertOrders(sql, batch)
+    .then(
+      (r) => {
+        writeMs += performance.now() - t0;
+        if (r.missingRefs.length) failure ??= new Error(`${r.missingRefs.length} orders reference missing rows`);
+        written += batch.length;
+        batches++;
+      },
+      (err) => (failure ??= err),
+    )
+    .finally(() => {
+      lane.busy = false;
+      pump(lane);
+      notify();
+    });
 }
 
 const ids: string[] = [];
@@ -78,6 +83,11 @@ if (failure) throw failure;
 await sql.end();
 const cpu = process.cpuUsage(cpu0);
 finish<DirectResult>({
-  count: written, seconds, tps: written / seconds, batches, writeMs, idsMd5: md5OfIds(ids),
+  count: written,
+  seconds,
+  tps: written / seconds,
+  batches,
+  writeMs,
+  idsMd5: md5OfIds(ids),
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
 });

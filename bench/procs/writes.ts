@@ -37,7 +37,7 @@ for (let round = 0; round < job.rounds; round++) {
     const t0 = performance.now();
     await run();
     const seconds = (performance.now() - t0) / 1000;
-    cpuUsPerRow[method].push((((await cpuTicksNow()) - ticks0) / CLOCK_TICKS) * 1e6 / orders.length);
+    cpuUsPerRow[method].push(((((await cpuTicksNow()) - ticks0) / CLOCK_TICKS) * 1e6) / orders.length);
     const [check] = await sql<{ n: number }[]>`select count(*)::int as n from orders`;
     if (check?.n !== orders.length) throw new Error(`${method} wrote ${check?.n} of ${orders.length} rows`);
     samples[method].push(orders.length / seconds);

@@ -63,7 +63,9 @@ export async function measureRealism(sql: Sql, scope: RealismScope): Promise<Rea
              coalesce((select sum(revenue) filter (where r <= ceil(k * 0.2)) / nullif(sum(revenue), 0) from ranked), 0)::float8 as top20`,
     sql<{ grade: Grade; n: number }[]>`select grade, count(*)::int as n from users where created_at < ${to} group by grade`,
     sql<{ category: string; n: number }[]>`select category, count(*)::int as n from orders where ${inScope} group by category`,
-    sql<{ hour: Date; n: number }[]>`select date_trunc('hour', created_at) as hour, count(*)::int as n from orders where ${inScope} group by 1`,
+    sql<
+      { hour: Date; n: number }[]
+    >`select date_trunc('hour', created_at) as hour, count(*)::int as n from orders where ${inScope} group by 1`,
     sql<{ h: number; n: number }[]>`
       select extract(hour from created_at at time zone 'Asia/Seoul')::int as h, count(*)::int as n from orders where ${inScope} group by 1`,
     sql<{ n: number }[]>`
@@ -89,7 +91,11 @@ export async function measureRealism(sql: Sql, scope: RealismScope): Promise<Rea
     ordersPerActiveCustomerPerYear: c.customers ? (c.orders / c.customers) * (365 / days) : 0,
     ordersPerCustomer: { p50: c.p50, p90: c.p90, p99: c.p99, max: c.max },
     top20RevenueShare: c.top20,
-    categories: CATEGORIES.map((k) => ({ code: k.code, share: c.orders ? (byCategory.get(k.code) ?? 0) / c.orders : 0, target: target.get(k.code) ?? 0 })),
+    categories: CATEGORIES.map((k) => ({
+      code: k.code,
+      share: c.orders ? (byCategory.get(k.code) ?? 0) / c.orders : 0,
+      target: target.get(k.code) ?? 0,
+    })),
     hourCorrelation: pearson(byHour, HOURLY_VOLUME),
     maxOrdersPerCustomerDay: busiest[0]?.n ?? 0,
   };
@@ -106,7 +112,7 @@ function expectedCategoryShares(hours: readonly { hour: Date; n: number }[], sce
     const scenario = scenarioOf(hour);
     const weights = CATEGORIES.map((c) => c.orderWeight * categoryWeight(scenario, c.code));
     const sum = weights.reduce((a, b) => a + b, 0);
-    CATEGORIES.forEach((c, i) => expected.set(c.code, (expected.get(c.code) as number) + (n * (weights[i] as number)) / sum));
+    for (const [i, c] of CATEGORIES.entries()) expected.set(c.code, (expected.get(c.code) as number) + (n * (weights[i] as number)) / sum);
     total += n;
   }
   for (const [code, v] of expected) expected.set(code, total ? v / total : 0);
@@ -124,7 +130,10 @@ export interface RealismCheck {
 export function judgeRealism(f: RealismFigures): RealismCheck[] {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const largest = (Object.entries(f.grades) as [Grade, number][]).sort((a, b) => b[1] - a[1])[0]?.[0] ?? "BRONZE";
-  const worstCategory = f.categories.reduce((w, c) => (Math.abs(c.share - c.target) > Math.abs(w.share - w.target) ? c : w), f.categories[0] as CategoryShare);
+  const worstCategory = f.categories.reduce(
+    (w, c) => (Math.abs(c.share - c.target) > Math.abs(w.share - w.target) ? c : w),
+    f.categories[0] as CategoryShare,
+  );
   const perYear = f.ordersPerActiveCustomerPerYear;
   // a load run under --rate packs simulated weeks into real minutes: per year and per day mean nothing there
   const longEnough = f.days >= 28;
@@ -133,18 +142,27 @@ export function judgeRealism(f: RealismFigures): RealismCheck[] {
     { name: "largest grade", value: `${largest} (${gradeMix})`, target: "BRONZE", ok: largest === "BRONZE" },
     { name: "VIP share", value: pct(f.users ? f.grades.VIP / f.users : 0), target: "<= 3 %", ok: f.grades.VIP <= 0.03 * f.users },
     {
-      name: "orders per active customer a year", value: `${perYear.toFixed(2)} (p50 ${f.ordersPerCustomer.p50}, p90 ${f.ordersPerCustomer.p90}, max ${f.ordersPerCustomer.max} in the period)`,
+      name: "orders per active customer a year",
+      value: `${perYear.toFixed(2)} (p50 ${f.ordersPerCustomer.p50}, p90 ${f.ordersPerCustomer.p90}, max ${f.ordersPerCustomer.max} in the period)`,
       target: longEnough ? `${ORDERS_PER_CUSTOMER_YEAR} ± 30 %` : "not judged under 28 days of orders",
       ok: !longEnough || Math.abs(perYear / ORDERS_PER_CUSTOMER_YEAR - 1) <= 0.3,
     },
-    { name: "revenue of the top 20 % of customers", value: pct(f.top20RevenueShare), target: ">= 50 % (Pareto-like)", ok: f.top20RevenueShare >= 0.5 },
     {
-      name: "category shares", value: `largest gap ${worstCategory.code} ${pct(worstCategory.share)} vs ${pct(worstCategory.target)}`,
-      target: "each within ± 2 pp of weight × scenario", ok: f.categories.every((c) => Math.abs(c.share - c.target) <= 0.02),
+      name: "revenue of the top 20 % of customers",
+      value: pct(f.top20RevenueShare),
+      target: ">= 50 % (Pareto-like)",
+      ok: f.top20RevenueShare >= 0.5,
+    },
+    {
+      name: "category shares",
+      value: `largest gap ${worstCategory.code} ${pct(worstCategory.share)} vs ${pct(worstCategory.target)}`,
+      target: "each within ± 2 pp of weight × scenario",
+      ok: f.categories.every((c) => Math.abs(c.share - c.target) <= 0.02),
     },
     { name: "hour of day vs volume curve", value: `r = ${f.hourCorrelation.toFixed(3)}`, target: "r >= 0.9", ok: f.hourCorrelation >= 0.9 },
     {
-      name: "busiest customer-day", value: `${f.maxOrdersPerCustomerDay} orders`,
+      name: "busiest customer-day",
+      value: `${f.maxOrdersPerCustomerDay} orders`,
       target: longEnough ? `<= ${ORDERS_PER_CUSTOMER_DAY}` : "not judged under 28 days of orders",
       ok: !longEnough || f.maxOrdersPerCustomerDay <= ORDERS_PER_CUSTOMER_DAY,
     },

@@ -13,10 +13,13 @@ export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis 
   });
   let reported = false;
   client.on("error", (err: Error) => {
-    if (!reported) console.error(`${new Date().toISOString()} WARN  [redis] ${url.replace(/\/\/[^@]*@/, "//")}: ${err.message}; reconnecting`);
+    if (!reported)
+      console.error(`${new Date().toISOString()} WARN  [redis] ${url.replace(/\/\/[^@]*@/, "//")}: ${err.message}; reconnecting`);
     reported = true;
   });
-  client.on("ready", () => { reported = false; });
+  client.on("ready", () => {
+    reported = false;
+  });
   return client;
 }
 

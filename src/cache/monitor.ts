@@ -40,10 +40,14 @@ export function infoField(info: string, field: string): string | undefined {
 
 /** Everything the line needs, in one pipelined round trip. */
 export async function readStatus(redis: Redis, keys: CacheKeys, periodS: number, now = new Date()): Promise<CacheStatus> {
-  const replies = await redis.pipeline()
-    .info("memory").info("stats")
-    .hlen(keys.users).hlen(keys.products)
-    .hgetall(keys.stats).hget(keys.usersMeta, "updated_at")
+  const replies = await redis
+    .pipeline()
+    .info("memory")
+    .info("stats")
+    .hlen(keys.users)
+    .hlen(keys.products)
+    .hgetall(keys.stats)
+    .hget(keys.usersMeta, "updated_at")
     .exec();
   if (!replies) throw new Error("Redis pipeline returned nothing");
   for (const [err] of replies) if (err) throw err;

@@ -16,7 +16,10 @@ export interface SplitSizes {
 }
 
 export const DEFAULT_SPLIT: SplitSizes = {
-  users: USER_SPLIT.total, userBuyers: USER_SPLIT.primary, products: PRODUCT_SPLIT.total, productPopular: PRODUCT_SPLIT.primary,
+  users: USER_SPLIT.total,
+  userBuyers: USER_SPLIT.primary,
+  products: PRODUCT_SPLIT.total,
+  productPopular: PRODUCT_SPLIT.primary,
 };
 
 /** The split widened to `users` customers in the same 60/40 proportion (under --rate: the whole base). */
@@ -57,7 +60,12 @@ export async function selectUsers(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): 
     (select 'b' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
        from users where last_ordered_at is null order by created_at desc, id limit ${sizes.users})`;
   const users = rows.map(toCachedUser);
-  return splitMerge(users.filter((_, i) => rows[i]?.pool === "a"), users.filter((_, i) => rows[i]?.pool === "b"), sizes.userBuyers, sizes.users);
+  return splitMerge(
+    users.filter((_, i) => rows[i]?.pool === "a"),
+    users.filter((_, i) => rows[i]?.pool === "b"),
+    sizes.userBuyers,
+    sizes.users,
+  );
 }
 
 export async function selectProducts(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): Promise<CachedProduct[]> {
@@ -68,7 +76,12 @@ export async function selectProducts(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT
     (select 'b' as pool, id, name, category, brand, price, order_count, created_at
        from products order by created_at desc, id limit ${sizes.products})`;
   const products = rows.map(toCachedProduct);
-  return splitMerge(products.filter((_, i) => rows[i]?.pool === "a"), products.filter((_, i) => rows[i]?.pool === "b"), sizes.productPopular, sizes.products);
+  return splitMerge(
+    products.filter((_, i) => rows[i]?.pool === "a"),
+    products.filter((_, i) => rows[i]?.pool === "b"),
+    sizes.productPopular,
+    sizes.products,
+  );
 }
 
 function iso(v: unknown): string {
@@ -77,13 +90,29 @@ function iso(v: unknown): string {
 
 function toCachedUser(r: Pooled<CachedUser>): CachedUser {
   return {
-    id: r.id, name: r.name, gender: r.gender, age: Number(r.age), region: r.region, grade: r.grade, status: r.status,
-    marketing_opt_in: r.marketing_opt_in, created_at: iso(r.created_at), last_ordered_at: r.last_ordered_at === null ? null : iso(r.last_ordered_at),
+    id: r.id,
+    name: r.name,
+    gender: r.gender,
+    age: Number(r.age),
+    region: r.region,
+    grade: r.grade,
+    status: r.status,
+    marketing_opt_in: r.marketing_opt_in,
+    created_at: iso(r.created_at),
+    last_ordered_at: r.last_ordered_at === null ? null : iso(r.last_ordered_at),
   };
 }
 
 function toCachedProduct(r: Pooled<CachedProduct>): CachedProduct {
-  return { id: r.id, name: r.name, category: r.category, brand: r.brand, price: Number(r.price), order_count: Number(r.order_count), created_at: iso(r.created_at) };
+  return {
+    id: r.id,
+    name: r.name,
+    category: r.category,
+    brand: r.brand,
+    price: Number(r.price),
+    order_count: Number(r.order_count),
+    created_at: iso(r.created_at),
+  };
 }
 
 export interface ReloadResult {

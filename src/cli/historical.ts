@@ -70,66 +70,90 @@ function numberFlag(flag: string, raw: string | undefined): number | undefined {
 }
 
 if (import.meta.main) {
-  runService("historical", async ({ config, log, signal }) => {
-    let flags: Flags;
-    let period: Period;
-    try {
-      flags = parseHistoricalFlags(Bun.argv.slice(2));
-      period = resolvePeriod(flags, new Date());
-      if (!(flags.scale > 0)) throw new Error(`--scale: expected a positive number, got ${flags.scale}`);
-      if (flags.newUsersPerDay !== undefined && !(flags.newUsersPerDay >= 0)) throw new Error(`--new-users-per-day: expected a number >= 0, got ${flags.newUsersPerDay}`);
-    } catch (err) {
-      console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    if (flags.help) {
-      console.log(USAGE);
-      return;
-    }
-    const seed = flags.seed ?? config.seed;
-    // COPY on one connection, the weekly grade recompute on another
-    const sql = await openDatabase(config.databaseUrl, { max: 2 });
-    try {
-      if (flags.resetOnly) {
-        const r = await resetHistorical(sql);
-        log.info(`removed ${r.orders} historical orders, ${r.gradeHistory} grade_history rows, ${r.users} customers, ${r.products} products`);
+  runService(
+    "historical",
+    async ({ config, log, signal }) => {
+      let flags: Flags;
+      let period: Period;
+      try {
+        flags = parseHistoricalFlags(Bun.argv.slice(2));
+        period = resolvePeriod(flags, new Date());
+        if (!(flags.scale > 0)) throw new Error(`--scale: expected a positive number, got ${flags.scale}`);
+        if (flags.newUsersPerDay !== undefined && !(flags.newUsersPerDay >= 0))
+          throw new Error(`--new-users-per-day: expected a number >= 0, got ${flags.newUsersPerDay}`);
+      } catch (err) {
+        console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+        process.exitCode = 2;
         return;
       }
-      // An empty database gets the initial catalogue "as of" the end of the period: users signed up
-      // over the 5 years before it and products listed over the 2 years before it, so part of both
-      // arrive during the simulated year and none is dated after it.
-      const seeded = await seedCatalogue(sql, { seed, users: config.seedUsers, products: config.seedProducts, now: period.end });
-      if (!seeded.skipped) log.info(`seeded ${seeded.users} users and ${seeded.products} products as of ${period.end.toISOString()}`);
+      if (flags.help) {
+        console.log(USAGE);
+        return;
+      }
+      const seed = flags.seed ?? config.seed;
+      // COPY on one connection, the weekly grade recompute on another
+      const sql = await openDatabase(config.databaseUrl, { max: 2 });
+      try {
+        if (flags.resetOnly) {
+          const r = await resetHistorical(sql);
+          log.info(
+            `removed ${r.orders} historical orders, ${r.gradeHistory} grade_history rows, ${r.users} customers, ${r.products} products`,
+          );
+          return;
+        }
+        // An empty database gets the initial catalogue "as of" the end of the period: users signed up
+        // over the 5 years before it and products listed over the 2 years before it, so part of both
+        // arrive during the simulated year and none is dated after it.
+        const seeded = await seedCatalogue(sql, { seed, users: config.seedUsers, products: config.seedProducts, now: period.end });
+        if (!seeded.skipped) log.info(`seeded ${seeded.users} users and ${seeded.products} products as of ${period.end.toISOString()}`);
 
-      const scale = flags.scale;
-      // the shop grows with the volume: customers and sign-ups in proportion, the catalogue by √scale
-      const shop = shopSize(scale, { users: config.seedUsers, products: config.seedProducts, signUpsPerDay: 10 });
-      const newUsersPerDay = flags.newUsersPerDay ?? shop.signUpsPerDay;
-      log.info(`${period.days} days from ${period.start.toISOString()} (Seoul midnight), scale ${scale}, seed ${seed}, ${newUsersPerDay} sign-ups/day, `
-        + `a shop of ${shop.users} customers and ${shop.products} products`);
-      const bar = progressPrinter();
-      const result = await runHistorical(sql, {
-        seed, period, scale, newUsersPerDay, shop, reset: flags.reset, signal,
-        settings: { ...DEFAULT_SETTINGS, topN: config.producerTopN },
-        onProgress: bar.update, log: log.info,
-      });
-      if (result.status === "skipped") {
-        log.info(`skipped: ${result.reason}`);
-        return;
+        const scale = flags.scale;
+        // the shop grows with the volume: customers and sign-ups in proportion, the catalogue by √scale
+        const shop = shopSize(scale, { users: config.seedUsers, products: config.seedProducts, signUpsPerDay: 10 });
+        const newUsersPerDay = flags.newUsersPerDay ?? shop.signUpsPerDay;
+        log.info(
+          `${period.days} days from ${period.start.toISOString()} (Seoul midnight), scale ${scale}, seed ${seed}, ${newUsersPerDay} sign-ups/day, ` +
+            `a shop of ${shop.users} customers and ${shop.products} products`,
+        );
+        const bar = progressPrinter();
+        const result = await runHistorical(sql, {
+          seed,
+          period,
+          scale,
+          newUsersPerDay,
+          shop,
+          reset: flags.reset,
+          signal,
+          settings: { ...DEFAULT_SETTINGS, topN: config.producerTopN },
+          onProgress: bar.update,
+          log: log.info,
+        });
+        if (result.status === "skipped") {
+          log.info(`skipped: ${result.reason}`);
+          return;
+        }
+        bar.done({ daysDone: result.days, days: period.days, ordersDone: result.orders, orders: result.orders, elapsedMs: result.ms });
+        const s = result.ms / 1000;
+        log.info(
+          `${result.status}: ${result.orders.toLocaleString("en-US")} orders and ${result.users} sign-ups over ${result.days} days in ${s.toFixed(1)} s ` +
+            `(${Math.round(result.orders / s).toLocaleString("en-US")} orders/s); ${result.gradeRuns} grade runs, ${result.gradeChanges} changes, checked against the updater's SQL at ${result.gradeChecks}` +
+            (result.unplaced ? `; ${result.unplaced} planned orders had no buyer or product yet` : ""),
+        );
+        const { prepare, write, gradesTail, sync } = result.phaseMs;
+        log.info(
+          `time: prepare ${(prepare / 1000).toFixed(1)} s, generate+write ${(write / 1000).toFixed(1)} s, last grades+counts ${(gradesTail / 1000).toFixed(1)} s, last_ordered_at sync ${(sync / 1000).toFixed(1)} s`,
+        );
+        if (result.spacingOverruns > 0)
+          log.warn(
+            `${result.spacingOverruns} order(s) went to a customer already at ${DEFAULT_SETTINGS.ordersPerCustomerDay} orders in 24 h: the buyer pool is too small for the volume`,
+          );
+        if (result.gradeMismatches > 0)
+          log.warn(`${result.gradeMismatches} user grade(s) differed between the in-memory window and the updater's SQL`);
+        if (result.status === "interrupted") process.exitCode = 130;
+      } finally {
+        await sql.end();
       }
-      bar.done({ daysDone: result.days, days: period.days, ordersDone: result.orders, orders: result.orders, elapsedMs: result.ms });
-      const s = result.ms / 1000;
-      log.info(`${result.status}: ${result.orders.toLocaleString("en-US")} orders and ${result.users} sign-ups over ${result.days} days in ${s.toFixed(1)} s `
-        + `(${Math.round(result.orders / s).toLocaleString("en-US")} orders/s); ${result.gradeRuns} grade runs, ${result.gradeChanges} changes, checked against the updater's SQL at ${result.gradeChecks}`
-        + (result.unplaced ? `; ${result.unplaced} planned orders had no buyer or product yet` : ""));
-      const { prepare, write, gradesTail, sync } = result.phaseMs;
-      log.info(`time: prepare ${(prepare / 1000).toFixed(1)} s, generate+write ${(write / 1000).toFixed(1)} s, last grades+counts ${(gradesTail / 1000).toFixed(1)} s, last_ordered_at sync ${(sync / 1000).toFixed(1)} s`);
-      if (result.spacingOverruns > 0) log.warn(`${result.spacingOverruns} order(s) went to a customer already at ${DEFAULT_SETTINGS.ordersPerCustomerDay} orders in 24 h: the buyer pool is too small for the volume`);
-      if (result.gradeMismatches > 0) log.warn(`${result.gradeMismatches} user grade(s) differed between the in-memory window and the updater's SQL`);
-      if (result.status === "interrupted") process.exitCode = 130;
-    } finally {
-      await sql.end();
-    }
-  }, { ownFlags: true });
+    },
+    { ownFlags: true },
+  );
 }

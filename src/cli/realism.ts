@@ -15,51 +15,68 @@ const USAGE = `usage: bun run realism [--source live|historical] [--from YYYY-MM
 export function parseRealismFlags(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
-    options: { source: { type: "string" }, from: { type: "string" }, to: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      source: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
     strict: true,
   });
   const source = values.source;
-  if (source !== undefined && source !== "live" && source !== "historical") throw new Error(`--source: expected live or historical, got "${source}"`);
+  if (source !== undefined && source !== "live" && source !== "historical")
+    throw new Error(`--source: expected live or historical, got "${source}"`);
   const date = (flag: string, raw: string | undefined) => {
     if (raw === undefined) return undefined;
     const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00+09:00` : raw);
     if (Number.isNaN(d.getTime())) throw new Error(`${flag}: expected a date YYYY-MM-DD, got "${raw}"`);
     return d;
   };
-  return { source: source as "live" | "historical" | undefined, from: date("--from", values.from), to: date("--to", values.to), help: values.help };
+  return {
+    source: source as "live" | "historical" | undefined,
+    from: date("--from", values.from),
+    to: date("--to", values.to),
+    help: values.help,
+  };
 }
 
 if (import.meta.main) {
-  runService("realism", async ({ config, log }) => {
-    let flags: ReturnType<typeof parseRealismFlags>;
-    try {
-      flags = parseRealismFlags(Bun.argv.slice(2));
-    } catch (err) {
-      console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    if (flags.help) return void console.log(USAGE);
-    const sql = await openDatabase(config.databaseUrl, { max: 6 });
-    try {
-      const [span] = await sql<{ first: Date | null; last: Date | null }[]>`
-        select min(created_at) as first, max(created_at) as last from orders where (${flags.source ?? null}::text is null or source = ${flags.source ?? null})`;
-      if (!span?.first || !span.last) {
-        log.warn("no orders to judge yet");
+  runService(
+    "realism",
+    async ({ config, log }) => {
+      let flags: ReturnType<typeof parseRealismFlags>;
+      try {
+        flags = parseRealismFlags(Bun.argv.slice(2));
+      } catch (err) {
+        console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+        process.exitCode = 2;
         return;
       }
-      const from = flags.from ?? span.first;
-      const to = flags.to ?? new Date(span.last.getTime() + 1);
-      const figures = await measureRealism(sql, { from, to, source: flags.source });
-      const checks = judgeRealism(figures);
-      console.log(`${figures.orders.toLocaleString("en-US")} orders (${flags.source ?? "all sources"}) from ${from.toISOString()} to ${to.toISOString()}, `
-        + `${figures.activeCustomers.toLocaleString("en-US")} of ${figures.users.toLocaleString("en-US")} customers ordered`);
-      const width = Math.max(...checks.map((c) => c.name.length));
-      for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"}  ${c.name.padEnd(width)}  ${c.value}   (target ${c.target})`);
-      console.log(figures.categories.map((c) => `${c.code} ${(c.share * 100).toFixed(1)}/${(c.target * 100).toFixed(1)}`).join("  "));
-      if (checks.some((c) => !c.ok)) process.exitCode = 1;
-    } finally {
-      await sql.end();
-    }
-  }, { ownFlags: true });
+      if (flags.help) return void console.log(USAGE);
+      const sql = await openDatabase(config.databaseUrl, { max: 6 });
+      try {
+        const [span] = await sql<{ first: Date | null; last: Date | null }[]>`
+        select min(created_at) as first, max(created_at) as last from orders where (${flags.source ?? null}::text is null or source = ${flags.source ?? null})`;
+        if (!span?.first || !span.last) {
+          log.warn("no orders to judge yet");
+          return;
+        }
+        const from = flags.from ?? span.first;
+        const to = flags.to ?? new Date(span.last.getTime() + 1);
+        const figures = await measureRealism(sql, { from, to, source: flags.source });
+        const checks = judgeRealism(figures);
+        console.log(
+          `${figures.orders.toLocaleString("en-US")} orders (${flags.source ?? "all sources"}) from ${from.toISOString()} to ${to.toISOString()}, ` +
+            `${figures.activeCustomers.toLocaleString("en-US")} of ${figures.users.toLocaleString("en-US")} customers ordered`,
+        );
+        const width = Math.max(...checks.map((c) => c.name.length));
+        for (const c of checks) console.log(`${c.ok ? "ok  " : "MISS"}  ${c.name.padEnd(width)}  ${c.value}   (target ${c.target})`);
+        console.log(figures.categories.map((c) => `${c.code} ${(c.share * 100).toFixed(1)}/${(c.target * 100).toFixed(1)}`).join("  "));
+        if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      } finally {
+        await sql.end();
+      }
+    },
+    { ownFlags: true },
+  );
 }

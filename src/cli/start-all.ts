@@ -15,11 +15,15 @@ function services(flags: string[], config: Config): ServiceSpec[] {
   const { rate } = config.live;
   // --speed multiplies every cadence (cache reloads and grade runs too): every service gets it as SPEED
   const svc = (name: string, file: string, opts: Partial<ServiceSpec> = {}, args: string[] = []): ServiceSpec => ({
-    name, cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args], ...opts,
+    name,
+    cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args],
+    ...opts,
     env: { SPEED: String(config.speed), ...opts.env },
   });
   const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
-    [1, 2, 3].map((i) => svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic])),
+    [1, 2, 3].map((i) =>
+      svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic]),
+    ),
   );
   return [
     svc("producer", "producer.ts", { stopStage: 0 }, flags),
@@ -39,7 +43,7 @@ const DRAIN_TIMEOUT_MS = 20_000;
 /** Waits (bounded) until the consumer groups have committed everything the producers flushed. */
 async function drain(config: Config): Promise<void> {
   const names = topicNames(config.topicPrefix);
-  let admin;
+  let admin: Awaited<ReturnType<typeof connectAdmin>> | undefined;
   try {
     admin = await connectAdmin(createKafka(config, "start-all"), config.kafkaBrokers);
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
@@ -63,9 +67,15 @@ function reachable(hostPort: string): Promise<boolean> {
   const [host, port] = hostPort.split(":");
   return new Promise((resolve) => {
     const socket = tcpConnect({ host, port: Number(port), timeout: 1500 });
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
-    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -100,7 +110,9 @@ async function main(): Promise<void> {
   const specs = services(argv, config);
   const supervisor = new Supervisor(specs);
   supervisor.startAll();
-  console.log(`[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`);
+  console.log(
+    `[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`,
+  );
   // Ctrl-C (SIGINT) or SIGTERM (containers) starts the staged stop; a second one forces it.
   let signals = 0;
   await new Promise<void>((resolve) => {

@@ -31,7 +31,10 @@ export class Supervisor {
   private readonly width: number;
   readonly restarts = new Map<string, number>();
 
-  constructor(private readonly specs: readonly ServiceSpec[], private readonly out: (line: string) => void = (l) => console.log(l)) {
+  constructor(
+    private readonly specs: readonly ServiceSpec[],
+    private readonly out: (line: string) => void = (l) => console.log(l),
+  ) {
     this.width = Math.max(...specs.map((s) => s.name.length));
   }
 
@@ -116,7 +119,10 @@ export class Supervisor {
     const stages = [...new Set(this.specs.map((s) => s.stopStage ?? 0))].sort((a, b) => a - b);
     for (const stage of stages) {
       await opts.beforeStage?.(stage);
-      const procs = this.specs.filter((s) => (s.stopStage ?? 0) === stage).map((s) => this.procs.get(s.name)).filter((p): p is Subprocess => !!p);
+      const procs = this.specs
+        .filter((s) => (s.stopStage ?? 0) === stage)
+        .map((s) => this.procs.get(s.name))
+        .filter((p): p is Subprocess => !!p);
       for (const p of procs) p.kill("SIGTERM");
       await Promise.all(procs.map((p) => exitWithin(p, graceMs)));
     }

@@ -6,12 +6,7 @@ export type CopyValue = string | number | boolean | Date | null | undefined;
  * COPY rows into a table in PostgreSQL's text format, the fastest bulk path (about twice an unnest
  * insert). `sql` may be a transaction. Rows are encoded in chunks and back-pressure respected.
  */
-export async function copyRows(
-  sql: Sql,
-  table: string,
-  columns: readonly string[],
-  rows: Iterable<readonly CopyValue[]>,
-): Promise<number> {
+export async function copyRows(sql: Sql, table: string, columns: readonly string[], rows: Iterable<readonly CopyValue[]>): Promise<number> {
   const stream = await sql.unsafe(`copy ${table} (${columns.join(", ")}) from stdin`).writable();
   let count = 0;
   let chunk = "";
@@ -38,7 +33,7 @@ export function encodeRow(row: readonly CopyValue[]): string {
     if (i > 0) line += "\t";
     line += encodeValue(row[i]);
   }
-  return line + "\n";
+  return `${line}\n`;
 }
 
 function encodeValue(v: CopyValue): string {

@@ -59,10 +59,9 @@ export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "h
  * same statement, read only. 0 means the grades on record are exactly the rule's.
  */
 export async function gradeDrift(sql: Sql, asOf: Date): Promise<number> {
-  const [row] = await sql.unsafe<{ n: number }[]>(
-    `${TARGETS} select count(*)::int as n from target where old_grade <> new_grade`,
-    [asOf.toISOString()],
-  );
+  const [row] = await sql.unsafe<{ n: number }[]>(`${TARGETS} select count(*)::int as n from target where old_grade <> new_grade`, [
+    asOf.toISOString(),
+  ]);
   return row?.n ?? 0;
 }
 
@@ -70,7 +69,12 @@ export async function gradeDrift(sql: Sql, asOf: Date): Promise<number> {
  * Writes grade changes worked out elsewhere (the historical year's in-memory window) as
  * recomputeGrades writes its own: users updated where the grade differs, one grade_history row each.
  */
-export async function applyGradeChanges(sql: Sql, asOf: Date, changes: readonly { id: string; to: Grade }[], reason: "historical"): Promise<GradeRun> {
+export async function applyGradeChanges(
+  sql: Sql,
+  asOf: Date,
+  changes: readonly { id: string; to: Grade }[],
+  reason: "historical",
+): Promise<GradeRun> {
   if (changes.length === 0) return { changed: 0, changedTo: {} };
   const rows = await sql<{ new_grade: Grade; n: number }[]>`
     with wanted as (

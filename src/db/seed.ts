@@ -13,9 +13,7 @@ export interface SeedOptions {
   now: Date;
 }
 
-export type SeedResult =
-  | { skipped: true; reason: string }
-  | { skipped: false; users: number; products: number; ms: number };
+export type SeedResult = { skipped: true; reason: string } | { skipped: false; users: number; products: number; ms: number };
 
 const MARKER = "initial_seed";
 
@@ -30,7 +28,10 @@ export async function seedCatalogue(sql: Sql, opts: SeedOptions): Promise<SeedRe
     await tx`select pg_advisory_xact_lock(${LOCKS.seed})`;
     const [marker] = await tx`select value from shopstream_meta where key = ${MARKER}`;
     if (marker) return { skipped: true, reason: `already seeded (${JSON.stringify(marker.value)})` } as const;
-    const [{ users, products }] = (await tx`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`) as unknown as [{ users: number; products: number }];
+    const [{ users, products }] =
+      (await tx`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`) as unknown as [
+        { users: number; products: number },
+      ];
     if (users > 0 || products > 0)
       return { skipped: true, reason: `database already holds ${users} users and ${products} products` } as const;
 
@@ -38,8 +39,18 @@ export async function seedCatalogue(sql: Sql, opts: SeedOptions): Promise<SeedRe
     const userRows = generateUsers(rng.fork("users"), opts.users, opts.now);
     const productRows = generateProducts(rng.fork("products"), opts.products, opts.now);
     // the Sql type of a transaction is compatible with copyRows' use of unsafe().writable()
-    await copyRows(tx as unknown as Sql, USERS.name, columnNames(USERS), userRows.map((u) => rowValues(USERS, u)));
-    await copyRows(tx as unknown as Sql, PRODUCTS.name, columnNames(PRODUCTS), productRows.map((p) => rowValues(PRODUCTS, p)));
+    await copyRows(
+      tx as unknown as Sql,
+      USERS.name,
+      columnNames(USERS),
+      userRows.map((u) => rowValues(USERS, u)),
+    );
+    await copyRows(
+      tx as unknown as Sql,
+      PRODUCTS.name,
+      columnNames(PRODUCTS),
+      productRows.map((p) => rowValues(PRODUCTS, p)),
+    );
     await tx`insert into shopstream_meta (key, value) values (${MARKER}, ${tx.json({ seed: opts.seed, users: opts.users, products: opts.products, at: opts.now.toISOString() })})`;
     return { skipped: false, users: userRows.length, products: productRows.length, ms: performance.now() - started } as const;
   });

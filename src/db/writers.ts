@@ -7,10 +7,12 @@ import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.t
 
 function unnestSource<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): { select: string; params: unknown[] } {
   const params = spec.columns.map(([column]) =>
-    sql.array(rows.map((row) => {
-      const v = row[column] as unknown;
-      return v instanceof Date ? v.toISOString() : (v ?? null);
-    }) as never[]),
+    sql.array(
+      rows.map((row) => {
+        const v = row[column] as unknown;
+        return v instanceof Date ? v.toISOString() : (v ?? null);
+      }) as never[],
+    ),
   );
   const args = spec.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
   return { select: `select * from unnest(${args}) as s(${columnNames(spec).join(", ")})`, params };
@@ -33,7 +35,10 @@ export interface WriteResult {
 async function insertNew<T extends { id: string }>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<WriteResult> {
   if (rows.length === 0) return { inserted: 0, conflicts: [] };
   const { select, params } = unnestSource(sql, spec, rows);
-  const res = await sql.unsafe(`insert into ${spec.name} (${columnNames(spec).join(", ")}) ${select} on conflict (id) do nothing`, params as never[]);
+  const res = await sql.unsafe(
+    `insert into ${spec.name} (${columnNames(spec).join(", ")}) ${select} on conflict (id) do nothing`,
+    params as never[],
+  );
   const conflicts = res.count < rows.length ? await findConflicts(sql, spec, select, params) : [];
   return { inserted: res.count, conflicts };
 }
@@ -82,7 +87,8 @@ export async function insertOrders(sql: Sql, orders: readonly Order[], source: "
     const users = new Set(known?.users);
     const products = new Set(known?.products);
     const ready = orders.filter((o) => users.has(o.user_id) && products.has(o.product_id));
-    const missingRefs = ready.length === orders.length ? [] : orders.filter((o) => !users.has(o.user_id) || !products.has(o.product_id)).map((o) => o.id);
+    const missingRefs =
+      ready.length === orders.length ? [] : orders.filter((o) => !users.has(o.user_id) || !products.has(o.product_id)).map((o) => o.id);
     if (ready.length === 0) return { inserted: 0, missingRefs, conflicts: [] };
     const { select, params } = unnestSource(sql, ORDERS, ready);
     const [row] = await tx.unsafe<InsertedOrders[]>(

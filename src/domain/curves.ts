@@ -5,8 +5,7 @@ import { seoulHour } from "./seoul-time.ts";
 
 /** Relative order volume per Seoul hour 0..23: quiet at night, peak at 20h. */
 export const HOURLY_VOLUME: readonly number[] = [
-  0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.20, 0.50, 0.80, 1.30, 1.60,
-  1.40, 1.10, 1.00, 1.10, 1.20, 1.40, 1.80, 2.20, 3.00, 2.50, 1.50, 0.50,
+  0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.2, 0.5, 0.8, 1.3, 1.6, 1.4, 1.1, 1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 3.0, 2.5, 1.5, 0.5,
 ];
 
 export interface UserCurveParams {
@@ -29,9 +28,7 @@ export const DEFAULT_USER_CURVE: UserCurveParams = {
  * `startBatch` users every `startIntervalS` to one user every `endIntervalS`. (The original called
  * this an S-curve; the formula is a plain exponential decay.)
  */
-export function newUserStep(
-  elapsedHours: number, p: UserCurveParams = DEFAULT_USER_CURVE,
-): { batch: number; intervalS: number } {
+export function newUserStep(elapsedHours: number, p: UserCurveParams = DEFAULT_USER_CURVE): { batch: number; intervalS: number } {
   const decay = Math.exp(-p.decayPerHour * Math.max(0, elapsedHours));
   return {
     batch: Math.max(1, Math.floor(p.startBatch * decay)),
@@ -52,8 +49,11 @@ function checkSpeed(speed: number): void {
  * volume), clamped to 1–30 s so nights are slow but never silent, then divided by `speed`.
  */
 export function orderIntervalS(
-  rng: Rng, at: Date, speed: number,
-  range: readonly [number, number] = ORDER_INTERVAL_RANGE_S, volume = 1,
+  rng: Rng,
+  at: Date,
+  speed: number,
+  range: readonly [number, number] = ORDER_INTERVAL_RANGE_S,
+  volume = 1,
 ): number {
   checkSpeed(speed);
   const hourly = (HOURLY_VOLUME[seoulHour(at)] as number) * volume;
@@ -62,9 +62,7 @@ export function orderIntervalS(
   return Math.min(hi, Math.max(lo, raw)) / speed;
 }
 
-export function productIntervalS(
-  rng: Rng, speed: number, range: readonly [number, number] = PRODUCT_INTERVAL_RANGE_S,
-): number {
+export function productIntervalS(rng: Rng, speed: number, range: readonly [number, number] = PRODUCT_INTERVAL_RANGE_S): number {
   checkSpeed(speed);
   return rng.uniform(range[0], range[1]) / speed;
 }

@@ -72,11 +72,22 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     sinceSplit: number;
   } | null = null;
 
-  constructor(private readonly rng: Rng, private readonly topN = 200, rotation?: RateRotation) {
+  constructor(
+    private readonly rng: Rng,
+    private readonly topN = 200,
+    rotation?: RateRotation,
+  ) {
     if (rotation) {
       this.rotation = {
-        settings: rotation, spacing: new OrderSpacing(rotation.ordersPerCustomerDay ?? ORDERS_PER_CUSTOMER_DAY, 1),
-        pool: null, byId: new Map(), simById: new Map(), lastSold: new Map(), ranked: [], dayOrders: 1, sinceSplit: 0,
+        settings: rotation,
+        spacing: new OrderSpacing(rotation.ordersPerCustomerDay ?? ORDERS_PER_CUSTOMER_DAY, 1),
+        pool: null,
+        byId: new Map(),
+        simById: new Map(),
+        lastSold: new Map(),
+        ranked: [],
+        dayOrders: 1,
+        sinceSplit: 0,
       };
     }
   }
@@ -106,11 +117,18 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     const nowMs = at.getTime();
     for (const [id, ms] of r.lastSold) if (nowMs - ms > 3_600_000) r.lastSold.delete(id); // PostgreSQL has long caught up
     r.byId = new Map(users.map((u) => [u.id, u]));
-    r.pool = new BuyerPool(users.map((u) => {
-      const cached = u.last_ordered_at === null ? null : Date.parse(u.last_ordered_at);
-      const sold = r.lastSold.get(u.id) ?? null;
-      return { ...u, createdMs: Math.min(Date.parse(u.created_at), nowMs), lastOrderedMs: cached === null ? sold : Math.max(cached, sold ?? cached) };
-    }), nowMs);
+    r.pool = new BuyerPool(
+      users.map((u) => {
+        const cached = u.last_ordered_at === null ? null : Date.parse(u.last_ordered_at);
+        const sold = r.lastSold.get(u.id) ?? null;
+        return {
+          ...u,
+          createdMs: Math.min(Date.parse(u.created_at), nowMs),
+          lastOrderedMs: cached === null ? sold : Math.max(cached, sold ?? cached),
+        };
+      }),
+      nowMs,
+    );
     r.simById = new Map(r.pool.users.map((u) => [u.id, u]));
     const day = simulatedDay(users.length, r.settings.ordersPerSecond);
     r.dayOrders = day.orders;
@@ -145,7 +163,12 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     r.sinceSplit++;
     const table = this.buyerTable!;
     const ms = at.getTime();
-    const { user } = r.spacing.pick(() => table.draw(this.rng), (b) => b.user.id, r.ranked, ms);
+    const { user } = r.spacing.pick(
+      () => table.draw(this.rng),
+      (b) => b.user.id,
+      r.ranked,
+      ms,
+    );
     r.pool!.recordOrder(r.simById.get(user.id) as SimUser);
     r.lastSold.set(user.id, ms);
     return user;

@@ -12,7 +12,10 @@ export class OrderSpacing {
   overruns = 0;
 
   /** `windowMs` may widen later (a simulated day grows with the customer base). */
-  constructor(readonly limit: number, public windowMs: number) {
+  constructor(
+    readonly limit: number,
+    public windowMs: number,
+  ) {
     if (!(Number.isInteger(limit) && limit >= 1)) throw new Error(`order spacing limit must be a whole number >= 1, got ${limit}`);
     if (!(windowMs > 0)) throw new Error(`order spacing window must be > 0 ms, got ${windowMs}`);
   }

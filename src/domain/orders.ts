@@ -1,12 +1,19 @@
 // One order from a buyer, a product and a quantity: prices, shipping, discount, payment, status and
 // the snapshot columns analysts group by.
 import type { Rng } from "./random.ts";
-import {
-  ageBandOf, type AgeBand, type Gender, type Order, type OrderStatus, type PaymentMethod,
-} from "./types.ts";
+import { ageBandOf, type AgeBand, type Gender, type Order, type OrderStatus, type PaymentMethod } from "./types.ts";
 
-export interface OrderBuyer { id: string; age: number | null; gender: Gender; region: string }
-export interface OrderProduct { id: string; category: string; price: number }
+export interface OrderBuyer {
+  id: string;
+  age: number | null;
+  gender: Gender;
+  region: string;
+}
+export interface OrderProduct {
+  id: string;
+  category: string;
+  price: number;
+}
 
 export const FREE_SHIPPING_FROM = 50_000;
 export const SHIPPING_STANDARD = 2_500;
@@ -49,9 +56,7 @@ export function drawPaymentMethod(band: AgeBand, rng: Rng): PaymentMethod {
   return PAYMENT_METHODS[rng.weightedIndex(PAYMENT_WEIGHTS[band])] as PaymentMethod;
 }
 
-export function buildOrder(a: {
-  id: string; user: OrderBuyer; product: OrderProduct; quantity: number; at: Date; rng: Rng;
-}): Order {
+export function buildOrder(a: { id: string; user: OrderBuyer; product: OrderProduct; quantity: number; at: Date; rng: Rng }): Order {
   const { user, product, quantity, rng } = a;
   if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity must be a positive integer, got ${quantity}`);
   const band = ageBandOf(user.age);

@@ -145,8 +145,13 @@ export class BuyerPool {
     while (i < waiting.length || j < added.length) {
       const a = waiting[i];
       const b = added[j];
-      if (b === undefined || (a !== undefined && byCreated(a, b) <= 0)) { merged.push(a as SimUser); i++; }
-      else { merged.push(b); j++; }
+      if (b === undefined || (a !== undefined && byCreated(a, b) <= 0)) {
+        merged.push(a as SimUser);
+        i++;
+      } else {
+        merged.push(b);
+        j++;
+      }
     }
     this.pending = merged;
     this.pendingAt = 0;
@@ -173,13 +178,15 @@ export class BuyerPool {
       if (this.tail === i) return;
       const p = this.prev[i] as number;
       const n = this.next[i] as number;
-      if (p >= 0) this.next[p] = n; else this.head = n;
+      if (p >= 0) this.next[p] = n;
+      else this.head = n;
       this.prev[n] = p; // n exists: i is not the tail
     }
     this.ordered[i] = 1;
     this.prev[i] = this.tail;
     this.next[i] = -1;
-    if (this.tail >= 0) this.next[this.tail] = i; else this.head = i;
+    if (this.tail >= 0) this.next[this.tail] = i;
+    else this.head = i;
     this.tail = i;
   }
 
@@ -192,7 +199,11 @@ export class BuyerPool {
    * side filling the other's gap.
    */
   split(sizes: SplitSizes): SimUser[] {
-    const fresh = this.neverOrdered.take(sizes.total, (idx) => this.ordered[idx] === 1, (idx) => this.users[idx] as SimUser);
+    const fresh = this.neverOrdered.take(
+      sizes.total,
+      (idx) => this.ordered[idx] === 1,
+      (idx) => this.users[idx] as SimUser,
+    );
     const want = primaryNeeded(sizes, fresh.length);
     const buyers: SimUser[] = [];
     for (let i = this.head; i >= 0 && buyers.length < want; i = this.next[i] as number) buyers.push(this.users[i] as SimUser);
@@ -233,14 +244,18 @@ export class ProductPool {
     const sorted = [...products].sort(byCreated);
     this.products = sorted.map(({ orderCount: _, ...p }, idx) => ({ ...p, idx }));
     this.counts = Int32Array.from(sorted, (p) => p.orderCount);
-    const ids = this.products.map((p) => p.idx).sort((a, b) => {
-      const x = (this.products[a] as SimProduct).id;
-      const y = (this.products[b] as SimProduct).id;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    const ids = this.products
+      .map((p) => p.idx)
+      .sort((a, b) => {
+        const x = (this.products[a] as SimProduct).id;
+        const y = (this.products[b] as SimProduct).id;
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
     this.byIdRank = Int32Array.from(ids);
     this.idRank = new Int32Array(ids.length);
-    ids.forEach((idx, rank) => { this.idRank[idx] = rank; });
+    ids.forEach((idx, rank) => {
+      this.idRank[idx] = rank;
+    });
     this.isTouched = new Uint8Array(this.products.length);
   }
 
@@ -286,15 +301,24 @@ export class ProductPool {
       let j = 0;
       while (top.length < sizes.total && (i < this.top.length || j < moved.length)) {
         const stay = this.top[i];
-        if (stay !== undefined && this.isTouched[stay]) { i++; continue; }
-        if (stay !== undefined && (j >= moved.length || this.key(stay) < (moved[j] as number))) { top.push(stay); i++; }
-        else top.push(this.byIdRank[(moved[j++] as number) % 2 ** 21] as number);
+        if (stay !== undefined && this.isTouched[stay]) {
+          i++;
+          continue;
+        }
+        if (stay !== undefined && (j >= moved.length || this.key(stay) < (moved[j] as number))) {
+          top.push(stay);
+          i++;
+        } else top.push(this.byIdRank[(moved[j++] as number) % 2 ** 21] as number);
       }
       for (const idx of this.touched) this.isTouched[idx] = 0;
       this.touched.length = 0;
       this.top = top;
     }
-    const fresh = this.neverOrdered.take(sizes.total, (idx) => this.counts[idx]! > 0, (idx) => this.products[idx] as SimProduct);
+    const fresh = this.neverOrdered.take(
+      sizes.total,
+      (idx) => this.counts[idx]! > 0,
+      (idx) => this.products[idx] as SimProduct,
+    );
     const want = primaryNeeded(sizes, fresh.length);
     const popular = this.top.slice(0, want).map((idx) => this.products[idx] as SimProduct);
     return disjointSplit(popular, fresh, sizes);

@@ -43,7 +43,9 @@ function productOf(category: Category, rng: Rng, nowMs: number, fixedCreatedMs?:
     rng.pick(words.adjectives),
     item.noun,
     rng.pick(item.options),
-  ].filter(Boolean).join(" ");
+  ]
+    .filter(Boolean)
+    .join(" ");
   const { originalPrice, discountRate } = discountOf(price, rng);
   const rating = Math.round((5 - 4 * rng.next() ** 3) * 10) / 10;
   // Review counts are heavy-tailed: most listings have a few, some have thousands.

@@ -33,11 +33,13 @@ const LIFE_EVENT_TOTAL = LIFE_EVENTS.reduce((s, e) => s + e.weight, 0);
 
 /** 0..100; unknown age counts as 30대 (via ageBandOf). */
 export function baseScore(u: ScoreInput): number {
-  return AGE_POINTS[ageBandOf(u.age)]
-    + GENDER_POINTS[u.gender]
-    + STATUS_POINTS[u.status]
-    + (u.marketing_opt_in ? OPT_IN_POINTS.yes : OPT_IN_POINTS.no)
-    + GRADE_POINTS[u.grade];
+  return (
+    AGE_POINTS[ageBandOf(u.age)] +
+    GENDER_POINTS[u.gender] +
+    STATUS_POINTS[u.status] +
+    (u.marketing_opt_in ? OPT_IN_POINTS.yes : OPT_IN_POINTS.no) +
+    GRADE_POINTS[u.grade]
+  );
 }
 
 export function timeOfDayFactor(age: number | null, at: Date): number {
@@ -70,9 +72,7 @@ function scoreAtHour(u: ScoreInput, hour: number, rng: Rng): number {
  * The n highest-scoring users at `at`, highest first. Ties keep input order so the result depends
  * only on the seed. The hour is computed once for the whole batch.
  */
-export function topBuyers<T extends ScoreInput>(
-  users: readonly T[], at: Date, rng: Rng, n = 200,
-): { user: T; score: number }[] {
+export function topBuyers<T extends ScoreInput>(users: readonly T[], at: Date, rng: Rng, n = 200): { user: T; score: number }[] {
   const hour = seoulHour(at);
   const scores = new Float64Array(users.length);
   const order = new Uint32Array(users.length);

@@ -10,7 +10,10 @@ export class Rng {
 
   constructor(seed: number | string) {
     const [a, b, c, d] = hashSeed(String(seed));
-    this.a = a; this.b = b; this.c = c; this.d = d;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
@@ -69,7 +72,10 @@ export class Rng {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i += 4) {
       let v = this.nextUint32();
-      for (let j = 0; j < 4 && i + j < n; j++) { out[i + j] = v & 0xff; v >>>= 8; }
+      for (let j = 0; j < 4 && i + j < n; j++) {
+        out[i + j] = v & 0xff;
+        v >>>= 8;
+      }
     }
     return out;
   }
@@ -80,7 +86,10 @@ export class WeightedTable<T> {
   private readonly cumulative: Float64Array;
   readonly total: number;
 
-  constructor(readonly items: readonly T[], weightOf: (item: T) => number) {
+  constructor(
+    readonly items: readonly T[],
+    weightOf: (item: T) => number,
+  ) {
     this.cumulative = new Float64Array(items.length);
     let sum = 0;
     items.forEach((item, i) => {
@@ -108,7 +117,10 @@ export class WeightedTable<T> {
 
 // cyrb128: spreads any string seed over the 128 bits of sfc32's state.
 function hashSeed(str: string): [number, number, number, number] {
-  let h1 = 1779033703, h2 = 3144134277, h3 = 1013904242, h4 = 2773480762;
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
   for (let i = 0; i < str.length; i++) {
     const k = str.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -120,6 +132,9 @@ function hashSeed(str: string): [number, number, number, number] {
   h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
   h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
   h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044971);
-  h1 ^= h2 ^ h3 ^ h4; h2 ^= h1; h3 ^= h1; h4 ^= h1;
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }

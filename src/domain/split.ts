@@ -2,7 +2,12 @@
 // rest from the secondary pool, no duplicates, and let either pool fill the other's gap so the
 // result holds `total` whenever the two pools together have that many.
 
-export function splitMerge<T extends { id: string }>(primary: readonly T[], secondary: readonly T[], primaryShare: number, total: number): T[] {
+export function splitMerge<T extends { id: string }>(
+  primary: readonly T[],
+  secondary: readonly T[],
+  primaryShare: number,
+  total: number,
+): T[] {
   const taken = new Set<string>();
   const out: T[] = [];
   const take = (pool: readonly T[], limit: number, from = 0): number => {

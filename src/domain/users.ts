@@ -13,17 +13,44 @@ export { REGIONS };
 const DAY_MS = 86_400_000;
 const SIGN_UP_SPAN_MS = 5 * 365.25 * DAY_MS;
 
-const AGE_RANGES: readonly (readonly [number, number])[] = [[20, 29], [30, 39], [40, 49], [50, 60]];
+const AGE_RANGES: readonly (readonly [number, number])[] = [
+  [20, 29],
+  [30, 39],
+  [40, 49],
+  [50, 60],
+];
 const AGE_RANGE_WEIGHTS: readonly number[] = [30, 30, 25, 15];
 export const DORMANT_SHARE = 0.2;
 export const OPT_IN_SHARE = 0.5;
 
 const EMAIL_DOMAINS = new WeightedTable(
-  [["naver.com", 45], ["gmail.com", 25], ["daum.net", 12], ["kakao.com", 10], ["icloud.com", 8]] as const,
+  [
+    ["naver.com", 45],
+    ["gmail.com", 25],
+    ["daum.net", 12],
+    ["kakao.com", 10],
+    ["icloud.com", 8],
+  ] as const,
   ([, w]) => w,
 );
-const HANDLE_WORDS = ["happy", "sunny", "blue", "lucky", "sweet", "cool", "star", "moon", "dream", "mint", "coco",
-  "lovely", "daily", "hello", "jelly", "peach"] as const;
+const HANDLE_WORDS = [
+  "happy",
+  "sunny",
+  "blue",
+  "lucky",
+  "sweet",
+  "cool",
+  "star",
+  "moon",
+  "dream",
+  "mint",
+  "coco",
+  "lovely",
+  "daily",
+  "hello",
+  "jelly",
+  "peach",
+] as const;
 
 const regionTable = new WeightedTable(REGIONS, (r) => r.weight);
 
@@ -95,12 +122,23 @@ function email(surname: string, given: string, birthYear: number, rng: Rng, take
   const yy = String(birthYear % 100).padStart(2, "0");
   let local: string;
   switch (rng.int(0, 5)) {
-    case 0: local = `${first}${sur}${yy}`; break;
-    case 1: local = `${sur}${first}${rng.int(1, 999)}`; break;
-    case 2: local = `${first}.${sur}`; break;
-    case 3: local = `${sur}_${first}${yy}`; break;
-    case 4: local = `${rng.pick(HANDLE_WORDS)}${first}${rng.int(0, 99)}`; break;
-    default: local = `${first}${rng.int(100, 9999)}`;
+    case 0:
+      local = `${first}${sur}${yy}`;
+      break;
+    case 1:
+      local = `${sur}${first}${rng.int(1, 999)}`;
+      break;
+    case 2:
+      local = `${first}.${sur}`;
+      break;
+    case 3:
+      local = `${sur}_${first}${yy}`;
+      break;
+    case 4:
+      local = `${rng.pick(HANDLE_WORDS)}${first}${rng.int(0, 99)}`;
+      break;
+    default:
+      local = `${first}${rng.int(100, 9999)}`;
   }
   const domain = EMAIL_DOMAINS.draw(rng)[0];
   let candidate = `${local}@${domain}`;

@@ -12,7 +12,15 @@ import { categoryWeight, demographicFactor, type Scenario, scenarioAt } from "..
 import type { Grade, Order, User } from "../domain/types.ts";
 import type { GradeWindow } from "./grade-window.ts";
 import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
-import { type BuyerPool, PRODUCT_SPLIT, type ProductPool, type SimProduct, type SimUser, type SplitSizes, USER_SPLIT } from "../domain/pools.ts";
+import {
+  type BuyerPool,
+  PRODUCT_SPLIT,
+  type ProductPool,
+  type SimProduct,
+  type SimUser,
+  type SplitSizes,
+  USER_SPLIT,
+} from "../domain/pools.ts";
 
 export interface GeneratorSettings {
   /** Buyers are drawn from the top N by propensity (PRODUCER_TOP_N). */
@@ -125,7 +133,12 @@ export class HistoricalGenerator {
   private next(ms: number): Order {
     const rng = this.rng;
     const table = this.buyerTable!;
-    const { user } = this.spacing.pick(() => table.draw(rng), (b) => b.user.id, this.ranked, ms);
+    const { user } = this.spacing.pick(
+      () => table.draw(rng),
+      (b) => b.user.id,
+      this.ranked,
+      ms,
+    );
     const group = this.categoryTable!.draw(rng);
     const product = group.products[Math.floor(rng.next() * group.products.length)] as SimProduct;
     const order = buildOrder({

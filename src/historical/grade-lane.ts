@@ -23,7 +23,10 @@ export class GradeLane {
   private failure: unknown = null;
   private analyzedAt = 0;
 
-  private constructor(private readonly sql: Sql, private readonly log: (msg: string) => void) {}
+  private constructor(
+    private readonly sql: Sql,
+    private readonly log: (msg: string) => void,
+  ) {}
 
   /**
    * The lane shares two cores with the COPY and Bun: no parallel workers (they would only take
@@ -46,17 +49,21 @@ export class GradeLane {
 
   /** Queues the week's changes at `at`, checked against the SQL when `verify`; call once the orders up to `at` are committed. */
   queue(at: Date, changes: readonly GradeChange[], ordersWritten: number, verify: boolean): void {
-    this.chain = this.chain.then(async () => {
-      const run = await applyGradeChanges(this.sql, at, changes, "historical");
-      this.runs++;
-      this.changes += run.changed;
-      if (!verify) return;
-      await this.housekeeping(ordersWritten);
-      const drift = await gradeDrift(this.sql, at);
-      if (drift > 0) this.log(`grades at ${at.toISOString()}: ${drift} user(s) hold a grade other than the updater's SQL gives them`);
-      this.checks++;
-      this.mismatches += drift;
-    }).catch((err) => { this.failure ??= err; });
+    this.chain = this.chain
+      .then(async () => {
+        const run = await applyGradeChanges(this.sql, at, changes, "historical");
+        this.runs++;
+        this.changes += run.changed;
+        if (!verify) return;
+        await this.housekeeping(ordersWritten);
+        const drift = await gradeDrift(this.sql, at);
+        if (drift > 0) this.log(`grades at ${at.toISOString()}: ${drift} user(s) hold a grade other than the updater's SQL gives them`);
+        this.checks++;
+        this.mismatches += drift;
+      })
+      .catch((err) => {
+        this.failure ??= err;
+      });
   }
 
   /**

@@ -52,7 +52,8 @@ export function resolvePeriod(flags: PeriodFlags, today: Date): Period {
     const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [NaN, NaN, NaN];
     start = seoulTime(y, mo, d);
     const back = seoulDate(start);
-    if (!m || back.year !== y || back.month !== mo || back.day !== d) throw new Error(`--start: expected a date YYYY-MM-DD, got "${flags.start}"`);
+    if (!m || back.year !== y || back.month !== mo || back.day !== d)
+      throw new Error(`--start: expected a date YYYY-MM-DD, got "${flags.start}"`);
     n = days ?? 365;
   } else if (flags.year !== undefined) {
     const y = flags.year;
@@ -140,7 +141,10 @@ export function gradeCheckpoints(period: Period, everyDays = GRADE_EVERY_DAYS): 
   return out;
 }
 
-const HOUR_TABLE = new WeightedTable(HOURLY_VOLUME.map((_, h) => h), (h) => HOURLY_VOLUME[h] as number);
+const HOUR_TABLE = new WeightedTable(
+  HOURLY_VOLUME.map((_, h) => h),
+  (h) => HOURLY_VOLUME[h] as number,
+);
 
 /** A day's orders spread over the 24 Seoul hours by the volume curve (a multinomial draw). */
 export function drawHourCounts(orders: number, rng: Rng): number[] {

@@ -20,7 +20,10 @@ export function formatProgress(p: Progress): string {
   return `[${bar}] ${p.daysDone}/${p.days} days | ${p.ordersDone.toLocaleString("en-US")} orders | ${Math.round(rate).toLocaleString("en-US")} orders/s | ETA ${eta}`;
 }
 
-export function progressPrinter(out: NodeJS.WriteStream = process.stderr, lineEveryMs = 5000): { update(p: Progress): void; done(p: Progress): void } {
+export function progressPrinter(
+  out: NodeJS.WriteStream = process.stderr,
+  lineEveryMs = 5000,
+): { update(p: Progress): void; done(p: Progress): void } {
   const tty = out.isTTY === true;
   let last = 0;
   return {

@@ -68,17 +68,19 @@ export interface RunFigures {
   cleared?: ClearResult;
 }
 
-export type HistoricalResult =
-  | { status: "skipped"; reason: string }
-  | ({ status: "done" | "interrupted" } & RunFigures);
-
+export type HistoricalResult = { status: "skipped"; reason: string } | ({ status: "done" | "interrupted" } & RunFigures);
 
 export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<HistoricalResult> {
-  if ((sql.options.max ?? 1) < 2) throw new Error("runHistorical needs a pool of at least 2 connections (COPY and grades run side by side)");
+  if ((sql.options.max ?? 1) < 2)
+    throw new Error("runHistorical needs a pool of at least 2 connections (COPY and grades run side by side)");
   const log = opts.log ?? (() => {});
   const started = performance.now();
   const params: RunParams = {
-    seed: opts.seed, start: opts.period.start.toISOString(), days: opts.period.days, scale: opts.scale, newUsersPerDay: opts.newUsersPerDay,
+    seed: opts.seed,
+    start: opts.period.start.toISOString(),
+    days: opts.period.days,
+    scale: opts.scale,
+    newUsersPerDay: opts.newUsersPerDay,
     ...(opts.shop && { shopUsers: opts.shop.users, shopProducts: opts.shop.products }),
   };
   const plan = planDays(opts.period, opts.scale, opts.newUsersPerDay);
@@ -94,19 +96,26 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       cleared = await clearHistorical(conn);
       log(`reset: removed ${cleared.orders} historical orders, ${cleared.gradeHistory} grade_history rows, ${cleared.users} sign-ups`);
     } else if (previous.meta?.status === "done") {
-      if (sameParams(previous.meta, params)) return { status: "skipped", reason: `already generated (${describeParams(params)}); --reset regenerates it` };
+      if (sameParams(previous.meta, params))
+        return { status: "skipped", reason: `already generated (${describeParams(params)}); --reset regenerates it` };
       throw new Error(`historical data of another run is present (${describeParams(previous.meta)}); rerun with --reset to replace it`);
     } else if (previous.meta || previous.rows) {
       cleared = await clearHistorical(conn);
       log(`cleared an unfinished run first (${cleared.orders} orders, ${cleared.users} sign-ups)`);
     }
 
-    const [{ users, products }] = (await conn`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`) as unknown as [{ users: number; products: number }];
-    if (users === 0 || products === 0) throw new Error(`the catalogue is empty (${users} users, ${products} products): seed it first (bun run seed)`);
+    const [{ users, products }] =
+      (await conn`select (select count(*) from users)::int as users, (select count(*) from products)::int as products`) as unknown as [
+        { users: number; products: number },
+      ];
+    if (users === 0 || products === 0)
+      throw new Error(`the catalogue is empty (${users} users, ${products} products): seed it first (bun run seed)`);
     await conn`insert into shopstream_meta (key, value) values (${META_KEY}, ${conn.json({ ...params, status: "running" })})
                on conflict (key) do update set value = excluded.value, updated_at = now()`;
     const rng = new Rng(`historical:${opts.seed}`);
-    const grown = opts.shop ? await growShop(conn, opts.shop, { users, products }, opts.period, rng.fork("shop")) : { users: 0, products: 0 };
+    const grown = opts.shop
+      ? await growShop(conn, opts.shop, { users, products }, opts.period, rng.fork("shop"))
+      : { users: 0, products: 0 };
     if (grown.users || grown.products) log(`grew the shop to the scale: ${grown.users} customers and ${grown.products} products added`);
     // a crash loses at most the last commits, and an unfinished run is cleared and redone anyway
     await conn`select set_config('synchronous_commit', 'off', false), set_config('work_mem', '64MB', false)`;
@@ -115,19 +124,46 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     const windowStarts = await lane.windowStarts(checkpoints);
 
     const state = await loadState(conn, opts.period, windowStarts[0] as number);
-    const generator = new HistoricalGenerator(state.buyers, state.products, state.window, rng.fork("orders"), opts.settings ?? DEFAULT_SETTINGS);
+    const generator = new HistoricalGenerator(
+      state.buyers,
+      state.products,
+      state.window,
+      rng.fork("orders"),
+      opts.settings ?? DEFAULT_SETTINGS,
+    );
     const signUpRng = rng.fork("sign-ups");
     const takenEmails = new Set<string>();
     const weeks = checkpoints.map((checkpoint, k) => ({
-      checkpoint, windowStart: windowStarts[k] as number,
+      checkpoint,
+      windowStart: windowStarts[k] as number,
       days: plan.filter((d) => d.start >= (checkpoints[k - 1] ?? opts.period.start) && d.start < checkpoint),
     }));
     const signUpsOf = (week: { days: DayPlan[] } | undefined) => week?.days.flatMap((d) => signUps(d, signUpRng, takenEmails)) ?? [];
 
     const totalOrders = plan.reduce((s, d) => s + d.orders, 0);
     const phaseMs = { prepare: performance.now() - started, write: 0, gradesTail: 0, sync: 0 };
-    const figures: RunFigures = { orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeChecks: 0, gradeMismatches: 0, unplaced: 0, grown, spacingOverruns: 0, phaseMs, cleared };
-    const progress = (): Progress => ({ daysDone: figures.days, days: plan.length, ordersDone: figures.orders, orders: totalOrders, elapsedMs: performance.now() - started });
+    const figures: RunFigures = {
+      orders: 0,
+      users: 0,
+      days: 0,
+      ms: 0,
+      gradeRuns: 0,
+      gradeChanges: 0,
+      gradeChecks: 0,
+      gradeMismatches: 0,
+      unplaced: 0,
+      grown,
+      spacingOverruns: 0,
+      phaseMs,
+      cleared,
+    };
+    const progress = (): Progress => ({
+      daysDone: figures.days,
+      days: plan.length,
+      ordersDone: figures.orders,
+      orders: totalOrders,
+      elapsedMs: performance.now() - started,
+    });
 
     let interrupted = false;
     let newUsers = signUpsOf(weeks[0]);
@@ -137,10 +173,15 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       const stream = await CopyStream.open(conn, "orders", ORDER_COPY_COLUMNS);
       try {
         for (const d of week.days) {
-          if (opts.signal?.aborted) { interrupted = true; break; }
+          if (opts.signal?.aborted) {
+            interrupted = true;
+            break;
+          }
           lane.throwIfFailed();
           let text = "";
-          figures.orders += generator.day(d, (o) => { text += orderCopyLine(o); });
+          figures.orders += generator.day(d, (o) => {
+            text += orderCopyLine(o);
+          });
           await stream.write(text);
           figures.days++;
           opts.onProgress?.(progress());
@@ -162,7 +203,14 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     // order counts meanwhile (products only: the grade lane is updating users)
     await Promise.all([lane.drain(), interrupted ? 0 : syncOrderCounts(conn)]);
     phaseMs.gradesTail = performance.now() - mark;
-    Object.assign(figures, { gradeRuns: lane.runs, gradeChanges: lane.changes, gradeChecks: lane.checks, gradeMismatches: lane.mismatches, unplaced: generator.unplaced, spacingOverruns: generator.spacingOverruns });
+    Object.assign(figures, {
+      gradeRuns: lane.runs,
+      gradeChanges: lane.changes,
+      gradeChecks: lane.checks,
+      gradeMismatches: lane.mismatches,
+      unplaced: generator.unplaced,
+      spacingOverruns: generator.spacingOverruns,
+    });
     if (interrupted) {
       log("interrupted: the rows written so far stay until the next run, which clears them and starts over");
       return { status: "interrupted", ...figures, ms: performance.now() - started };
@@ -214,13 +262,22 @@ async function previousRun(sql: Sql): Promise<{ meta: Meta | null; rows: boolean
 }
 
 function sameParams(a: RunParams, b: RunParams): boolean {
-  return a.seed === b.seed && a.start === b.start && a.days === b.days && a.scale === b.scale && a.newUsersPerDay === b.newUsersPerDay
-    && a.shopUsers === b.shopUsers && a.shopProducts === b.shopProducts;
+  return (
+    a.seed === b.seed &&
+    a.start === b.start &&
+    a.days === b.days &&
+    a.scale === b.scale &&
+    a.newUsersPerDay === b.newUsersPerDay &&
+    a.shopUsers === b.shopUsers &&
+    a.shopProducts === b.shopProducts
+  );
 }
 
 function describeParams(p: RunParams): string {
-  return `seed ${p.seed}, ${p.days} days from ${p.start.slice(0, 10)}, scale ${p.scale}, ${p.newUsersPerDay} sign-ups/day`
-    + (p.shopUsers !== undefined ? `, shop of ${p.shopUsers} customers and ${p.shopProducts} products` : "");
+  return (
+    `seed ${p.seed}, ${p.days} days from ${p.start.slice(0, 10)}, scale ${p.scale}, ${p.newUsersPerDay} sign-ups/day` +
+    (p.shopUsers !== undefined ? `, shop of ${p.shopUsers} customers and ${p.shopProducts} products` : "")
+  );
 }
 
 /**
@@ -228,16 +285,37 @@ function describeParams(p: RunParams): string {
  * initial seed generates them "as of" the period's end (customers signed up over the 5 years before
  * it, products listed over the 2 years before it) and marked historical so a reset removes them.
  */
-async function growShop(sql: Sql, target: { users: number; products: number }, have: { users: number; products: number }, period: Period, rng: Rng) {
+async function growShop(
+  sql: Sql,
+  target: { users: number; products: number },
+  have: { users: number; products: number },
+  period: Period,
+  rng: Rng,
+) {
   const users = generateUsers(rng.fork("users"), Math.max(0, target.users - have.users), period.end);
   const products = generateProducts(rng.fork("products"), Math.max(0, target.products - have.products), period.end);
   return { users: await copyUsers(sql, users), products: await copyProducts(sql, products) };
 }
 
-function simUser(u: { id: string; gender: Gender; age: number; region: string; status: UserStatus; marketing_opt_in: boolean; grade: Grade; created_at: Date }): Omit<SimUser, "idx"> {
+function simUser(u: {
+  id: string;
+  gender: Gender;
+  age: number;
+  region: string;
+  status: UserStatus;
+  marketing_opt_in: boolean;
+  grade: Grade;
+  created_at: Date;
+}): Omit<SimUser, "idx"> {
   return {
-    id: u.id, gender: u.gender, age: u.age, region: u.region, status: u.status, marketing_opt_in: u.marketing_opt_in,
-    grade: u.grade, createdMs: u.created_at.getTime(),
+    id: u.id,
+    gender: u.gender,
+    age: u.age,
+    region: u.region,
+    status: u.status,
+    marketing_opt_in: u.marketing_opt_in,
+    grade: u.grade,
+    createdMs: u.created_at.getTime(),
   };
 }
 
@@ -247,14 +325,31 @@ function simUser(u: { id: string; gender: Gender; age: number; region: string; s
  */
 async function loadState(sql: Sql, period: Period, firstBoundMs: number) {
   const start = period.start;
-  const userRows = await sql<{ id: string; gender: Gender; age: number; region: string; status: UserStatus; marketing_opt_in: boolean; grade: Grade; created_at: Date; last_at: Date | null }[]>`
+  const userRows = await sql<
+    {
+      id: string;
+      gender: Gender;
+      age: number;
+      region: string;
+      status: UserStatus;
+      marketing_opt_in: boolean;
+      grade: Grade;
+      created_at: Date;
+      last_at: Date | null;
+    }[]
+  >`
     select u.id, u.gender, u.age, u.region, u.status, u.marketing_opt_in, u.grade, u.created_at, l.last_at
     from users u left join (select user_id, max(created_at) as last_at from orders where created_at <= ${start} group by user_id) l on l.user_id = u.id`;
-  const buyers = new BuyerPool(userRows.map((r) => ({ ...simUser(r), lastOrderedMs: r.last_at ? r.last_at.getTime() : null })), start.getTime());
+  const buyers = new BuyerPool(
+    userRows.map((r) => ({ ...simUser(r), lastOrderedMs: r.last_at ? r.last_at.getTime() : null })),
+    start.getTime(),
+  );
   const productRows = await sql<{ id: string; category: string; price: number; created_at: Date; n: number }[]>`
     select p.id, p.category, p.price, p.created_at, coalesce(c.n, 0)::int as n
     from products p left join (select product_id, count(*) as n from orders where created_at <= ${start} group by product_id) c on c.product_id = p.id`;
-  const products = new ProductPool(productRows.map((r) => ({ id: r.id, category: r.category, price: r.price, createdMs: r.created_at.getTime(), orderCount: r.n })));
+  const products = new ProductPool(
+    productRows.map((r) => ({ id: r.id, category: r.category, price: r.price, createdMs: r.created_at.getTime(), orderCount: r.n })),
+  );
   const idx = new Map(buyers.users.map((u) => [u.id, u.idx]));
   const live = await sql<{ user_id: string; total_amount: string; created_at: Date }[]>`
     select user_id, total_amount, created_at from orders

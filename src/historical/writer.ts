@@ -12,7 +12,8 @@ const PRODUCT_COPY_COLUMNS: readonly string[] = [...columnNames(PRODUCTS), "sour
 
 // orderCopyLine writes the columns by hand (the generic encoder costs ~1.8 µs a row, a million rows
 // a year); this refuses to load if ORDERS ever lists them differently.
-const HAND_ORDER = "id,user_id,product_id,quantity,unit_price,shipping_cost,discount_amount,total_amount,payment_method,status,created_at,category,user_region,user_gender,user_age_band";
+const HAND_ORDER =
+  "id,user_id,product_id,quantity,unit_price,shipping_cost,discount_amount,total_amount,payment_method,status,created_at,category,user_region,user_gender,user_age_band";
 if (columnNames(ORDERS).join(",") !== HAND_ORDER) throw new Error("src/historical/writer.ts: ORDERS columns changed; update orderCopyLine");
 const UNSAFE = /[\\\t\n\r]/;
 
@@ -27,12 +28,22 @@ export function orderCopyLine(o: Order): string {
 
 export async function copyUsers(sql: Sql, users: readonly User[]): Promise<number> {
   if (users.length === 0) return 0;
-  return copyRows(sql, USERS.name, USER_COPY_COLUMNS, users.map((u) => [...rowValues(USERS, u), SOURCE]));
+  return copyRows(
+    sql,
+    USERS.name,
+    USER_COPY_COLUMNS,
+    users.map((u) => [...rowValues(USERS, u), SOURCE]),
+  );
 }
 
 export async function copyProducts(sql: Sql, products: readonly Product[]): Promise<number> {
   if (products.length === 0) return 0;
-  return copyRows(sql, PRODUCTS.name, PRODUCT_COPY_COLUMNS, products.map((p) => [...rowValues(PRODUCTS, p), SOURCE]));
+  return copyRows(
+    sql,
+    PRODUCTS.name,
+    PRODUCT_COPY_COLUMNS,
+    products.map((p) => [...rowValues(PRODUCTS, p), SOURCE]),
+  );
 }
 
 type Writable = Awaited<ReturnType<ReturnType<Sql["unsafe"]>["writable"]>>;
@@ -42,7 +53,9 @@ export class CopyStream {
   private failure: Error | null = null;
 
   private constructor(private readonly stream: Writable) {
-    stream.on("error", (err: Error) => { this.failure ??= err; });
+    stream.on("error", (err: Error) => {
+      this.failure ??= err;
+    });
   }
 
   static async open(sql: Sql, table: string, columns: readonly string[]): Promise<CopyStream> {
@@ -78,8 +91,14 @@ export class CopyStream {
 
   private waitFor(event: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => { this.stream.off(event, onEvent); reject(err); };
-      const onEvent = () => { this.stream.off("error", onError); resolve(); };
+      const onError = (err: Error) => {
+        this.stream.off(event, onEvent);
+        reject(err);
+      };
+      const onEvent = () => {
+        this.stream.off("error", onError);
+        resolve();
+      };
       this.stream.once(event, onEvent);
       this.stream.once("error", onError);
     });

@@ -44,7 +44,11 @@ export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Adm
  * every one of them has a leader per partition. Safe when several services start at once.
  * Returns the topics this call created.
  */
-export async function ensureTopics(admin: Admin, names: TopicNames, opts: { partitions?: number; replication?: number } = {}): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  names: TopicNames,
+  opts: { partitions?: number; replication?: number } = {},
+): Promise<string[]> {
   const specs = topicSpecs(names, opts);
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((t) => !existing.has(t.topic));
@@ -59,7 +63,10 @@ export async function ensureTopics(admin: Admin, names: TopicNames, opts: { part
       if (missing.some((t) => !now.has(t.topic))) throw err;
     }
   }
-  await waitForLeaders(admin, specs.map((t) => t.topic));
+  await waitForLeaders(
+    admin,
+    specs.map((t) => t.topic),
+  );
   return created;
 }
 
@@ -87,9 +94,11 @@ async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
 // kafkajs log every reconnect attempt of every client.
 const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
 const storm = new StormLog((line) => console.error(`${new Date().toISOString()} ${line}`));
-const oneLineLogs: logCreator = () => ({ level, log }) => {
-  if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
-  const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
-  const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
-  storm.note(`[kafkajs] ${log.message}${detail}`, name);
-};
+const oneLineLogs: logCreator =
+  () =>
+  ({ level, log }) => {
+    if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
+    const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
+    const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
+    storm.note(`[kafkajs] ${log.message}${detail}`, name);
+  };

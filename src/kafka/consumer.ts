@@ -130,7 +130,10 @@ interface Rec<T> {
   message: KafkaMessage;
 }
 
-export function decodeBatch<E extends EntityTopic>(entity: E, batch: Pick<Batch, "topic" | "partition" | "messages">): Decoded<EventKinds[E]> {
+export function decodeBatch<E extends EntityTopic>(
+  entity: E,
+  batch: Pick<Batch, "topic" | "partition" | "messages">,
+): Decoded<EventKinds[E]> {
   const records: Rec<EventKinds[E]>[] = [];
   const dead: DeadLetter[] = [];
   for (const m of batch.messages) {
@@ -161,7 +164,12 @@ function passesById<T extends { id: string }>(records: Rec<T>[]): Rec<T>[][] {
   return passes;
 }
 
-function deadLetter(reason: string, batch: Pick<Batch, "topic" | "partition">, m: KafkaMessage, more: { sqlstate?: string; attempts?: number } = {}): DeadLetter {
+function deadLetter(
+  reason: string,
+  batch: Pick<Batch, "topic" | "partition">,
+  m: KafkaMessage,
+  more: { sqlstate?: string; attempts?: number } = {},
+): DeadLetter {
   return {
     reason,
     ...(more.sqlstate ? { sqlstate: more.sqlstate } : {}),
@@ -250,7 +258,10 @@ async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: 
   return written;
 }
 
-async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl }: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
+async function writePass<E extends EntityTopic>(
+  { opts, storm, dead, batch, ctl }: BatchWrite<E>,
+  records: Rec<EventKinds[E]>[],
+): Promise<number | null> {
   const retryForMs = opts.retryForMs ?? 30_000;
   // the wait for a late user or product starts when one is first missing, not while PostgreSQL is down
   let deadline: number | null = null;
@@ -269,13 +280,17 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
     } catch (err) {
       const backoff = TRANSIENT_BACKOFF_MS[Math.min(failures++, TRANSIENT_BACKOFF_MS.length - 1)] as number;
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
-      storm.note(`${describe(err)}${code}`, `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`);
+      storm.note(
+        `${describe(err)}${code}`,
+        `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`,
+      );
       await sleepWithHeartbeat(backoff, ctl);
       if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
     }
     written += outcome.written;
-    for (const r of outcome.rejected) dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
+    for (const r of outcome.rejected)
+      dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
     pending = outcome.retry;
     if (pending.length === 0) break;
     deadline ??= Date.now() + retryForMs;
@@ -296,7 +311,11 @@ async function writePass<E extends EntityTopic>({ opts, storm, dead, batch, ctl 
  * those are returned as rejected, every other record is stored in the same pass. A bad record
  * costs about 2·log2(batch) extra statements, and only in the batch that holds it.
  */
-async function writeIsolating<T extends { id: string }>(sink: (items: T[]) => Promise<SinkResult>, records: Rec<T>[], attempts: number): Promise<Outcome<T>> {
+async function writeIsolating<T extends { id: string }>(
+  sink: (items: T[]) => Promise<SinkResult>,
+  records: Rec<T>[],
+  attempts: number,
+): Promise<Outcome<T>> {
   try {
     const res = await sink(records.map((r) => r.item));
     if (res.retryIds.length === 0 && res.rejected.length === 0) return { written: records.length, retry: [], rejected: [] };
@@ -312,7 +331,8 @@ async function writeIsolating<T extends { id: string }>(sink: (items: T[]) => Pr
     return outcome;
   } catch (err) {
     if (!(err instanceof SinkError) || !err.permanent) throw err;
-    if (records.length === 1) return { written: 0, retry: [], rejected: [{ record: records[0] as Rec<T>, reason: err.message, sqlstate: err.sqlstate, attempts }] };
+    if (records.length === 1)
+      return { written: 0, retry: [], rejected: [{ record: records[0] as Rec<T>, reason: err.message, sqlstate: err.sqlstate, attempts }] };
     const mid = records.length >>> 1;
     const a = await writeIsolating(sink, records.slice(0, mid), attempts + 1);
     const b = await writeIsolating(sink, records.slice(mid), attempts + 1);

@@ -52,7 +52,11 @@ const productSchema = z.object({
   description: text(4000),
   stock: z.number().int(),
   // numeric(2,1): one decimal, as a shop shows it (the column would round more, silently)
-  rating: z.number().min(0).max(5).refine((r) => Math.abs(r * 10 - Math.round(r * 10)) < 1e-9, "one decimal at most"),
+  rating: z
+    .number()
+    .min(0)
+    .max(5)
+    .refine((r) => Math.abs(r * 10 - Math.round(r * 10)) < 1e-9, "one decimal at most"),
   review_count: z.number().int().nonnegative(),
   is_best: z.boolean(),
   order_count: z.number().int().nonnegative(),

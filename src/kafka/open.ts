@@ -12,7 +12,11 @@ export interface OpenKafka {
 }
 
 /** Kafka ready for a service: the project's topics present, a connected batching producer. */
-export async function openKafka(config: Config, clientName: string, opts: Omit<BatchingProducerOptions, "compression"> = {}): Promise<OpenKafka> {
+export async function openKafka(
+  config: Config,
+  clientName: string,
+  opts: Omit<BatchingProducerOptions, "compression"> = {},
+): Promise<OpenKafka> {
   const kafka = createKafka(config, clientName);
   const names = topicNames(config.topicPrefix);
   const admin = await connectAdmin(kafka, config.kafkaBrokers);

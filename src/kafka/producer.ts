@@ -161,7 +161,14 @@ export class BatchingProducer {
     this.flushing++;
     try {
       for (const lane of this.lanes.values()) lane.wake?.();
-      while (!this.settledBelow(upTo)) await new Promise<void>((r) => this.waiters.push(() => (this.settledBelow(upTo) ? (r(), true) : false)));
+      while (!this.settledBelow(upTo))
+        await new Promise<void>((r) =>
+          this.waiters.push(() => {
+            if (!this.settledBelow(upTo)) return false;
+            r();
+            return true;
+          }),
+        );
     } finally {
       this.flushing--;
     }
@@ -269,7 +276,10 @@ export class BatchingProducer {
       if (wait > 0 && !this.full(lane) && this.flushing === 0 && !this.closing) {
         await new Promise<void>((r) => {
           const timer = setTimeout(r, wait);
-          lane.wake = () => (clearTimeout(timer), r());
+          lane.wake = () => {
+            clearTimeout(timer);
+            r();
+          };
         });
         continue;
       }
@@ -329,14 +339,21 @@ export class BatchingProducer {
             await this.deliver(lane, batch.slice(mid));
           } else {
             this.outstanding--;
-            this.storm.note(describe(err), `a message for ${lane.name} is larger than the broker accepts (message.max.bytes) and was rejected:`);
+            this.storm.note(
+              describe(err),
+              `a message for ${lane.name} is larger than the broker accepts (message.max.bytes) and was rejected:`,
+            );
             (batch[0] as Pending).reject(err);
           }
           return;
         }
         this.retries += batch.length;
         this.opts.onRetry?.(batch.length);
-        this.storm.note(`${errorName(err)}: ${describe(err)}`, `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; re-creating the producer and resending:`, batch.length);
+        this.storm.note(
+          `${errorName(err)}: ${describe(err)}`,
+          `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; re-creating the producer and resending:`,
+          batch.length,
+        );
         await this.recreate(lane);
         await this.backoff(attempt);
         if (this.abandoned) return;

@@ -21,7 +21,9 @@ export function metricsApp(deps: AppDeps): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
 
-  app.get("/scenario", async (c) => c.json({ active: (await deps.getScenario()) ?? "auto", available: [BASELINE, ...SCENARIOS].map((s) => ({ id: s.id, name: s.name })) }));
+  app.get("/scenario", async (c) =>
+    c.json({ active: (await deps.getScenario()) ?? "auto", available: [BASELINE, ...SCENARIOS].map((s) => ({ id: s.id, name: s.name })) }),
+  );
 
   // PUT /scenario/black_friday pins a scenario; DELETE /scenario returns to the hour-based default
   app.put("/scenario/:id", async (c) => {
@@ -42,8 +44,12 @@ export function metricsApp(deps: AppDeps): Hono {
   app.get("/", async (c) => {
     const text = await (await deps.registry()).metrics();
     const pick = (re: RegExp) => text.split("\n").filter((l) => re.test(l));
-    const rows = pick(/^shopstream_(messages_(produced|consumed)_total|dlq_messages_total|consumer_lag|cache_(hit_ratio|entries|age_seconds|reloads)|users_by_grade|orders_per_second)\b/);
-    const body = rows.map((l) => `<tr><td>${escapeHtml(l.replace(/ [^ ]+$/, ""))}</td><td>${escapeHtml(l.split(" ").pop() ?? "")}</td></tr>`).join("");
+    const rows = pick(
+      /^shopstream_(messages_(produced|consumed)_total|dlq_messages_total|consumer_lag|cache_(hit_ratio|entries|age_seconds|reloads)|users_by_grade|orders_per_second)\b/,
+    );
+    const body = rows
+      .map((l) => `<tr><td>${escapeHtml(l.replace(/ [^ ]+$/, ""))}</td><td>${escapeHtml(l.split(" ").pop() ?? "")}</td></tr>`)
+      .join("");
     return c.html(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>shopstream</title>
 <style>body{font:14px system-ui;margin:2em}td{padding:2px 12px;border-bottom:1px solid #eee}td:last-child{text-align:right;font-variant-numeric:tabular-nums}</style>
 <h1>shopstream — live</h1><p>scenario: <b>${escapeHtml((await deps.getScenario()) ?? "auto")}</b> · <a href="/metrics">/metrics</a></p><table>${body}</table>`);

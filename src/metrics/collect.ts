@@ -21,12 +21,18 @@ export interface Sources {
   onError?: (source: "kafka" | "redis" | "postgres", err: unknown) => void;
 }
 
-export async function consumerLag(admin: Admin, names: TopicNames): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
+export async function consumerLag(
+  admin: Admin,
+  names: TopicNames,
+): Promise<{ group: string; topic: string; partition: number; lag: number }[]> {
   const out: { group: string; topic: string; partition: number; lag: number }[] = [];
   for (const entity of ENTITY_TOPICS) {
     const topic = names.topic(entity);
     const group = names.group(entity);
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), retriable(() => admin.fetchOffsets({ groupId: group, topics: [topic] }))]);
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      retriable(() => admin.fetchOffsets({ groupId: group, topics: [topic] })),
+    ]);
     const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     for (const p of ends) {
       const end = Number(p.high);
@@ -56,7 +62,11 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   const local = new Registry();
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [local] });
 
-  const lagGauge = gauge("shopstream_consumer_lag", "Messages not yet committed by the group, per partition", ["group", "topic", "partition"]);
+  const lagGauge = gauge("shopstream_consumer_lag", "Messages not yet committed by the group, per partition", [
+    "group",
+    "topic",
+    "partition",
+  ]);
   const hitRatio = gauge("shopstream_cache_hit_ratio", "Share of producer cache reads that found users and products");
   const reloads = gauge("shopstream_cache_reloads", "Cache reloads done by the cache-worker since Redis started");
   const cacheAge = gauge("shopstream_cache_age_seconds", "Seconds since the cache was last reloaded");
@@ -68,7 +78,10 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   const [lagResult, cacheResult, gradeResult, snapshots] = await Promise.allSettled([
     consumerLag(src.admin, src.names),
     src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
-    Promise.all([gradeDistribution(src.sql), src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`]),
+    Promise.all([
+      gradeDistribution(src.sql),
+      src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
+    ]),
     readSnapshots(src.redis, src.prefix),
   ]);
 
@@ -77,7 +90,8 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
     if (r.status === "rejected") src.onError?.(source, r.reason);
   };
   report("kafka", lagResult);
-  if (lagResult.status === "fulfilled") for (const l of lagResult.value) lagGauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+  if (lagResult.status === "fulfilled")
+    for (const l of lagResult.value) lagGauge.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
 
   report("redis", cacheResult);
   if (cacheResult.status === "fulfilled" && cacheResult.value) {

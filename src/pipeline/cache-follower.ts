@@ -49,7 +49,11 @@ export class CacheFollower {
         const fresh = await readSnapshot(this.redis, this.keys);
         if (fresh.users.length === 0 || fresh.products.length === 0) {
           if (!this.waitingForReload) {
-            this.log.warn(this.snapshot ? "the cache is empty (Redis restarted?): keeping the previous snapshot until the cache-worker reloads" : "cache is empty: waiting for the cache-worker");
+            this.log.warn(
+              this.snapshot
+                ? "the cache is empty (Redis restarted?): keeping the previous snapshot until the cache-worker reloads"
+                : "cache is empty: waiting for the cache-worker",
+            );
           }
           this.waitingForReload = true;
           return;
@@ -59,9 +63,17 @@ export class CacheFollower {
         this.generation = fresh.generation;
       } else if (scenario === this.generator.scenario) return;
       this.generator.refresh(this.snapshot.users, this.snapshot.products, now, scenario);
-      this.log.info(`cache generation ${this.generation}: top ${this.generator.top.length} of ${this.snapshot.users.length} users, ${this.snapshot.products.length} products, scenario ${scenario.id}`);
+      this.log.info(
+        `cache generation ${this.generation}: top ${this.generator.top.length} of ${this.snapshot.users.length} users, ${this.snapshot.products.length} products, scenario ${scenario.id}`,
+      );
     } catch (err) {
-      if (!this.redisDown) this.log.error(this.snapshot ? "Redis unreachable: publishing from the last snapshot and retrying every second" : "Redis unreachable: retrying every second", err);
+      if (!this.redisDown)
+        this.log.error(
+          this.snapshot
+            ? "Redis unreachable: publishing from the last snapshot and retrying every second"
+            : "Redis unreachable: retrying every second",
+          err,
+        );
       this.redisDown = true;
     }
   }

@@ -31,6 +31,9 @@ export function postgresSink<E extends EntityTopic>(sql: Sql, entity: E): Sink<E
 function result(retryIds: string[], conflicts: Conflict[]): SinkResult {
   return {
     retryIds,
-    rejected: conflicts.map((c) => ({ id: c.id, reason: `duplicate id with different content (${c.columns.join(", ")} differ from the stored row)` })),
+    rejected: conflicts.map((c) => ({
+      id: c.id,
+      reason: `duplicate id with different content (${c.columns.join(", ")} differ from the stored row)`,
+    })),
   };
 }

@@ -39,6 +39,7 @@ export class ShopPublisher {
     if (signal.aborted) return;
     const now = new Date();
     const [product] = generateProducts(this.productRng, 1, now, { createdAt: now });
-    if (product) this.producer.send(this.names.topic("products"), { key: product.id, value: encode("products", product) }).catch(() => this.failed++);
+    if (product)
+      this.producer.send(this.names.topic("products"), { key: product.id, value: encode("products", product) }).catch(() => this.failed++);
   }
 }

@@ -13,7 +13,7 @@ runService("cache-worker", async ({ config, log, signal }) => {
   // --rate: the producer replays the split itself every simulated day, over the whole customer base
   const { rate } = config.live;
   const sizes = rate ? widenedSplit(config.cacheRateUsers) : DEFAULT_SPLIT;
-  log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s` + (rate ? ` with up to ${sizes.users} users (--rate ${rate})` : ""));
+  log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s${rate ? ` with up to ${sizes.users} users (--rate ${rate})` : ""}`);
   while (!signal.aborted) {
     const started = Date.now();
     try {

@@ -15,42 +15,49 @@ if (!ENTITY_TOPICS.includes(entity)) {
   console.error(`usage: bun run src/services/consumer.ts <${ENTITY_TOPICS.join("|")}>`);
   process.exit(2);
 }
-runService((config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`, async ({ config, log, signal, name: serviceName }) => {
-  const sql = await openDatabase(config.databaseUrl, { max: 2 });
-  // the producer is only for dead letters
-  const { kafka, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics, log });
-  const redis = connectRedis(config.redisUrl);
-  const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
-  let stored = 0;
-  const consumer = await startEntityConsumer({
-    kafka, names, entity, dlq, log,
-    sink: postgresSink(sql, entity),
-    onFatal: (err) => {
-      // stopping anyway: the disconnect below ends the consumer, and the batch in hand stays
-      // uncommitted and replays at the next start
-      if (signal.aborted) return;
-      // nothing past the last database commit was committed: exit and let the supervisor restart us
-      log.error("the Kafka consumer stopped for good; exiting so that it is restarted", err);
-      process.exit(1);
-    },
-    hooks: {
-      onBatch: (b) => {
-        stored += b.written;
-        consumed.inc({ topic: entity }, b.size);
-        if (b.dlq) deadLettered.inc({ topic: entity }, b.dlq);
-        batchSize.observe({ topic: entity }, b.size);
-        dbWriteSeconds.observe({ topic: entity }, b.writeMs / 1000);
+runService(
+  (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
+  async ({ config, log, signal, name: serviceName }) => {
+    const sql = await openDatabase(config.databaseUrl, { max: 2 });
+    // the producer is only for dead letters
+    const { kafka, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics, log });
+    const redis = connectRedis(config.redisUrl);
+    const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
+    let stored = 0;
+    const consumer = await startEntityConsumer({
+      kafka,
+      names,
+      entity,
+      dlq,
+      log,
+      sink: postgresSink(sql, entity),
+      onFatal: (err) => {
+        // stopping anyway: the disconnect below ends the consumer, and the batch in hand stays
+        // uncommitted and replays at the next start
+        if (signal.aborted) return;
+        // nothing past the last database commit was committed: exit and let the supervisor restart us
+        log.error("the Kafka consumer stopped for good; exiting so that it is restarted", err);
+        process.exit(1);
       },
-    },
-  });
-  log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
-  const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
-  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-  clearInterval(report);
-  await consumer.disconnect(); // waits for the batch in hand; its offsets commit after its DB write
-  await dlq.close();
-  await stopMetrics();
-  redis.disconnect();
-  await sql.end();
-  log.info(`stopped after ${stored} records stored`);
-});
+      hooks: {
+        onBatch: (b) => {
+          stored += b.written;
+          consumed.inc({ topic: entity }, b.size);
+          if (b.dlq) deadLettered.inc({ topic: entity }, b.dlq);
+          batchSize.observe({ topic: entity }, b.size);
+          dbWriteSeconds.observe({ topic: entity }, b.writeMs / 1000);
+        },
+      },
+    });
+    log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
+    const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    clearInterval(report);
+    await consumer.disconnect(); // waits for the batch in hand; its offsets commit after its DB write
+    await dlq.close();
+    await stopMetrics();
+    redis.disconnect();
+    await sql.end();
+    log.info(`stopped after ${stored} records stored`);
+  },
+);

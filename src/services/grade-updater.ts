@@ -11,7 +11,11 @@ runService("grade-updater", async ({ config, log, signal }) => {
     try {
       const run = await recomputeGrades(sql, new Date(), "batch");
       const dist = await gradeDistribution(sql);
-      log.info(`${run.changed} grade change(s) ${JSON.stringify(run.changedTo)}; now ${Object.entries(dist).map(([g, n]) => `${g}=${n}`).join(" ")}`);
+      log.info(
+        `${run.changed} grade change(s) ${JSON.stringify(run.changedTo)}; now ${Object.entries(dist)
+          .map(([g, n]) => `${g}=${n}`)
+          .join(" ")}`,
+      );
     } catch (err) {
       log.error("grade recompute failed, retrying next period", err);
     }

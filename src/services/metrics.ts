@@ -17,12 +17,21 @@ runService("metrics", async ({ config, log, signal }) => {
   const names = topicNames(config.topicPrefix);
   const control = scenarioKey(config.cachePrefix);
   const app = metricsApp({
-    registry: () => buildRegistry({
-      redis, sql, admin, keys, names, prefix: config.cachePrefix,
-      onError: (source, err) => log.warn(`scrape: ${source} unreadable (${err instanceof Error ? err.message : err})`),
-    }),
+    registry: () =>
+      buildRegistry({
+        redis,
+        sql,
+        admin,
+        keys,
+        names,
+        prefix: config.cachePrefix,
+        onError: (source, err) => log.warn(`scrape: ${source} unreadable (${err instanceof Error ? err.message : err})`),
+      }),
     getScenario: () => redis.get(control),
-    setScenario: async (id) => { if (id) await redis.set(control, id); else await redis.del(control); },
+    setScenario: async (id) => {
+      if (id) await redis.set(control, id);
+      else await redis.del(control);
+    },
   });
   const server = Bun.serve({ hostname: config.metricsHost, port: config.metricsPort, fetch: app.fetch });
   log.info(`serving http://${server.hostname}:${server.port}/metrics`);

@@ -13,20 +13,24 @@ runService("redis-monitor", async ({ config, signal }) => {
   const tty = process.stdout.isTTY;
   let lastReloads: number | null = null;
   const intervalMs = (config.monitorIntervalS ?? 1) * 1000;
-  await every(() => intervalMs, async () => {
-    let line: string;
-    try {
-      const status = await readStatus(redis, keys, periodS);
-      if (lastReloads !== null && status.reloads > lastReloads) {
-        process.stdout.write(`${tty ? "\r\x1b[2K" : ""}${reloadBanner(status.reloads)}\n`);
+  await every(
+    () => intervalMs,
+    async () => {
+      let line: string;
+      try {
+        const status = await readStatus(redis, keys, periodS);
+        if (lastReloads !== null && status.reloads > lastReloads) {
+          process.stdout.write(`${tty ? "\r\x1b[2K" : ""}${reloadBanner(status.reloads)}\n`);
+        }
+        lastReloads = status.reloads;
+        line = statusLine(status);
+      } catch (err) {
+        line = `[${new Date().toTimeString().slice(0, 8)}] Redis unreachable: ${describe(err)}`;
       }
-      lastReloads = status.reloads;
-      line = statusLine(status);
-    } catch (err) {
-      line = `[${new Date().toTimeString().slice(0, 8)}] Redis unreachable: ${describe(err)}`;
-    }
-    process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-  }, signal);
+      process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    },
+    signal,
+  );
   if (tty) process.stdout.write("\n");
   redis.disconnect();
 });

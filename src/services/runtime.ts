@@ -17,7 +17,11 @@ export interface ServiceContext {
  * shutdown on SIGINT/SIGTERM — main() sees its signal aborted and returns after flushing/committing.
  * The arguments are the live flags (config.live), unless the tool parses flags of its own (`ownFlags`).
  */
-export function runService(naming: string | ((config: Config) => string), main: (ctx: ServiceContext) => Promise<void>, opts: { ownFlags?: boolean } = {}): void {
+export function runService(
+  naming: string | ((config: Config) => string),
+  main: (ctx: ServiceContext) => Promise<void>,
+  opts: { ownFlags?: boolean } = {},
+): void {
   let config: Config;
   try {
     config = loadConfig(process.env, opts.ownFlags ? [] : Bun.argv.slice(2));
@@ -40,7 +44,9 @@ export function runService(naming: string | ((config: Config) => string), main: 
     // start:all runs each service in its own process group; if start:all itself is killed,
     // nobody would signal us: stop cleanly once we are reparented
     const parent = process.ppid;
-    setInterval(() => { if (process.ppid !== parent) stop("supervisor gone"); }, 1000).unref();
+    setInterval(() => {
+      if (process.ppid !== parent) stop("supervisor gone");
+    }, 1000).unref();
   }
   main({ config, name, log, signal: controller.signal }).then(
     () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),

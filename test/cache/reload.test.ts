@@ -16,14 +16,24 @@ const MIN = 60_000;
 beforeAll(async () => {
   db = await createTestDatabase("cache");
   // 700 buyers with distinct last orders, 800 never-bought with distinct sign-ups
-  await insertUsers(db.sql, Array.from({ length: 1500 }, (_, i) => user(`U_c${String(i).padStart(4, "0")}`, {
-    created_at: new Date(T0 + ((i * 7919) % 1500) * MIN),
-    last_ordered_at: i < 700 ? new Date(T0 + 10_000 * MIN + ((i * 104_729) % 700) * MIN) : null,
-  })));
-  await insertProducts(db.sql, Array.from({ length: 1200 }, (_, i) => product(`P_c${String(i).padStart(4, "0")}`, {
-    created_at: new Date(T0 + ((i * 7919) % 1200) * MIN),
-    order_count: i < 800 ? 1 + ((i * 31) % 500) : 0,
-  })));
+  await insertUsers(
+    db.sql,
+    Array.from({ length: 1500 }, (_, i) =>
+      user(`U_c${String(i).padStart(4, "0")}`, {
+        created_at: new Date(T0 + ((i * 7919) % 1500) * MIN),
+        last_ordered_at: i < 700 ? new Date(T0 + 10_000 * MIN + ((i * 104_729) % 700) * MIN) : null,
+      }),
+    ),
+  );
+  await insertProducts(
+    db.sql,
+    Array.from({ length: 1200 }, (_, i) =>
+      product(`P_c${String(i).padStart(4, "0")}`, {
+        created_at: new Date(T0 + ((i * 7919) % 1200) * MIN),
+        order_count: i < 800 ? 1 + ((i * 31) % 500) : 0,
+      }),
+    ),
+  );
 });
 afterAll(async () => {
   await redis.del(keys.users, keys.products, keys.usersMeta, keys.productsMeta, keys.stats);
@@ -48,7 +58,9 @@ describe("split load", () => {
   test("1,000 products = 700 by order_count + 300 newest, no duplicates", async () => {
     const cached = Object.keys(await redis.hgetall(keys.products)).sort();
     const popular = (await db.sql`select id from products order by order_count desc, id limit 700`).map((r) => r.id);
-    const fresh = (await db.sql`select id from products where id <> all(${popular}) order by created_at desc, id limit 300`).map((r) => r.id);
+    const fresh = (await db.sql`select id from products where id <> all(${popular}) order by created_at desc, id limit 300`).map(
+      (r) => r.id,
+    );
     expect(cached).toHaveLength(1000);
     expect(new Set(cached).size).toBe(1000);
     expect(cached).toEqual([...popular, ...fresh].sort());

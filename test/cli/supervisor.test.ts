@@ -17,21 +17,32 @@ test("prefixes output, restarts a crashed service, and stops stage by stage", as
   const lines: string[] = [];
   const events: string[] = [];
   const stopLog = join(dir, "stops.log");
-  const graceful = (name: string) => script(name, `
+  const graceful = (name: string) =>
+    script(
+      name,
+      `
     import { appendFileSync } from "node:fs";
     console.log("${name} up");
     process.on("SIGTERM", () => { appendFileSync(${JSON.stringify(stopLog)}, "${name}\\n"); process.exit(0); });
     setInterval(() => {}, 1000);
-  `);
-  const sup = new Supervisor([
-    { name: "producer", cmd: graceful("producer"), stopStage: 0 },
-    { name: "consumer", cmd: graceful("consumer"), stopStage: 2 },
-    { name: "crasher", cmd: script("crasher", `console.log("crasher up"); process.exit(3);`), stopStage: 1 },
-    { name: "once", cmd: script("once", `console.log("done once");`), oneShot: true },
-  ], (l) => lines.push(l));
+  `,
+    );
+  const sup = new Supervisor(
+    [
+      { name: "producer", cmd: graceful("producer"), stopStage: 0 },
+      { name: "consumer", cmd: graceful("consumer"), stopStage: 2 },
+      { name: "crasher", cmd: script("crasher", `console.log("crasher up"); process.exit(3);`), stopStage: 1 },
+      { name: "once", cmd: script("once", `console.log("done once");`), oneShot: true },
+    ],
+    (l) => lines.push(l),
+  );
   sup.startAll();
   await Bun.sleep(2500); // the crasher's first restart comes after 1 s
-  await sup.stop({ beforeStage: async (stage) => { events.push(`stage ${stage}`); } });
+  await sup.stop({
+    beforeStage: async (stage) => {
+      events.push(`stage ${stage}`);
+    },
+  });
 
   expect(lines.some((l) => /^producer +\| producer up$/.test(l))).toBe(true);
   expect(lines.some((l) => l.includes("crasher") && l.includes("exited with code 3; restarting in 1 s"))).toBe(true);
@@ -47,7 +58,9 @@ test("the process running stop() exits as soon as its services have, long before
   // time nor a restart still waiting for a service that crashed just before the stop
   const quick = script("quick", `process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000);`);
   const crasher = script("crash-now", `process.exit(3);`);
-  const runner = script("runner", `
+  const runner = script(
+    "runner",
+    `
     import { Supervisor } from ${JSON.stringify(join(import.meta.dir, "../../src/cli/supervisor.ts"))};
     const sup = new Supervisor([
       { name: "quick", cmd: ${JSON.stringify(quick)}, stopStage: 0 },
@@ -57,7 +70,8 @@ test("the process running stop() exits as soon as its services have, long before
     await Bun.sleep(500);
     await sup.stop({ graceMs: 60_000 });
     console.log("stopped");
-  `);
+  `,
+  );
   const started = performance.now();
   const proc = Bun.spawn(runner, { stdout: "pipe", stderr: "inherit" });
   expect(await proc.exited).toBe(0);

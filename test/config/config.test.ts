@@ -36,7 +36,11 @@ describe("loadConfig", () => {
     expect(loadConfig({}, []).live).toEqual({ rate: undefined, scenario: undefined, count: undefined });
   });
 
-  for (const [argv, named] of [[["--rate=-5"], "--rate"], [["--speed", "fast"], "--speed"], [["--sped", "2"], "arguments"]] as const) {
+  for (const [argv, named] of [
+    [["--rate=-5"], "--rate"],
+    [["--speed", "fast"], "--speed"],
+    [["--sped", "2"], "arguments"],
+  ] as const) {
     test(`${argv.join(" ")} fails naming ${named}`, () => {
       expect(() => loadConfig({}, argv)).toThrow(ConfigError);
       try {

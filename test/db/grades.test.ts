@@ -33,7 +33,14 @@ function ordersFor(userId: string, amount: number, count: number): Order[] {
   for (let i = 0; i < count; i++) {
     // split the amount exactly: the first order takes the remainder
     const share = Math.floor(amount / count) + (i === 0 ? amount % count : 0);
-    out.push(order(`O_${userId}_${i}`, userId, "P_g", { unit_price: share, shipping_cost: 0, total_amount: share, created_at: new Date(AS_OF.getTime() - (i + 1) * DAY) }));
+    out.push(
+      order(`O_${userId}_${i}`, userId, "P_g", {
+        unit_price: share,
+        shipping_cost: 0,
+        total_amount: share,
+        created_at: new Date(AS_OF.getTime() - (i + 1) * DAY),
+      }),
+    );
   }
   return out;
 }
@@ -46,7 +53,9 @@ beforeAll(async () => {
   // outside the 6-month window: big, old orders count for nothing
   orders.push(...ordersFor("U_window", 5_000_000, 20).map((o) => ({ ...o, created_at: new Date(o.created_at.getTime() - 200 * DAY) })));
   // not PAID: cancelled and refunded orders count for nothing
-  orders.push(...ordersFor("U_cancel", 5_000_000, 20).map((o, i) => ({ ...o, status: i % 2 ? ("CANCELLED" as const) : ("REFUNDED" as const) })));
+  orders.push(
+    ...ordersFor("U_cancel", 5_000_000, 20).map((o, i) => ({ ...o, status: i % 2 ? ("CANCELLED" as const) : ("REFUNDED" as const) })),
+  );
   await insertOrders(db.sql, orders);
 });
 afterAll(async () => {
@@ -83,10 +92,22 @@ test("changes worked out elsewhere are written like the updater's own, and grade
   expect(await gradeDrift(db.sql, AS_OF)).toBe(0); // after recomputeGrades: every grade is the rule's
   const at = new Date(AS_OF.getTime() + DAY);
   // one true change (the rule gives U_s_at SILVER; a day later one of its orders is still in the window), two wrong ones
-  const run = await applyGradeChanges(db.sql, at, [{ id: "U_none", to: "GOLD" }, { id: "U_g_at", to: "VIP" }, { id: "U_s_at", to: "SILVER" }], "historical");
+  const run = await applyGradeChanges(
+    db.sql,
+    at,
+    [
+      { id: "U_none", to: "GOLD" },
+      { id: "U_g_at", to: "VIP" },
+      { id: "U_s_at", to: "SILVER" },
+    ],
+    "historical",
+  );
   expect(run).toEqual({ changed: 2, changedTo: { GOLD: 1, VIP: 1 } }); // U_s_at already held SILVER: no row
   const history = await db.sql`select user_id, old_grade, new_grade from grade_history where reason = 'historical' order by user_id`;
-  expect(history.map((h) => [h.user_id, h.old_grade, h.new_grade])).toEqual([["U_g_at", "GOLD", "VIP"], ["U_none", "BRONZE", "GOLD"]]);
+  expect(history.map((h) => [h.user_id, h.old_grade, h.new_grade])).toEqual([
+    ["U_g_at", "GOLD", "VIP"],
+    ["U_none", "BRONZE", "GOLD"],
+  ]);
   expect(await gradeDrift(db.sql, at)).toBe(2);
   // the updater's statement puts both back
   expect((await recomputeGrades(db.sql, at, "batch")).changedTo).toEqual({ BRONZE: 1, GOLD: 1 });

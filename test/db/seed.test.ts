@@ -57,7 +57,11 @@ describe("initial seeder", () => {
   test("the same seed gives byte-identical rows (all but the row-write time updated_at)", async () => {
     await seedCatalogue(b.sql, OPTS);
     const digest = async (db: TestDatabase, table: string) =>
-      (await db.sql.unsafe(`select md5(string_agg((to_jsonb(t) - 'updated_at')::text, '|' order by id)) as h, count(*)::int as n from (select * from ${table}) t`).then((r) => r[0]));
+      await db.sql
+        .unsafe(
+          `select md5(string_agg((to_jsonb(t) - 'updated_at')::text, '|' order by id)) as h, count(*)::int as n from (select * from ${table}) t`,
+        )
+        .then((r) => r[0]);
     for (const table of ["users", "products"]) {
       const [ha, hb] = await Promise.all([digest(a, table), digest(b, table)]);
       expect(hb).toEqual(ha);

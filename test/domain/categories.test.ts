@@ -30,8 +30,14 @@ describe("categories", () => {
     expect(CATEGORIES).toHaveLength(19);
     CATEGORIES.forEach((c, i) => {
       const [code, nameKo, weight, min, max, qty] = DOCUMENTED[i]!;
-      expect({ code: c.code, nameKo: c.nameKo, w: c.orderWeight, min: c.priceMin, max: c.priceMax, q: [...c.quantityWeights] })
-        .toEqual({ code, nameKo, w: weight, min, max, q: qty });
+      expect({ code: c.code, nameKo: c.nameKo, w: c.orderWeight, min: c.priceMin, max: c.priceMax, q: [...c.quantityWeights] }).toEqual({
+        code,
+        nameKo,
+        w: weight,
+        min,
+        max,
+        q: qty,
+      });
     });
   });
 
@@ -69,7 +75,7 @@ describe("drawQuantity", () => {
         counts[q - 1]!++;
       }
       const total = c.quantityWeights.reduce((s, w) => s + w, 0);
-      c.quantityWeights.forEach((w, i) => expect(Math.abs(counts[i]! / N - w / total)).toBeLessThan(0.01));
+      for (const [i, w] of c.quantityWeights.entries()) expect(Math.abs(counts[i]! / N - w / total)).toBeLessThan(0.01);
     });
   }
 });

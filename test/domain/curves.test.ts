@@ -1,7 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  DEFAULT_USER_CURVE, HOURLY_VOLUME, newUserStep, orderIntervalS, productIntervalS,
-} from "../../src/domain/curves.ts";
+import { DEFAULT_USER_CURVE, HOURLY_VOLUME, newUserStep, orderIntervalS, productIntervalS } from "../../src/domain/curves.ts";
 import { Rng } from "../../src/domain/random.ts";
 
 /** The instant of Seoul hour h on 2025-03-10. */
@@ -50,8 +48,7 @@ describe("new-user curve (exponential decay)", () => {
 describe("order and product cadence", () => {
   test("hourly volume table is the documented one", () => {
     expect(HOURLY_VOLUME).toEqual([
-      0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.2, 0.5, 0.8, 1.3, 1.6,
-      1.4, 1.1, 1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 3.0, 2.5, 1.5, 0.5,
+      0.15, 0.05, 0.02, 0.01, 0.01, 0.03, 0.08, 0.2, 0.5, 0.8, 1.3, 1.6, 1.4, 1.1, 1.0, 1.1, 1.2, 1.4, 1.8, 2.2, 3.0, 2.5, 1.5, 0.5,
     ]);
   });
 

@@ -70,8 +70,19 @@ describe("generateUsers", () => {
 
   test("regions weighted like the population, address starts with the region", () => {
     expect(REGIONS.map((r) => [r.name, r.weight])).toEqual([
-      ["경기", 25], ["서울", 18], ["충청", 10], ["전라", 8], ["경상", 8], ["부산", 7], ["인천", 6], ["대구", 5],
-      ["광주", 3], ["대전", 3], ["강원", 3], ["울산", 2], ["제주", 2],
+      ["경기", 25],
+      ["서울", 18],
+      ["충청", 10],
+      ["전라", 8],
+      ["경상", 8],
+      ["부산", 7],
+      ["인천", 6],
+      ["대구", 5],
+      ["광주", 3],
+      ["대전", 3],
+      ["강원", 3],
+      ["울산", 2],
+      ["제주", 2],
     ]);
     for (const r of REGIONS) expect(Math.abs(share(users, (u) => u.region === r.name) - r.weight / 100)).toBeLessThan(0.015);
     for (const u of users) {

@@ -8,17 +8,32 @@ const user = (age: number | null) => ({ id: "U_1", age, gender: "F" as const, re
 
 function orders(n: number, seed: string, age: number | null, price = 12_300, category = "DETERGENT"): Order[] {
   const rng = new Rng(seed);
-  return Array.from({ length: n }, (_, i) => buildOrder({
-    id: `O_${i}`, user: user(age), product: { id: "P_1", category, price }, quantity: 1 + (i % 4), at, rng,
-  }));
+  return Array.from({ length: n }, (_, i) =>
+    buildOrder({
+      id: `O_${i}`,
+      user: user(age),
+      product: { id: "P_1", category, price },
+      quantity: 1 + (i % 4),
+      at,
+      rng,
+    }),
+  );
 }
 
 describe("buildOrder", () => {
   test("copies ids, price, quantity and the snapshot columns", () => {
     const [o] = orders(1, "a", 34, 45_000, "SKINCARE");
     expect(o).toMatchObject({
-      id: "O_0", user_id: "U_1", product_id: "P_1", quantity: 1, unit_price: 45_000, created_at: at,
-      category: "SKINCARE", user_region: "서울", user_gender: "F", user_age_band: "30s",
+      id: "O_0",
+      user_id: "U_1",
+      product_id: "P_1",
+      quantity: 1,
+      unit_price: 45_000,
+      created_at: at,
+      category: "SKINCARE",
+      user_region: "서울",
+      user_gender: "F",
+      user_age_band: "30s",
     });
     expect(orders(1, "a", null)[0]!.user_age_band).toBe("30s");
     expect(orders(1, "a", 61)[0]!.user_age_band).toBe("50s+");
@@ -81,7 +96,8 @@ describe("buildOrder", () => {
   });
 
   test("rejects a quantity below 1", () => {
-    expect(() => buildOrder({ id: "O", user: user(30), product: { id: "P", category: "FRESH", price: 100 }, quantity: 0, at, rng: new Rng(1) }))
-      .toThrow(/quantity/);
+    expect(() =>
+      buildOrder({ id: "O", user: user(30), product: { id: "P", category: "FRESH", price: 100 }, quantity: 0, at, rng: new Rng(1) }),
+    ).toThrow(/quantity/);
   });
 });

@@ -8,8 +8,15 @@ const MIN = 60_000;
 
 function user(i: number, createdMs: number, lastOrderedMs: number | null = null) {
   return {
-    id: `U_${String(i).padStart(4, "0")}`, gender: "F" as const, age: 30, region: "서울", status: "ACTIVE" as const,
-    marketing_opt_in: true, grade: "BRONZE" as const, createdMs, lastOrderedMs,
+    id: `U_${String(i).padStart(4, "0")}`,
+    gender: "F" as const,
+    age: 30,
+    region: "서울",
+    status: "ACTIVE" as const,
+    marketing_opt_in: true,
+    grade: "BRONZE" as const,
+    createdMs,
+    lastOrderedMs,
   };
 }
 
@@ -52,8 +59,11 @@ test("products: the incremental top by order count equals a full sort, new listi
   const rng = new Rng("products");
   const n = 3000;
   const seeds = Array.from({ length: n }, (_, i) => ({
-    id: `P_${rng.nextUint32().toString(16).padStart(8, "0")}`, category: "FRESH", price: 1000,
-    createdMs: T0 + (i - 2000) * MIN, orderCount: i % 7 === 0 ? rng.int(1, 5) : 0,
+    id: `P_${rng.nextUint32().toString(16).padStart(8, "0")}`,
+    category: "FRESH",
+    price: 1000,
+    createdMs: T0 + (i - 2000) * MIN,
+    orderCount: i % 7 === 0 ? rng.int(1, 5) : 0,
   }));
   const pool = new ProductPool(seeds);
   const sizes = { total: 100, primary: 70 };
@@ -63,7 +73,8 @@ test("products: the incremental top by order count equals a full sort, new listi
     pool.advance(now);
     const split = pool.split(sizes);
     const listed = pool.products.filter((p) => p.createdMs <= now);
-    const popular = listed.filter((p) => pool.counts[p.idx]! > 0)
+    const popular = listed
+      .filter((p) => pool.counts[p.idx]! > 0)
       .sort((a, b) => pool.counts[b.idx]! - pool.counts[a.idx]! || (a.id < b.id ? -1 : 1));
     const fresh = listed.filter((p) => pool.counts[p.idx] === 0).reverse();
     const want = [...popular.slice(0, 70), ...fresh.slice(0, 30)];

@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import {
-  baseScore, HOURLY_FACTORS, lifeEventFactor, marketingBoost, propensityScore, seoulHour, timeOfDayFactor,
-  topBuyers, type ScoreInput,
+  baseScore,
+  HOURLY_FACTORS,
+  lifeEventFactor,
+  marketingBoost,
+  propensityScore,
+  seoulHour,
+  timeOfDayFactor,
+  topBuyers,
+  type ScoreInput,
 } from "../../src/domain/propensity.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { AGE_BANDS } from "../../src/domain/types.ts";
@@ -15,14 +22,10 @@ describe("base score", () => {
   });
 
   test("components add up as documented", () => {
-    expect(baseScore({ age: 15, gender: "M", status: "DORMANT", marketing_opt_in: false, grade: "BRONZE" }))
-      .toBe(12 + 12 + 5 + 8 + 10);
-    expect(baseScore({ age: 25, gender: "F", status: "ACTIVE", marketing_opt_in: true, grade: "VIP" }))
-      .toBe(20 + 15 + 20 + 15 + 25);
-    expect(baseScore({ age: 45, gender: "M", status: "ACTIVE", marketing_opt_in: false, grade: "SILVER" }))
-      .toBe(22 + 12 + 20 + 8 + 15);
-    expect(baseScore({ age: 58, gender: "F", status: "ACTIVE", marketing_opt_in: true, grade: "BRONZE" }))
-      .toBe(18 + 15 + 20 + 15 + 10);
+    expect(baseScore({ age: 15, gender: "M", status: "DORMANT", marketing_opt_in: false, grade: "BRONZE" })).toBe(12 + 12 + 5 + 8 + 10);
+    expect(baseScore({ age: 25, gender: "F", status: "ACTIVE", marketing_opt_in: true, grade: "VIP" })).toBe(20 + 15 + 20 + 15 + 25);
+    expect(baseScore({ age: 45, gender: "M", status: "ACTIVE", marketing_opt_in: false, grade: "SILVER" })).toBe(22 + 12 + 20 + 8 + 15);
+    expect(baseScore({ age: 58, gender: "F", status: "ACTIVE", marketing_opt_in: true, grade: "BRONZE" })).toBe(18 + 15 + 20 + 15 + 10);
   });
 
   test("unknown age counts as 30대", () => {
@@ -148,12 +151,17 @@ describe("topBuyers", () => {
   test("the top are better than the rest: their minimum beats the median of all", () => {
     const rng = new Rng(2);
     const top = topBuyers(users, at, rng);
-    const all = topBuyers(users, at, new Rng(2), users.length).map((t) => t.score).sort((a, b) => a - b);
+    const all = topBuyers(users, at, new Rng(2), users.length)
+      .map((t) => t.score)
+      .sort((a, b) => a - b);
     expect(top[top.length - 1]!.score).toBeGreaterThan(all[all.length >> 1]!);
   });
 
   test("deterministic per seed, different across seeds", () => {
-    const ids = (seed: number) => topBuyers(users, at, new Rng(seed)).map((t) => t.user.id).join();
+    const ids = (seed: number) =>
+      topBuyers(users, at, new Rng(seed))
+        .map((t) => t.user.id)
+        .join();
     expect(ids(7)).toBe(ids(7));
     expect(ids(7)).not.toBe(ids(8));
   });

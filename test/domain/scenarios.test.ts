@@ -2,7 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { CATEGORY_BY_CODE } from "../../src/domain/categories.ts";
 import { blackFriday, chuseok, dayNumber, seollal } from "../../src/domain/holidays.ts";
 import {
-  BASELINE, categoryWeight, demographicFactor, SCENARIOS, scenarioAt, scenarioById, scenarioForDate,
+  BASELINE,
+  categoryWeight,
+  demographicFactor,
+  SCENARIOS,
+  scenarioAt,
+  scenarioById,
+  scenarioForDate,
   scenarioForHour,
 } from "../../src/domain/scenarios.ts";
 import { seoulTime } from "../../src/domain/seoul-time.ts";
@@ -37,11 +43,28 @@ describe("presets", () => {
 
   test("covers the documented list", () => {
     for (const id of [
-      "female_surge", "male_it_rush", "black_friday", "holiday_gifts", "summer_fashion_beauty", "winter_padding",
-      "beauty_viral", "mz_trend", "senior_health_food", "camping_season", "new_semester", "wedding_season",
-      "new_year_diet", "parenting_bulk", "golf_season", "travel_peak", "dawn_delivery_groceries", "appliance_sale",
-      "late_night_small", "all_even",
-    ]) expect(scenarioById(id).id).toBe(id);
+      "female_surge",
+      "male_it_rush",
+      "black_friday",
+      "holiday_gifts",
+      "summer_fashion_beauty",
+      "winter_padding",
+      "beauty_viral",
+      "mz_trend",
+      "senior_health_food",
+      "camping_season",
+      "new_semester",
+      "wedding_season",
+      "new_year_diet",
+      "parenting_bulk",
+      "golf_season",
+      "travel_peak",
+      "dawn_delivery_groceries",
+      "appliance_sale",
+      "late_night_small",
+      "all_even",
+    ])
+      expect(scenarioById(id).id).toBe(id);
   });
 
   test("presets lean the way their names say", () => {
@@ -158,6 +181,6 @@ describe("demographicFactor", () => {
     const m = demographicFactor(s, { gender: "M", age: 25 });
     const f = demographicFactor(s, { gender: "F", age: 25 });
     // relative to the baseline, the odds of a man over a woman move from 45:55 to 75:25
-    expect(m / f).toBeCloseTo((75 / 25) / (45 / 55), 12);
+    expect(m / f).toBeCloseTo(75 / 25 / (45 / 55), 12);
   });
 });

@@ -59,7 +59,8 @@ describe("the pipeline survives broker faults without losing an order", () => {
     await untilFlowing(run);
     for (const node of [1, 2, 3]) {
       // a producer already done would make "orders keep arriving" meaningless, not just fail it
-      if (run.producer.proc.exitCode !== null) throw new Error(`the producer finished its ${80_000} orders before broker ${node} was stopped: raise count`);
+      if (run.producer.proc.exitCode !== null)
+        throw new Error(`the producer finished its ${80_000} orders before broker ${node} was stopped: raise count`);
       await cluster.stop(node);
       await ordersKeepArriving(run, "the kill");
       await cluster.restart(node);

@@ -13,7 +13,10 @@ afterAll(async () => {
 
 test("consumers SIGKILLed mid-batch lose nothing and double-count nothing", async () => {
   run = await startOrderRun({ label: "consumerkill", rate: 1500, count: 30_000 });
-  const lagNow = async () => (await consumerLag(run!.topics.admin, run!.topics.names)).filter((l) => l.topic === run!.topics.names.topic("orders")).reduce((s, l) => s + l.lag, 0);
+  const lagNow = async () =>
+    (await consumerLag(run!.topics.admin, run!.topics.names))
+      .filter((l) => l.topic === run!.topics.names.topic("orders"))
+      .reduce((s, l) => s + l.lag, 0);
   let killsUnderLag = 0;
   for (let k = 0; k < 6; k++) {
     await Bun.sleep(2500);

@@ -37,23 +37,49 @@ afterAll(async () => {
 /** Pids of processes started for this test's pipeline (their environment names its topic prefix). */
 function ourProcesses(): number[] {
   const mark = `TOPIC_PREFIX=${t.prefix}`;
-  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0", async () => {
   const env = {
-    DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, METRICS_PORT: "0",
-    SEED_USERS: "2000", SEED_PRODUCTS: "2000", CACHE_REFRESH_S: "5", SEED: "ctrlc",
+    DATABASE_URL: db.url,
+    TOPIC_PREFIX: t.prefix,
+    CACHE_PREFIX: cachePrefix,
+    METRICS_PORT: "0",
+    SEED_USERS: "2000",
+    SEED_PRODUCTS: "2000",
+    CACHE_REFRESH_S: "5",
+    SEED: "ctrlc",
   };
-  const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ");
+  const assignments = Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   const command = `cd ${ROOT} && exec env ${assignments} ${process.execPath} run src/cli/start-all.ts --rate 400`;
-  const started = tmux("new-session", "-d", "-s", "shop", "-x", "220", "-y", "50", command, ";", "set-option", "-t", "shop", "remain-on-exit", "on");
+  const started = tmux(
+    "new-session",
+    "-d",
+    "-s",
+    "shop",
+    "-x",
+    "220",
+    "-y",
+    "50",
+    command,
+    ";",
+    "set-option",
+    "-t",
+    "shop",
+    "remain-on-exit",
+    "on",
+  );
   expect(started.exitCode).toBe(0);
   tmux("pipe-pane", "-t", "shop", "-o", `cat >> ${log}`);
 
@@ -93,7 +119,9 @@ test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0",
   const stopped = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(output);
   expect(stopped).not.toBeNull();
   expect(stopped![2]).toBe(stopped![1]);
-  const kafkaIds = [...new Set((await readTopic(t.kafka, t.admin, t.names.topic("orders"))).map((m) => JSON.parse(m.value).data.id as string))].sort();
+  const kafkaIds = [
+    ...new Set((await readTopic(t.kafka, t.admin, t.names.topic("orders"))).map((m) => JSON.parse(m.value).data.id as string)),
+  ].sort();
   const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
   expect(kafkaIds.length).toBe(Number(stopped![1]));
   expect(storedIds).toEqual(kafkaIds);

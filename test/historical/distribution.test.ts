@@ -71,10 +71,12 @@ test("each category's share is within 2 pp of its order weight × the hour's sce
     const scenario = scenarioAt(h as Date);
     const weights = CATEGORIES.map((c) => c.orderWeight * categoryWeight(scenario, c.code));
     const sum = weights.reduce((a, b) => a + b);
-    CATEGORIES.forEach((c, i) => expected.set(c.code, expected.get(c.code)! + (n * weights[i]!) / sum));
+    for (const [i, c] of CATEGORIES.entries()) expected.set(c.code, expected.get(c.code)! + (n * weights[i]!) / sum);
     total += n;
   }
-  const actual = new Map((await db.sql`select category, count(*)::int as n from orders group by 1`).map((r) => [r.category as string, r.n as number]));
+  const actual = new Map(
+    (await db.sql`select category, count(*)::int as n from orders group by 1`).map((r) => [r.category as string, r.n as number]),
+  );
   for (const c of CATEGORIES) {
     const gap = Math.abs((actual.get(c.code) ?? 0) / total - expected.get(c.code)! / total);
     expect([c.code, gap < 0.02]).toEqual([c.code, true]);

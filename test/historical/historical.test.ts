@@ -91,10 +91,13 @@ test("every user's grade equals an independent SQL computation at the final date
 }, 30_000);
 
 test("grade_history follows the 7-day cadence and chains from each user's first grade to the current one", async () => {
-  const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map((r) => (r.changed_at as Date).getTime());
+  const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map((r) =>
+    (r.changed_at as Date).getTime(),
+  );
   const days = stamps.map((t) => (t - PERIOD.start.getTime()) / DAY_MS);
   expect(days).toEqual([7, 14, 21, 28, 30]);
-  const history = await db.sql`select user_id, old_grade, new_grade from grade_history where reason = 'historical' order by user_id, changed_at`;
+  const history =
+    await db.sql`select user_id, old_grade, new_grade from grade_history where reason = 'historical' order by user_id, changed_at`;
   expect(history.length).toBe(done(first).gradeChanges);
   const grades = new Map((await db.sql`select id, grade from users`).map((r) => [r.id as string, r.grade as string]));
   const last = new Map<string, string>();
@@ -107,7 +110,9 @@ test("grade_history follows the 7-day cadence and chains from each user's first 
 }, 30_000);
 
 test("at every weekly checkpoint, the grade on record is the one the rule gives at that instant", async () => {
-  const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map((r) => r.changed_at as Date);
+  const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map(
+    (r) => r.changed_at as Date,
+  );
   const history = await db.sql`select user_id, new_grade, changed_at from grade_history where reason = 'historical' order by changed_at`;
   for (const at of stamps) {
     // the grade as of `at` from grade_history (everyone starts BRONZE), against the rule over the window ending at `at`
@@ -131,7 +136,8 @@ test("last_ordered_at and order_count end consistent with the orders, live order
     where p.order_count <> coalesce(o.n, 0)`;
   expect([u!.bad, p!.bad]).toEqual([0, 0]);
   // popularity emerges: the most-ordered product far ahead of the typical ordered one
-  const [pop] = await db.sql`select max(order_count)::int as top, percentile_cont(0.5) within group (order by order_count) as median from products where order_count > 0`;
+  const [pop] =
+    await db.sql`select max(order_count)::int as top, percentile_cont(0.5) within group (order by order_count) as median from products where order_count > 0`;
   expect(pop!.top).toBeGreaterThan(3 * Number(pop!.median));
 }, 30_000);
 
@@ -147,13 +153,27 @@ test("same seed, same rows: a reset run and an interrupted-then-resumed run repr
   expect(await checksum(db.sql)).toBe(firstChecksum);
 
   const stop = new AbortController();
-  const cut = await runHistorical(db.sql, { ...OPTS, reset: true, signal: stop.signal, onProgress: (p) => { if (p.daysDone >= 10) stop.abort(); } });
+  const cut = await runHistorical(db.sql, {
+    ...OPTS,
+    reset: true,
+    signal: stop.signal,
+    onProgress: (p) => {
+      if (p.daysDone >= 10) stop.abort();
+    },
+  });
   expect(cut.status).toBe("interrupted");
   const [{ n }] = (await db.sql`select count(*)::int as n from orders where source = 'historical'`) as unknown as [{ n: number }];
   expect(n).toBeGreaterThan(0);
   expect(n).toBeLessThan(PLANNED);
   // a run that fails mid-week gives its COPY up and releases the connections
-  await expect(runHistorical(db.sql, { ...OPTS, onProgress: (p) => { if (p.daysDone === 3) throw new Error("boom"); } })).rejects.toThrow("boom");
+  await expect(
+    runHistorical(db.sql, {
+      ...OPTS,
+      onProgress: (p) => {
+        if (p.daysDone === 3) throw new Error("boom");
+      },
+    }),
+  ).rejects.toThrow("boom");
   // the unfinished run is cleared and redone without --reset
   done(await runHistorical(db.sql, OPTS));
   expect(await checksum(db.sql)).toBe(firstChecksum);

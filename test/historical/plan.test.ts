@@ -3,7 +3,16 @@ import { HOURLY_VOLUME } from "../../src/domain/curves.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { seoulDate, seoulTime } from "../../src/domain/seoul-time.ts";
 import {
-  DAY_MS, drawHourCounts, drawTimesInHour, expectedOrders, gradeCheckpoints, HOUR_MS, MONTHLY_BASE, planDays, resolvePeriod, WEEKDAY_WEIGHTS,
+  DAY_MS,
+  drawHourCounts,
+  drawTimesInHour,
+  expectedOrders,
+  gradeCheckpoints,
+  HOUR_MS,
+  MONTHLY_BASE,
+  planDays,
+  resolvePeriod,
+  WEEKDAY_WEIGHTS,
 } from "../../src/historical/plan.ts";
 
 const TODAY = new Date("2026-11-26T15:00:00Z");

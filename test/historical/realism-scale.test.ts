@@ -80,7 +80,10 @@ test("revenue is Pareto-like (top 20 % of customers hold most of it) and every r
 });
 
 test("`bun run realism` prints every target as met for the scale-1 year, and exits 1 when one is missed", async () => {
-  const cli = (url: string) => Bun.spawnSync([process.execPath, "run", "src/cli/realism.ts", "--source", "historical"], { env: { ...process.env, DATABASE_URL: url } });
+  const cli = (url: string) =>
+    Bun.spawnSync([process.execPath, "run", "src/cli/realism.ts", "--source", "historical"], {
+      env: { ...process.env, DATABASE_URL: url },
+    });
   const good = cli(runs[1]!.db.url);
   const out = good.stdout.toString();
   expect([good.exitCode, out]).toEqual([0, expect.stringContaining("51,500 orders (historical)")]);

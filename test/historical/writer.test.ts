@@ -12,12 +12,23 @@ test("the hand-written order line is the generic COPY encoding of the same row",
   const rng = new Rng("line");
   for (const region of ["서울", "제주", "경기"]) {
     const order = buildOrder({
-      id: `O_${region}`, user: { id: "U_1", age: 27, gender: "M", region }, product: { id: "P_1", category: "FRESH", price: 12_300 },
-      quantity: 2, at: new Date("2025-05-05T05:05:05.005Z"), rng,
+      id: `O_${region}`,
+      user: { id: "U_1", age: 27, gender: "M", region },
+      product: { id: "P_1", category: "FRESH", price: 12_300 },
+      quantity: 2,
+      at: new Date("2025-05-05T05:05:05.005Z"),
+      rng,
     });
     expect(orderCopyLine(order)).toBe(encodeRow([...rowValues(ORDERS, order), "historical"]));
   }
-  const bad = buildOrder({ id: "O_x", user: { id: "U_1", age: 27, gender: "M", region: "서\t울" }, product: { id: "P_1", category: "FRESH", price: 1 }, quantity: 1, at: new Date(), rng });
+  const bad = buildOrder({
+    id: "O_x",
+    user: { id: "U_1", age: 27, gender: "M", region: "서\t울" },
+    product: { id: "P_1", category: "FRESH", price: 1 },
+    quantity: 1,
+    at: new Date(),
+    rng,
+  });
   expect(() => orderCopyLine(bad)).toThrow("control character");
 });
 

@@ -138,7 +138,11 @@ describe("deploy/docker-compose.yml", () => {
   });
 
   test("nine consumers: three instances for each of users, products, orders", () => {
-    for (const [kind, topic] of [["user", "users"], ["product", "products"], ["order", "orders"]] as const) {
+    for (const [kind, topic] of [
+      ["user", "users"],
+      ["product", "products"],
+      ["order", "orders"],
+    ] as const) {
       for (const i of [1, 2, 3]) {
         const s = services[`${kind}-consumer-${i}`];
         expect(s, `${kind}-consumer-${i}`).toBeDefined();

@@ -77,10 +77,12 @@ describe("local Kafka cluster", () => {
       expect(p.leader).toBeGreaterThan(0);
     }
 
-    const configs = await eventually("describeConfigs", () => admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: 2 /* ConfigResourceTypes.TOPIC */, name: topic, configNames: ["min.insync.replicas"] }],
-    }));
+    const configs = await eventually("describeConfigs", () =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2 /* ConfigResourceTypes.TOPIC */, name: topic, configNames: ["min.insync.replicas"] }],
+      }),
+    );
     const minIsr = configs.resources[0]!.configEntries.find((e) => e.configName === "min.insync.replicas");
     expect(minIsr?.configValue).toBe("2");
   }, 60_000);
@@ -120,8 +122,7 @@ describe("local Kafka cluster", () => {
     }
 
     expect(received).toHaveLength(100);
-    const byValue = (a: { value: string }, b: { value: string }) =>
-      (JSON.parse(a.value).i as number) - (JSON.parse(b.value).i as number);
+    const byValue = (a: { value: string }, b: { value: string }) => (JSON.parse(a.value).i as number) - (JSON.parse(b.value).i as number);
     expect([...received].sort(byValue)).toEqual([...sent].sort(byValue));
     // one key's messages share a partition, so they come back in the order they were sent
     const k3 = received.filter((m) => m.key === "k3").map((m) => JSON.parse(m.value).i as number);

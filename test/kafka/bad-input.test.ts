@@ -66,7 +66,11 @@ function bad(entity: EntityTopic, label: string, value: string | null, expect: N
 }
 
 /** A valid envelope of `item`, changed by `change` (encode itself refuses bad data, on purpose). */
-function mutated<E extends EntityTopic>(entity: E, item: EventKinds[E], change: (envelope: Record<string, unknown>, data: Record<string, unknown>) => void): string {
+function mutated<E extends EntityTopic>(
+  entity: E,
+  item: EventKinds[E],
+  change: (envelope: Record<string, unknown>, data: Record<string, unknown>) => void,
+): string {
   const envelope = JSON.parse(encode(entity, item)) as Record<string, unknown>;
   change(envelope, envelope.data as Record<string, unknown>);
   return JSON.stringify(envelope);
@@ -101,14 +105,20 @@ function spiedSink<E extends EntityTopic>(entity: E): Sink<E> {
 
 async function startConsumer(entity: EntityTopic): Promise<void> {
   const c = await startEntityConsumer({
-    kafka: t.kafka, names: t.names, entity, dlq: producer, log: process.env.DEBUG ? logger(entity) : quiet,
-    sink: spiedSink(entity), retryForMs: RETRY_FOR_MS,
+    kafka: t.kafka,
+    names: t.names,
+    entity,
+    dlq: producer,
+    log: process.env.DEBUG ? logger(entity) : quiet,
+    sink: spiedSink(entity),
+    retryForMs: RETRY_FOR_MS,
     hooks: { onBatch: ({ entity, size, written, dlq }) => void batchesSeen.push({ entity, size, written, dlq }) },
   });
   consumers.push(c);
 }
 
-const publish = (records: Sent[]) => Promise.all(records.map((s) => producer.send(t.names.topic(s.entity), { key: s.key, value: s.value })));
+const publish = (records: Sent[]) =>
+  Promise.all(records.map((s) => producer.send(t.names.topic(s.entity), { key: s.key, value: s.value })));
 
 // ---- checks ------------------------------------------------------------------------------------------
 
@@ -149,7 +159,8 @@ async function checkDeadLetters(entity: EntityTopic): Promise<{ dead: DeadLetter
     expect(d.reason.length, ctx).toBeGreaterThan(0);
     expect(d.reason, ctx).toMatch(s.bad.reason);
     expect(typeof d.attempts, ctx).toBe("number");
-    if (process.env.DEBUG) console.log(`${entity} ${where(d.source)} [${s.label}] attempts=${d.attempts} sqlstate=${d.sqlstate ?? "-"} ${d.reason}`);
+    if (process.env.DEBUG)
+      console.log(`${entity} ${where(d.source)} [${s.label}] attempts=${d.attempts} sqlstate=${d.sqlstate ?? "-"} ${d.reason}`);
     if (s.bad.stage === "decode") expect(d.attempts, ctx).toBe(0);
     else expect(d.attempts, ctx).toBeGreaterThanOrEqual(1);
     if (s.bad.sqlstate) expect(d.sqlstate ?? "", ctx).toMatch(s.bad.sqlstate);
@@ -183,7 +194,10 @@ async function checkStored(): Promise<void> {
 
   for (const entity of ENTITY_TOPICS) {
     const rows = await db.sql.unsafe(`select id from ${entity} where id = any($1::text[])`, [badIds[entity]]);
-    expect(rows.map((r) => r.id), `${entity} holding bad records`).toEqual([]);
+    expect(
+      rows.map((r) => r.id),
+      `${entity} holding bad records`,
+    ).toEqual([]);
   }
 
   // the counters the order writes maintain agree with the orders stored
@@ -223,48 +237,154 @@ function planUsers(): void {
   bad("users", "JSON array instead of an object", "[1,2]", decodeFail(/^\(root\): .*expected object, received array/));
   bad("users", "null message value", null, decodeFail(/empty message value/));
   good("users", u(3, { region: "경기", grade: "GOLD" }));
-  bad("users", "wrong envelope version", mutated("users", b("v2"), (e) => void (e.v = 2)), decodeFail(/^v: /), "U_bad_v2");
-  bad("users", "unknown event_type", mutated("users", b("evt"), (e) => void (e.event_type = "user_deleted")), decodeFail(/^event_type: /), "U_bad_evt");
+  bad(
+    "users",
+    "wrong envelope version",
+    mutated("users", b("v2"), (e) => void (e.v = 2)),
+    decodeFail(/^v: /),
+    "U_bad_v2",
+  );
+  bad(
+    "users",
+    "unknown event_type",
+    mutated("users", b("evt"), (e) => void (e.event_type = "user_deleted")),
+    decodeFail(/^event_type: /),
+    "U_bad_evt",
+  );
   good("users", u(4, { marketing_opt_in: false, last_login_at: new Date("2025-05-05T05:05:05Z") }));
-  bad("users", "missing field (email)", mutated("users", b("noemail"), (_, d) => void delete d.email), decodeFail(/^data\.email: /), "U_bad_noemail");
-  bad("users", "wrongly typed field (age as string)", mutated("users", b("agestr"), (_, d) => void (d.age = "34")), decodeFail(/^data\.age: /), "U_bad_agestr");
+  bad(
+    "users",
+    "missing field (email)",
+    mutated("users", b("noemail"), (_, d) => void delete d.email),
+    decodeFail(/^data\.email: /),
+    "U_bad_noemail",
+  );
+  bad(
+    "users",
+    "wrongly typed field (age as string)",
+    mutated("users", b("agestr"), (_, d) => void (d.age = "34")),
+    decodeFail(/^data\.age: /),
+    "U_bad_agestr",
+  );
   good("users", u(5, { status: "DORMANT" }));
-  bad("users", "bad enum (gender X)", mutated("users", b("genderx"), (_, d) => void (d.gender = "X")), decodeFail(/^data\.gender: /), "U_bad_genderx");
-  bad("users", "bad date (2025-13-45)", mutated("users", b("date"), (_, d) => void (d.created_at = "2025-13-45T00:00:00Z")), decodeFail(/^data\.created_at: /), "U_bad_date");
-  good("users", u(6, { name: "O'Brien \"квадрат\" 🚀" }));
-  bad("users", "NUL character in name", mutated("users", b("nul"), (_, d) => void (d.name = "김\u0000철수")),
-    { reason: /0x00|invalid byte sequence/, sqlstate: /^22/, stage: "write" }, "U_bad_nul");
-  bad("users", "oversized name (5,000 characters)", mutated("users", b("long"), (_, d) => void (d.name = "가".repeat(5000))), decodeFail(/^data\.name: /), "U_bad_long");
-  bad("users", "birth_year 40000 (smallint column)", mutated("users", b("year"), (_, d) => void (d.birth_year = 40_000)),
-    { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" }, "U_bad_year");
+  bad(
+    "users",
+    "bad enum (gender X)",
+    mutated("users", b("genderx"), (_, d) => void (d.gender = "X")),
+    decodeFail(/^data\.gender: /),
+    "U_bad_genderx",
+  );
+  bad(
+    "users",
+    "bad date (2025-13-45)",
+    mutated("users", b("date"), (_, d) => void (d.created_at = "2025-13-45T00:00:00Z")),
+    decodeFail(/^data\.created_at: /),
+    "U_bad_date",
+  );
+  good("users", u(6, { name: 'O\'Brien "квадрат" 🚀' }));
+  bad(
+    "users",
+    "NUL character in name",
+    mutated("users", b("nul"), (_, d) => void (d.name = "김\u0000철수")),
+    { reason: /0x00|invalid byte sequence/, sqlstate: /^22/, stage: "write" },
+    "U_bad_nul",
+  );
+  bad(
+    "users",
+    "oversized name (5,000 characters)",
+    mutated("users", b("long"), (_, d) => void (d.name = "가".repeat(5000))),
+    decodeFail(/^data\.name: /),
+    "U_bad_long",
+  );
+  bad(
+    "users",
+    "birth_year 40000 (smallint column)",
+    mutated("users", b("year"), (_, d) => void (d.birth_year = 40_000)),
+    { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" },
+    "U_bad_year",
+  );
   good("users", u(7));
-  bad("users", "id of a stored row with other content", mutated("users", storedUser, (_, d) => void (d.name = "박다른")),
-    { reason: /^duplicate id with different content \(name differ from the stored row\)/, stage: "write" });
-  bad("users", "same id twice in one batch, other content", mutated("users", u(2, { gender: "M", email: "u_g2@daum.net" }), (_, d) => void (d.email = "other@daum.net")),
-    { reason: /^duplicate id with different content \(email differ from the stored row\)/, stage: "write" });
+  bad(
+    "users",
+    "id of a stored row with other content",
+    mutated("users", storedUser, (_, d) => void (d.name = "박다른")),
+    { reason: /^duplicate id with different content \(name differ from the stored row\)/, stage: "write" },
+  );
+  bad(
+    "users",
+    "same id twice in one batch, other content",
+    mutated("users", u(2, { gender: "M", email: "u_g2@daum.net" }), (_, d) => void (d.email = "other@daum.net")),
+    { reason: /^duplicate id with different content \(email differ from the stored row\)/, stage: "write" },
+  );
   good("users", u(8));
 }
 
 function planProducts(): void {
-  const p = (n: number, over: Partial<Product> = {}) => product(`P_g${n}`, { price: 10_000 + n * 1000, original_price: 12_000 + n * 1000, ...over });
+  const p = (n: number, over: Partial<Product> = {}) =>
+    product(`P_g${n}`, { price: 10_000 + n * 1000, original_price: 12_000 + n * 1000, ...over });
   const b = (label: string) => product(`P_bad_${label}`);
   good("products", p(1));
   bad("products", "JSON string instead of an object", '"x"', decodeFail(/^\(root\): .*expected object, received string/));
   good("products", p(2, { category: "MEAT", brand: "하림" }));
   bad("products", "empty string value", "", decodeFail(/not JSON/));
-  bad("products", "bad enum (unknown category)", mutated("products", b("cat"), (_, d) => void (d.category = "NOPE")), decodeFail(/^data\.category: /), "P_bad_cat");
+  bad(
+    "products",
+    "bad enum (unknown category)",
+    mutated("products", b("cat"), (_, d) => void (d.category = "NOPE")),
+    decodeFail(/^data\.category: /),
+    "P_bad_cat",
+  );
   good("products", p(3, { is_best: true, rating: 3.5 }));
-  bad("products", "price 3,000,000,000 (integer column)", mutated("products", b("price"), (_, d) => void (d.price = 3_000_000_000)),
-    { reason: /out of range for type integer/, sqlstate: /^22003$/, stage: "write" }, "P_bad_price");
-  bad("products", "bad date (year 1850)", mutated("products", b("1850"), (_, d) => void (d.created_at = "1850-06-01T00:00:00Z")), decodeFail(/^data\.created_at: date outside 1990/), "P_bad_1850");
+  bad(
+    "products",
+    "price 3,000,000,000 (integer column)",
+    mutated("products", b("price"), (_, d) => void (d.price = 3_000_000_000)),
+    { reason: /out of range for type integer/, sqlstate: /^22003$/, stage: "write" },
+    "P_bad_price",
+  );
+  bad(
+    "products",
+    "bad date (year 1850)",
+    mutated("products", b("1850"), (_, d) => void (d.created_at = "1850-06-01T00:00:00Z")),
+    decodeFail(/^data\.created_at: date outside 1990/),
+    "P_bad_1850",
+  );
   good("products", p(4, { stock: 0, description: "" }));
-  bad("products", "wrongly typed field (is_best as string)", mutated("products", b("best"), (_, d) => void (d.is_best = "yes")), decodeFail(/^data\.is_best: /), "P_bad_best");
-  bad("products", "missing field (price)", mutated("products", b("noprice"), (_, d) => void delete d.price), decodeFail(/^data\.price: /), "P_bad_noprice");
+  bad(
+    "products",
+    "wrongly typed field (is_best as string)",
+    mutated("products", b("best"), (_, d) => void (d.is_best = "yes")),
+    decodeFail(/^data\.is_best: /),
+    "P_bad_best",
+  );
+  bad(
+    "products",
+    "missing field (price)",
+    mutated("products", b("noprice"), (_, d) => void delete d.price),
+    decodeFail(/^data\.price: /),
+    "P_bad_noprice",
+  );
   good("products", p(5));
-  bad("products", "id of a stored row with other content", mutated("products", storedProduct, (_, d) => void (d.price = 9_900)),
-    { reason: /^duplicate id with different content \(price differ from the stored row\)/, stage: "write" });
-  bad("products", "bad envelope date (occurred_at not a date)", mutated("products", b("occ"), (e) => void (e.occurred_at = "yesterday")), decodeFail(/^occurred_at: /), "P_bad_occ");
-  bad("products", "rating with two decimals (numeric(2,1) would round it)", mutated("products", b("rating"), (_, d) => void (d.rating = 4.55)), decodeFail(/^data\.rating: one decimal/), "P_bad_rating");
+  bad(
+    "products",
+    "id of a stored row with other content",
+    mutated("products", storedProduct, (_, d) => void (d.price = 9_900)),
+    { reason: /^duplicate id with different content \(price differ from the stored row\)/, stage: "write" },
+  );
+  bad(
+    "products",
+    "bad envelope date (occurred_at not a date)",
+    mutated("products", b("occ"), (e) => void (e.occurred_at = "yesterday")),
+    decodeFail(/^occurred_at: /),
+    "P_bad_occ",
+  );
+  bad(
+    "products",
+    "rating with two decimals (numeric(2,1) would round it)",
+    mutated("products", b("rating"), (_, d) => void (d.rating = 4.55)),
+    decodeFail(/^data\.rating: one decimal/),
+    "P_bad_rating",
+  );
   good("products", p(6, { category: "SKINCARE", brand: "라운드랩" }));
 }
 
@@ -272,36 +392,89 @@ function planProducts(): void {
 const QTY = { bad: "O_bad_qty", before: "O_g3", after: "O_g4" };
 
 function planOrders(): void {
-  const o = (n: number, userId: string, productId: string, over: Partial<Order> = {}) => order(`O_g${n}`, userId, productId, { created_at: day(n), ...over });
+  const o = (n: number, userId: string, productId: string, over: Partial<Order> = {}) =>
+    order(`O_g${n}`, userId, productId, { created_at: day(n), ...over });
   const b = (label: string, over: Partial<Order> = {}) => order(`O_bad_${label}`, "U_g1", "P_g1", over);
   good("orders", o(1, "U_g1", "P_g1"));
-  bad("orders", "bad enum (payment_method BITCOIN)", mutated("orders", b("btc"), (_, d) => void (d.payment_method = "BITCOIN")), decodeFail(/^data\.payment_method: /), "O_bad_btc");
+  bad(
+    "orders",
+    "bad enum (payment_method BITCOIN)",
+    mutated("orders", b("btc"), (_, d) => void (d.payment_method = "BITCOIN")),
+    decodeFail(/^data\.payment_method: /),
+    "O_bad_btc",
+  );
   good("orders", o(2, "U_g2", "P_g2", { payment_method: "KAKAO_PAY", quantity: 3 }));
-  bad("orders", "total_amount mismatch", mutated("orders", b("total"), (_, d) => void (d.total_amount = (d.total_amount as number) + 1)),
-    decodeFail(/^data\.total_amount: total_amount must equal/), "O_bad_total");
+  bad(
+    "orders",
+    "total_amount mismatch",
+    mutated("orders", b("total"), (_, d) => void (d.total_amount = (d.total_amount as number) + 1)),
+    decodeFail(/^data\.total_amount: total_amount must equal/),
+    "O_bad_total",
+  );
   good("orders", o(3, "U_g3", "P_g1", { shipping_cost: 0 }));
-  bad("orders", "quantity 40000 (smallint column)", mutated("orders", b("qty"), (_, d) => {
-    d.quantity = 40_000;
-    d.total_amount = (d.unit_price as number) * 40_000 + (d.shipping_cost as number) - (d.discount_amount as number);
-  }), { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" }, QTY.bad);
+  bad(
+    "orders",
+    "quantity 40000 (smallint column)",
+    mutated("orders", b("qty"), (_, d) => {
+      d.quantity = 40_000;
+      d.total_amount = (d.unit_price as number) * 40_000 + (d.shipping_cost as number) - (d.discount_amount as number);
+    }),
+    { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" },
+    QTY.bad,
+  );
   good("orders", o(4, "U_g4", "P_g3", { discount_amount: 1000 }));
-  bad("orders", "user never arrives", encode("orders", order("O_bad_nouser", "U_never", "P_g1")),
-    { reason: new RegExp(`did not arrive within ${RETRY_FOR_MS} ms`), stage: "write" }, "O_bad_nouser");
-  bad("orders", "product never arrives", encode("orders", order("O_bad_noprod", "U_g1", "P_never")),
-    { reason: new RegExp(`did not arrive within ${RETRY_FOR_MS} ms`), stage: "write" }, "O_bad_noprod");
+  bad(
+    "orders",
+    "user never arrives",
+    encode("orders", order("O_bad_nouser", "U_never", "P_g1")),
+    { reason: new RegExp(`did not arrive within ${RETRY_FOR_MS} ms`), stage: "write" },
+    "O_bad_nouser",
+  );
+  bad(
+    "orders",
+    "product never arrives",
+    encode("orders", order("O_bad_noprod", "U_g1", "P_never")),
+    { reason: new RegExp(`did not arrive within ${RETRY_FOR_MS} ms`), stage: "write" },
+    "O_bad_noprod",
+  );
   // its user was dead-lettered above (NUL in the name), so it never arrives either
-  bad("orders", "user was itself dead-lettered", encode("orders", order("O_bad_deaduser", "U_bad_nul", "P_g2")),
-    { reason: /did not arrive/, stage: "write" }, "O_bad_deaduser");
+  bad(
+    "orders",
+    "user was itself dead-lettered",
+    encode("orders", order("O_bad_deaduser", "U_bad_nul", "P_g2")),
+    { reason: /did not arrive/, stage: "write" },
+    "O_bad_deaduser",
+  );
   good("orders", o(5, "U_stored", "P_stored", { status: "CANCELLED" }));
-  bad("orders", "id of a stored row with other content", encode("orders", { ...storedOrder, quantity: 2, total_amount: storedOrder.unit_price * 2 + storedOrder.shipping_cost }),
-    { reason: /^duplicate id with different content \(quantity, total_amount differ from the stored row\)/, stage: "write" });
-  bad("orders", "same id twice in one batch, other content", mutated("orders", o(2, "U_g2", "P_g2", { payment_method: "KAKAO_PAY", quantity: 3 }), (_, d) => void (d.payment_method = "NAVER_PAY")),
-    { reason: /^duplicate id with different content \(payment_method differ from the stored row\)/, stage: "write" });
+  bad(
+    "orders",
+    "id of a stored row with other content",
+    encode("orders", { ...storedOrder, quantity: 2, total_amount: storedOrder.unit_price * 2 + storedOrder.shipping_cost }),
+    { reason: /^duplicate id with different content \(quantity, total_amount differ from the stored row\)/, stage: "write" },
+  );
+  bad(
+    "orders",
+    "same id twice in one batch, other content",
+    mutated("orders", o(2, "U_g2", "P_g2", { payment_method: "KAKAO_PAY", quantity: 3 }), (_, d) => void (d.payment_method = "NAVER_PAY")),
+    { reason: /^duplicate id with different content \(payment_method differ from the stored row\)/, stage: "write" },
+  );
   good("orders", o(6, "U_g5", "P_g4", { user_gender: "M", user_age_band: "20s" }));
   bad("orders", "truncated JSON", encode("orders", b("cut")).slice(0, 60), decodeFail(/not JSON/), "O_bad_cut");
-  bad("orders", "envelope without data", mutated("orders", b("nodata"), (e) => void delete e.data), decodeFail(/^data: /), "O_bad_nodata");
+  bad(
+    "orders",
+    "envelope without data",
+    mutated("orders", b("nodata"), (e) => void delete e.data),
+    decodeFail(/^data: /),
+    "O_bad_nodata",
+  );
   good("orders", o(7, "U_g6", "P_g5", { user_region: "경상" }));
-  bad("orders", "wrong envelope version (v missing)", mutated("orders", b("nov"), (e) => void delete e.v), decodeFail(/^v: /), "O_bad_nov");
+  bad(
+    "orders",
+    "wrong envelope version (v missing)",
+    mutated("orders", b("nov"), (e) => void delete e.v),
+    decodeFail(/^v: /),
+    "O_bad_nov",
+  );
   good("orders", o(8, "U_g7", "P_g6", { category: "SKINCARE" }));
   good("orders", o(9, "U_g1", "P_g6", { created_at: day(20) }));
 }
@@ -351,9 +524,14 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
 
     // the quantity-40000 order was written together with its neighbours, in a statement that
     // PostgreSQL refused with 22003; isolating it stored the neighbours
-    const together = sinkCalls.filter((c) => c.entity === "orders" && c.ids.includes(QTY.bad) && c.ids.includes(QTY.before) && c.ids.includes(QTY.after));
+    const together = sinkCalls.filter(
+      (c) => c.entity === "orders" && c.ids.includes(QTY.bad) && c.ids.includes(QTY.before) && c.ids.includes(QTY.after),
+    );
     expect(together.map((c) => c.sqlstate)).toContain("22003");
-    expect((await db.sql`select id from orders where id in ${db.sql([QTY.before, QTY.after])} order by id`).map((r) => r.id)).toEqual([QTY.before, QTY.after]);
+    expect((await db.sql`select id from orders where id in ${db.sql([QTY.before, QTY.after])} order by id`).map((r) => r.id)).toEqual([
+      QTY.before,
+      QTY.after,
+    ]);
     // the NUL and smallint users, and the integer price, were refused by PostgreSQL, not by decoding
     expect(sinkCalls.some((c) => c.entity === "users" && c.ids.includes("U_bad_nul") && c.sqlstate?.startsWith("22"))).toBe(true);
     expect(sinkCalls.some((c) => c.entity === "products" && c.ids.includes("P_bad_price") && c.sqlstate === "22003")).toBe(true);
@@ -365,9 +543,21 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
     good("users", user("U_after", { age: 61, birth_year: 1964 }));
     bad("users", "not JSON (after)", "}{", decodeFail(/not JSON/));
     good("products", product("P_after", { category: "PAPER", brand: "모나리자" }));
-    bad("products", "unknown event_type (after)", mutated("products", product("P_bad_after"), (e) => void (e.event_type = "product_updated")), decodeFail(/^event_type: /), "P_bad_after");
+    bad(
+      "products",
+      "unknown event_type (after)",
+      mutated("products", product("P_bad_after"), (e) => void (e.event_type = "product_updated")),
+      decodeFail(/^event_type: /),
+      "P_bad_after",
+    );
     good("orders", order("O_after", "U_after", "P_after", { created_at: new Date("2025-07-01T00:00:00Z"), user_age_band: "50s+" }));
-    bad("orders", "bad enum (status SHIPPED, after)", mutated("orders", order("O_bad_after", "U_after", "P_after"), (_, d) => void (d.status = "SHIPPED")), decodeFail(/^data\.status: /), "O_bad_after");
+    bad(
+      "orders",
+      "bad enum (status SHIPPED, after)",
+      mutated("orders", order("O_bad_after", "U_after", "P_after"), (_, d) => void (d.status = "SHIPPED")),
+      decodeFail(/^data\.status: /),
+      "O_bad_after",
+    );
     later.push(...sent.slice(before));
     // the new order's user and product first, so the order does not have to wait for them
     await publish(later.filter((s) => s.entity !== "orders"));
@@ -377,7 +567,8 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
 
     for (const entity of ENTITY_TOPICS) await checkDeadLetters(entity);
     await checkStored();
-    const [row] = await db.sql`select o.id, u.last_ordered_at, p.order_count from orders o join users u on u.id = o.user_id join products p on p.id = o.product_id where o.id = 'O_after'`;
+    const [row] =
+      await db.sql`select o.id, u.last_ordered_at, p.order_count from orders o join users u on u.id = o.user_id join products p on p.id = o.product_id where o.id = 'O_after'`;
     expect(row).toEqual({ id: "O_after", last_ordered_at: new Date("2025-07-01T00:00:00Z"), order_count: 1 });
   });
 });

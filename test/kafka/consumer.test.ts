@@ -20,8 +20,18 @@ let batches = 0;
 
 async function startConsumer(entity: EntityTopic) {
   const c = await startEntityConsumer({
-    kafka: t.kafka, names: t.names, entity, dlq: producer, log: process.env.DEBUG ? logger(entity) : quiet,
-    sink: postgresSink(db.sql, entity), retryForMs: 3000, hooks: { onBatch: () => { batches++; } },
+    kafka: t.kafka,
+    names: t.names,
+    entity,
+    dlq: producer,
+    log: process.env.DEBUG ? logger(entity) : quiet,
+    sink: postgresSink(db.sql, entity),
+    retryForMs: 3000,
+    hooks: {
+      onBatch: () => {
+        batches++;
+      },
+    },
   });
   consumers.push(c);
   return c;

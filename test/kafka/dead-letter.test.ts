@@ -35,8 +35,8 @@ describe("a dead letter's copy of the raw value", () => {
     expect(korean.value).toBe("가".repeat(Math.floor(DEAD_VALUE_MAX / 3)));
     const emoji = deadValue(Buffer.from("😀".repeat(70_000))); // 4 bytes, two UTF-16 units each
     expect(emoji.value).toBe("😀".repeat(DEAD_VALUE_MAX / 4));
-    const odd = deadValue(Buffer.from("a" + "😀".repeat(70_000)));
-    expect(odd.value).toBe("a" + "😀".repeat(DEAD_VALUE_MAX / 4 - 1));
+    const odd = deadValue(Buffer.from(`a${"😀".repeat(70_000)}`));
+    expect(odd.value).toBe(`a${"😀".repeat(DEAD_VALUE_MAX / 4 - 1)}`);
   });
 });
 

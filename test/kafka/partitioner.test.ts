@@ -19,7 +19,13 @@ test("every key lands on the partition kafkajs' DefaultPartitioner picks", () =>
   const ours = murmur2Partitioner();
   const theirs = Partitioners.DefaultPartitioner();
   for (const partitions of [1, 3, 7]) {
-    const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: i, partitionErrorCode: 0, replicas: [i], isr: [i] }));
+    const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+      partitionId: i,
+      leader: i,
+      partitionErrorCode: 0,
+      replicas: [i],
+      isr: [i],
+    }));
     for (let i = 0; i < 3000; i++) {
       const key = i % 2 ? `U_${crypto.randomUUID()}` : Buffer.from(crypto.getRandomValues(new Uint8Array(i % 41)));
       const message = { key, value: "v" };
@@ -30,7 +36,13 @@ test("every key lands on the partition kafkajs' DefaultPartitioner picks", () =>
 
 test("an explicit partition wins; no key goes round robin over partitions with a leader", () => {
   const ours = murmur2Partitioner();
-  const partitionMetadata = [0, 1, 2].map((i) => ({ partitionId: i, leader: i === 1 ? -1 : i, partitionErrorCode: 0, replicas: [i], isr: [i] }));
+  const partitionMetadata = [0, 1, 2].map((i) => ({
+    partitionId: i,
+    leader: i === 1 ? -1 : i,
+    partitionErrorCode: 0,
+    replicas: [i],
+    isr: [i],
+  }));
   expect(ours({ topic: "t", partitionMetadata, message: { key: "k", value: "v", partition: 2 } })).toBe(2);
   const seen = new Set(Array.from({ length: 20 }, () => ours({ topic: "t", partitionMetadata, message: { value: "v" } })));
   expect([...seen].sort()).toEqual([0, 2]);

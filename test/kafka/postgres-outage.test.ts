@@ -42,10 +42,12 @@ afterAll(async () => {
 });
 
 const publish = (from: number, to: number) =>
-  Promise.all(Array.from({ length: to - from }, (_, i) => {
-    const o = order(`O_p${from + i}`, `U_p${1 + ((from + i) % 3)}`, "P_p1");
-    return producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
-  }));
+  Promise.all(
+    Array.from({ length: to - from }, (_, i) => {
+      const o = order(`O_p${from + i}`, `U_p${1 + ((from + i) % 3)}`, "P_p1");
+      return producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
+    }),
+  );
 
 test("consumers ride out a PostgreSQL crash without losing or duplicating an order", async () => {
   const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix };

@@ -31,7 +31,10 @@ function fakeKafka(opts: { connect?: () => Promise<void>; sendBatch?: () => Prom
 test("whenRoom() waits while the buffer is full and returns at once when the stop comes", async () => {
   const never = () => new Promise<void>(() => {}); // Kafka never acknowledges
   const producer = new BatchingProducer(fakeKafka({ sendBatch: never }), { capacity: 1 });
-  const lost = producer.send("t", { key: "k", value: "v" }).then(() => "acked", () => "lost");
+  const lost = producer.send("t", { key: "k", value: "v" }).then(
+    () => "acked",
+    () => "lost",
+  );
   const stop = new AbortController();
   let roomAt = 0;
   const waited = producer.whenRoom(stop.signal).then(() => (roomAt = performance.now()));
@@ -49,7 +52,10 @@ test("whenRoom() waits while the buffer is full and returns at once when the sto
 test("a lane still connecting when close() gives up sends nothing and disconnects", async () => {
   const events: string[] = [];
   const producer = new BatchingProducer(fakeKafka({ connect: () => Bun.sleep(300) }, events));
-  const outcome = producer.send("t", { key: "k", value: "v" }).then(() => "acked", () => "lost");
+  const outcome = producer.send("t", { key: "k", value: "v" }).then(
+    () => "acked",
+    () => "lost",
+  );
   expect(await producer.close(100)).toBe(1); // the lane is still connecting its producer
   expect(await outcome).toBe("lost");
   await Bun.sleep(500);

@@ -50,7 +50,9 @@ test("a database outage does not count against the wait for a late reference", a
   };
   const o = order("O_outage", "U_late", "P_1");
   await producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
-  consumers.push(await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "orders", dlq: producer, log: quiet, sink, retryForMs }));
+  consumers.push(
+    await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "orders", dlq: producer, log: quiet, sink, retryForMs }),
+  );
   await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);
 
   expect(calls[0]).toBe("missing");
@@ -78,11 +80,16 @@ test("a consumer retrying a write during a rebalance gives its batch up, so the 
   };
   const ids = Array.from({ length: 30 }, (_, i) => `P_rb${i}`);
   await Promise.all(ids.map((id) => producer.send(t.names.topic("products"), { key: id, value: encode("products", product(id)) })));
-  consumers.push(await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "products", dlq: producer, log: quiet, sink: failing }));
-  for (const until = Date.now() + 30_000; aTried === 0; await Bun.sleep(100)) if (Date.now() > until) throw new Error("consumer A never got a batch");
+  consumers.push(
+    await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "products", dlq: producer, log: quiet, sink: failing }),
+  );
+  for (const until = Date.now() + 30_000; aTried === 0; await Bun.sleep(100))
+    if (Date.now() > until) throw new Error("consumer A never got a batch");
 
   const joined = Date.now();
-  consumers.push(await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "products", dlq: producer, log: quiet, sink: working }));
+  consumers.push(
+    await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "products", dlq: producer, log: quiet, sink: working }),
+  );
   while (stored.size === 0 && Date.now() - joined < 40_000) await Bun.sleep(100);
   expect(stored.size).toBeGreaterThan(0);
   expect(Date.now() - joined).toBeLessThan(25_000);

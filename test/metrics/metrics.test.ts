@@ -20,11 +20,23 @@ const prefix = `test:metrics:${uniqueSuffix()}:`;
 const keys = cacheKeys(prefix);
 let scenario: string | null = null;
 const scrapeErrors: string[] = [];
-const app = () => metricsApp({
-  registry: () => buildRegistry({ redis, sql: db.sql, admin: t.admin, keys, names: t.names, prefix, onError: (s, e) => scrapeErrors.push(`${s}: ${e}`) }),
-  getScenario: async () => scenario,
-  setScenario: async (id) => { scenario = id; },
-});
+const app = () =>
+  metricsApp({
+    registry: () =>
+      buildRegistry({
+        redis,
+        sql: db.sql,
+        admin: t.admin,
+        keys,
+        names: t.names,
+        prefix,
+        onError: (s, e) => scrapeErrors.push(`${s}: ${e}`),
+      }),
+    getScenario: async () => scenario,
+    setScenario: async (id) => {
+      scenario = id;
+    },
+  });
 
 beforeAll(async () => {
   [db, t] = await Promise.all([createTestDatabase("metrics"), createTestTopics("metrics")]);
@@ -35,7 +47,9 @@ beforeAll(async () => {
   // three orders in the topic that no group has consumed: lag 3
   const p = new BatchingProducer(t.kafka);
   await p.connect();
-  await Promise.all(["O_a", "O_b", "O_c"].map((id) => p.send(t.names.topic("orders"), { key: "U_m1", value: encode("orders", order(id, "U_m1", "P_m1")) })));
+  await Promise.all(
+    ["O_a", "O_b", "O_c"].map((id) => p.send(t.names.topic("orders"), { key: "U_m1", value: encode("orders", order(id, "U_m1", "P_m1")) })),
+  );
   await p.close();
   produced.inc({ topic: "orders" }, 3);
   consumed.inc({ topic: "orders" }, 2);
@@ -66,10 +80,17 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
   expect(text).toContain('shopstream_source_up{source="redis"} 1');
   expect(text).toContain('shopstream_source_up{source="postgres"} 1');
   const series = [
-    "shopstream_messages_produced_total", "shopstream_messages_consumed_total", "shopstream_dlq_messages_total",
-    "shopstream_consumer_lag", "shopstream_consumer_batch_size", "shopstream_db_write_seconds",
-    "shopstream_cache_hit_ratio", "shopstream_cache_reloads", "shopstream_cache_age_seconds",
-    "shopstream_users_by_grade", "shopstream_orders_per_second",
+    "shopstream_messages_produced_total",
+    "shopstream_messages_consumed_total",
+    "shopstream_dlq_messages_total",
+    "shopstream_consumer_lag",
+    "shopstream_consumer_batch_size",
+    "shopstream_db_write_seconds",
+    "shopstream_cache_hit_ratio",
+    "shopstream_cache_reloads",
+    "shopstream_cache_age_seconds",
+    "shopstream_users_by_grade",
+    "shopstream_orders_per_second",
   ];
   for (const name of series) {
     expect(text).toContain(`# HELP ${name} `);

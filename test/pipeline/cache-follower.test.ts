@@ -26,8 +26,14 @@ const count = (text: string) => lines.filter((l) => l.includes(text)).length;
 
 beforeAll(async () => {
   db = await createTestDatabase("follower");
-  await insertUsers(db.sql, Array.from({ length: 50 }, (_, i) => user(`U_f${i}`)));
-  await insertProducts(db.sql, Array.from({ length: 30 }, (_, i) => product(`P_f${i}`)));
+  await insertUsers(
+    db.sql,
+    Array.from({ length: 50 }, (_, i) => user(`U_f${i}`)),
+  );
+  await insertProducts(
+    db.sql,
+    Array.from({ length: 30 }, (_, i) => product(`P_f${i}`)),
+  );
   await reloadCache(db.sql, redis, keys);
 });
 afterAll(async () => {

@@ -19,8 +19,13 @@ beforeAll(async () => {
   [db, t] = await Promise.all([createTestDatabase("e2e"), createTestTopics("e2e")]);
   await seedCatalogue(db.sql, { seed: "e2e", users: 2000, products: 2000, now: new Date() });
   env = {
-    DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, SEED: "e2e",
-    SPEED: "100", CACHE_REFRESH_S: "50", METRICS_PORT: "0",
+    DATABASE_URL: db.url,
+    TOPIC_PREFIX: t.prefix,
+    CACHE_PREFIX: cachePrefix,
+    SEED: "e2e",
+    SPEED: "100",
+    CACHE_REFRESH_S: "50",
+    METRICS_PORT: "0",
   };
 });
 
@@ -52,7 +57,7 @@ test("every acknowledged order lands in PostgreSQL exactly once, with consistent
   expect(stopped).not.toBeNull();
   const acknowledgedOrders = Number(stopped![2]);
   expect(acknowledgedOrders).toBe(Number(stopped![1]));
-  expect(acknowledgedOrders).toBeGreaterThan(RUN_MS / 1000 * 20);
+  expect(acknowledgedOrders).toBeGreaterThan((RUN_MS / 1000) * 20);
 
   await waitForZeroLag(t.admin, t.names, 90_000);
 

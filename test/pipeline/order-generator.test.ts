@@ -75,7 +75,11 @@ describe("OrderGenerator (the producer's decision)", () => {
 });
 
 describe("OrderGenerator under --rate (buyers rotate every simulated day)", () => {
-  const shop = generateUsers(new Rng("rate-users"), 5000, NOW).map((u) => ({ ...u, created_at: u.created_at.toISOString(), last_ordered_at: null }));
+  const shop = generateUsers(new Rng("rate-users"), 5000, NOW).map((u) => ({
+    ...u,
+    created_at: u.created_at.toISOString(),
+    last_ordered_at: null,
+  }));
 
   function rateRun(seed: string, n: number, rate: number) {
     const gen = new OrderGenerator(new Rng(seed), 200, { ordersPerSecond: rate });
@@ -86,7 +90,7 @@ describe("OrderGenerator under --rate (buyers rotate every simulated day)", () =
   }
 
   test("a simulated day is what the customers order in a day: customers × 3.8 / 365, lasting that many orders / rate", () => {
-    expect(simulatedDay(10_000, 3000)).toEqual({ orders: 10_000 * 3.8 / 365, ms: ((10_000 * 3.8) / 365 / 3000) * 1000 });
+    expect(simulatedDay(10_000, 3000)).toEqual({ orders: (10_000 * 3.8) / 365, ms: ((10_000 * 3.8) / 365 / 3000) * 1000 });
   });
 
   test("orders spread over the customer base and nobody exceeds 3 orders in a simulated day", () => {

@@ -22,14 +22,18 @@ test("rateLoop() keeps the rate, and forgives a stall's backlog beyond one secon
   let emitted = 0;
   let stalled = false;
   let afterStall = 0;
-  const loop = rateLoop(1000, async () => {
-    emitted++;
-    if (stalled) afterStall++;
-    if (emitted === 100) {
-      await Bun.sleep(2500); // the producer's buffer stays full for 2.5 s
-      stalled = true;
-    }
-  }, stop.signal);
+  const loop = rateLoop(
+    1000,
+    async () => {
+      emitted++;
+      if (stalled) afterStall++;
+      if (emitted === 100) {
+        await Bun.sleep(2500); // the producer's buffer stays full for 2.5 s
+        stalled = true;
+      }
+    },
+    stop.signal,
+  );
   await Bun.sleep(3000);
   stop.abort();
   await loop;

@@ -19,6 +19,9 @@ export async function gradesByRule(sql: Sql, at: Date): Promise<Map<string, stri
 }
 
 /** Ids whose grade in `actual` differs from the rule's, with both grades. */
-export function gradeDifferences(actual: ReadonlyMap<string, string>, rule: ReadonlyMap<string, string>): [string, string | undefined, string][] {
+export function gradeDifferences(
+  actual: ReadonlyMap<string, string>,
+  rule: ReadonlyMap<string, string>,
+): [string, string | undefined, string][] {
   return [...rule].filter(([id, grade]) => actual.get(id) !== grade).map(([id, grade]) => [id, actual.get(id), grade]);
 }

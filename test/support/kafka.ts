@@ -26,7 +26,10 @@ export async function createTestTopics(label: string, brokers = config.kafkaBrok
   const admin = await connectAdmin(kafka, brokers);
   await ensureTopics(admin, names);
   return {
-    prefix, names, kafka, admin,
+    prefix,
+    names,
+    kafka,
+    admin,
     async cleanup() {
       const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
       if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => {});
@@ -38,7 +41,11 @@ export async function createTestTopics(label: string, brokers = config.kafkaBrok
 }
 
 /** Every message now in a topic, read with a throwaway group from the beginning to the end offsets. */
-export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Promise<{ key: string | null; value: string; partition: number; offset: string }[]> {
+export async function readTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+): Promise<{ key: string | null; value: string; partition: number; offset: string }[]> {
   const ends = await admin.fetchTopicOffsets(topic);
   const remaining = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const out: { key: string | null; value: string; partition: number; offset: string }[] = [];
@@ -73,7 +80,8 @@ export async function waitForZeroLag(admin: Admin, names: TopicNames, timeoutMs 
     const lag = (await consumerLag(admin, names)).filter((l) => !only || only.some((e) => l.topic === names.topic(e)));
     const total = lag.reduce((s, l) => s + l.lag, 0);
     if (total === 0) return;
-    if (Date.now() > deadline) throw new Error(`consumer lag still ${total} after ${timeoutMs} ms: ${JSON.stringify(lag.filter((l) => l.lag))}`);
+    if (Date.now() > deadline)
+      throw new Error(`consumer lag still ${total} after ${timeoutMs} ms: ${JSON.stringify(lag.filter((l) => l.lag))}`);
     await Bun.sleep(250);
   }
 }

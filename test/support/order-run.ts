@@ -56,8 +56,12 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
   const redis = connectRedis(config.redisUrl);
   await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
   const env = {
-    DATABASE_URL: db.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix, KAFKA_BROKERS: brokers.join(","),
-    SEED: opts.label, METRICS_PORT: "0",
+    DATABASE_URL: db.url,
+    TOPIC_PREFIX: topics.prefix,
+    CACHE_PREFIX: cachePrefix,
+    KAFKA_BROKERS: brokers.join(","),
+    SEED: opts.label,
+    METRICS_PORT: "0",
   };
   const consumer = (i: number) => startService(`orders-${i + 1}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i + 1) });
   const consumers = [0, 1, 2].map(consumer);
@@ -66,7 +70,12 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
   const stored = async () => (await db.sql`select count(*)::int as n from orders`)[0]!.n as number;
 
   return {
-    db, topics, env, producer, consumers, stored,
+    db,
+    topics,
+    env,
+    producer,
+    consumers,
+    stored,
     async killConsumer(i) {
       const old = consumers[i] as RunningService;
       old.proc.kill("SIGKILL");

@@ -32,7 +32,9 @@ export class PrivatePostgres {
   }
 
   async start(): Promise<void> {
-    this.run(`${BIN}/pg_ctl -D ${this.dir}/data -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1" -l ${this.dir}/log -w start > /dev/null`);
+    this.run(
+      `${BIN}/pg_ctl -D ${this.dir}/data -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1" -l ${this.dir}/log -w start > /dev/null`,
+    );
   }
 
   /** Immediate shutdown: connections drop as in a crash. */

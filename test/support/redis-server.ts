@@ -11,7 +11,10 @@ export class PrivateRedis {
   readonly url = `redis://127.0.0.1:${this.port}`;
 
   async start(): Promise<void> {
-    this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir], { stdout: "ignore", stderr: "ignore" });
+    this.proc = Bun.spawn(
+      ["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir],
+      { stdout: "ignore", stderr: "ignore" },
+    );
     for (let i = 0; i < 100; i++) {
       const ping = Bun.spawnSync(["redis-cli", "-p", String(this.port), "ping"]);
       if (ping.stdout.toString().trim() === "PONG") return;

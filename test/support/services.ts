@@ -30,11 +30,18 @@ export function startService(name: string, file: string, args: string[], env: Re
   };
   const done = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
   return {
-    name, proc,
+    name,
+    proc,
     output: () => text,
     async stop() {
       proc.kill("SIGTERM");
-      const code = await Promise.race([proc.exited, Bun.sleep(30_000).then(() => { proc.kill("SIGKILL"); return -9; })]);
+      const code = await Promise.race([
+        proc.exited,
+        Bun.sleep(30_000).then(() => {
+          proc.kill("SIGKILL");
+          return -9;
+        }),
+      ]);
       await done;
       return code;
     },
