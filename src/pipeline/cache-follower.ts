@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { type CacheKeys, scenarioKey } from "../cache/keys.ts";
+import { type CacheKeys, cacheKeys, scenarioKey } from "../cache/keys.ts";
 import type { CachedProduct, CachedUser } from "../cache/reload.ts";
 import { type CacheSnapshot, currentGeneration, readSnapshot } from "../cache/snapshot.ts";
 import type { OrderGenerator } from "../domain/order-generator.ts";
@@ -22,14 +22,16 @@ export class CacheFollower {
   /** A pin that names no scenario is reported once, not every second. */
   private rejectedPin: string | null = null;
 
+  private readonly keys: CacheKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: CacheKeys,
     private readonly cachePrefix: string,
     private readonly generator: OrderGenerator<CachedUser, CachedProduct>,
     private readonly log: Logger,
     private readonly startScenario?: Scenario,
   ) {
+    this.keys = cacheKeys(cachePrefix);
     this.pinned = startScenario;
   }
 

@@ -23,6 +23,11 @@ export class ShopPublisher {
     private readonly productRng: Rng,
   ) {}
 
+  /** "N orders generated, M acknowledged": the figures the logs and the tests read. */
+  progress(): string {
+    return `${this.generated} orders generated, ${this.acknowledged} acknowledged`;
+  }
+
   async order(signal: AbortSignal): Promise<void> {
     await this.producer.whenRoom(signal);
     if (signal.aborted) return;

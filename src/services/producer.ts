@@ -1,5 +1,4 @@
 import { connectRedis } from "../cache/client.ts";
-import { cacheKeys } from "../cache/keys.ts";
 import type { CachedProduct, CachedUser } from "../cache/reload.ts";
 import { orderIntervalS, productIntervalS } from "../domain/curves.ts";
 import { OrderGenerator } from "../domain/order-generator.ts";
@@ -21,61 +20,40 @@ runService("producer", async ({ config, log, signal }) => {
   const { names, producer } = await openKafka(config, "producer", { ...producerMetrics, log });
   reportBuffered(() => producer.pending);
   const stopMetrics = publishMetrics(redis, config.cachePrefix, "producer");
-  const generator = new OrderGenerator<CachedUser, CachedProduct>(
-    rng.fork("orders"),
-    config.producerTopN,
-    live.rate ? { ordersPerSecond: live.rate } : undefined,
-  );
-  const cache = new CacheFollower(
-    redis,
-    cacheKeys(config.cachePrefix),
-    config.cachePrefix,
-    generator,
-    log,
-    live.scenario ? scenarioById(live.scenario) : undefined,
-  );
+  const rotation = live.rate ? { ordersPerSecond: live.rate } : undefined;
+  const generator = new OrderGenerator<CachedUser, CachedProduct>(rng.fork("orders"), config.producerTopN, rotation);
+  const startScenario = live.scenario ? scenarioById(live.scenario) : undefined;
+  const cache = new CacheFollower(redis, config.cachePrefix, generator, log, startScenario);
   const shop = new ShopPublisher(producer, names, generator, rng.fork("products"));
+  const cadence = rng.fork("cadence");
 
   for (await cache.sync(); !generator.ready && !signal.aborted; await cache.sync()) await sleep(1000, signal);
   log.info(live.rate ? `publishing ${live.rate} orders/s` : `publishing at speed ×${speed}`);
   const atLimit = new AbortController(); // --count reached
-  const loopSignal = AbortSignal.any([signal, atLimit.signal]);
+  const loops = AbortSignal.any([signal, atLimit.signal]);
   const nextOrder = () => (live.count !== undefined && shop.generated >= live.count ? atLimit.abort() : shop.order(signal));
-  const cadence = rng.fork("cadence");
+  const nextProduct = () => shop.product(signal);
+  const orderGapMs = () => orderIntervalS(cadence, new Date(), speed, config.orderIntervalS, generator.scenario.volume) * 1000;
+  const productGapMs = () => productIntervalS(cadence, speed, config.productIntervalS) * 1000;
+  const syncCache = () => cache.sync();
+  const report = () => log.info(`${shop.progress()}, ${producer.pending} messages buffered`);
   await Promise.all([
-    live.rate
-      ? rateLoop(live.rate, nextOrder, loopSignal)
-      : every(
-          () => orderIntervalS(cadence, new Date(), speed, config.orderIntervalS, generator.scenario.volume) * 1000,
-          nextOrder,
-          loopSignal,
-        ),
-    every(
-      () => productIntervalS(cadence, speed, config.productIntervalS) * 1000,
-      () => shop.product(signal),
-      loopSignal,
-    ),
-    every(
-      () => 1000,
-      () => cache.sync(),
-      loopSignal,
-    ),
-    every(
-      () => 10_000,
-      () => log.info(`${shop.generated} orders generated, ${shop.acknowledged} acknowledged, ${producer.pending} messages buffered`),
-      loopSignal,
-    ),
+    live.rate ? rateLoop(live.rate, nextOrder, loops) : every(orderGapMs, nextOrder, loops),
+    every(productGapMs, nextProduct, loops),
+    every(SECOND, syncCache, loops),
+    every(TEN_SECONDS, report, loops),
   ]);
   const lost = await producer.close(); // everything accepted is flushed before exit
   await stopMetrics();
   redis.disconnect();
-  log.info(
-    `stopped: ${shop.generated} orders generated, ${shop.acknowledged} acknowledged; ${producer.acked} messages acknowledged in all`,
-  );
+  log.info(`stopped: ${shop.progress()}; ${producer.acked} messages acknowledged in all`);
   if (generator.spacingOverruns > 0)
-    log.warn(`${generator.spacingOverruns} order(s) went to a customer already at the daily ceiling: cache more users (CACHE_RATE_USERS)`);
+    log.warn(`${generator.spacingOverruns} order(s) above the daily ceiling: cache more users (CACHE_RATE_USERS)`);
   if (lost > 0) {
     log.error(`${lost} message(s) were not acknowledged: Kafka stayed unreachable through the shutdown timeout`);
     process.exitCode = 1;
   }
 });
+
+const SECOND = () => 1000;
+const TEN_SECONDS = () => 10_000;

@@ -45,7 +45,7 @@ afterAll(async () => {
 test("follows generations, the pinned scenario and an emptied cache", async () => {
   const generator = new OrderGenerator<CachedUser, CachedProduct>(new Rng("follower"), 20);
   const start = scenarioById("camping_season");
-  const follower = new CacheFollower(redis, keys, prefix, generator, log, start);
+  const follower = new CacheFollower(redis, prefix, generator, log, start);
 
   await follower.sync(NOON_SEOUL);
   expect(generator.ready).toBe(true);
@@ -87,7 +87,7 @@ test("follows generations, the pinned scenario and an emptied cache", async () =
 
 test("without a start scenario the hour decides: late night in Seoul is the late-night preset", async () => {
   const generator = new OrderGenerator<CachedUser, CachedProduct>(new Rng("follower-hour"), 20);
-  const follower = new CacheFollower(redis, keys, prefix, generator, log);
+  const follower = new CacheFollower(redis, prefix, generator, log);
   expect(follower.scenarioAt(NOON_SEOUL).id).toBe("baseline");
   await follower.sync(new Date("2026-03-10T17:00:00Z")); // 02:00 in Seoul
   expect(generator.scenario.id).toBe("late_night_small");
