@@ -3,7 +3,7 @@ import { connect as tcpConnect } from "node:net";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { connectAdmin, createKafka } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
-import { consumerLag } from "../metrics/collect.ts";
+import { consumerLag } from "../kafka/lag.ts";
 import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 
 // `bun run start:all [--speed N] [--rate R] [--scenario ID]`: brings up whatever local infra is

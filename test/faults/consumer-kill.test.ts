@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { consumerLag } from "../../src/metrics/collect.ts";
+import { consumerLag } from "../../src/kafka/lag.ts";
 import { startOrderRun, type OrderRun } from "../support/order-run.ts";
 
 // Order consumers SIGKILLed again and again while they write: whatever batch a consumer was in

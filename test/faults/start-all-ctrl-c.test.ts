@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis } from "../../src/cache/client.ts";
-import { consumerLag } from "../../src/metrics/collect.ts";
+import { consumerLag } from "../../src/kafka/lag.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../support/db.ts";
 import { config, createTestTopics, readTopic, type TestTopics } from "../support/kafka.ts";
 

@@ -2,7 +2,7 @@ import type { Admin, Kafka } from "kafkajs";
 import { loadConfig } from "../../src/config.ts";
 import { connectAdmin, createKafka, ensureTopics } from "../../src/kafka/client.ts";
 import { topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
-import { consumerLag } from "../../src/metrics/collect.ts";
+import { consumerLag } from "../../src/kafka/lag.ts";
 import { uniqueSuffix } from "./db.ts";
 
 export const config = loadConfig();
