@@ -1,20 +1,24 @@
 import { parseArgs } from "node:util";
+import { describe, ShopstreamError } from "./errors.ts";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
 // variable (docs/design.md, "Configuration"); defaults are the documented ones.
 
-export class ConfigError extends Error {
+export class ConfigError extends ShopstreamError {
   constructor(
     readonly variable: string,
     message: string,
   ) {
     super(`${variable}: ${message}`);
-    this.name = "ConfigError";
   }
 }
 
 /** Set by start:all for each service it runs: the service then stops by itself if start:all is gone. */
 export const SUPERVISED_ENV = "SHOPSTREAM_SUPERVISED";
+
+/** The Kafka clients shopstream can run on (docs/design.md, "Kafka client"). */
+export const KAFKA_CLIENTS = ["kafkajs", "platformatic"] as const;
+export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
 export interface Config {
   databaseUrl: string;
@@ -22,6 +26,7 @@ export interface Config {
   kafkaBrokers: string[];
   kafkaClientId: string;
   kafkaCompression: "none" | "gzip";
+  kafkaClient: KafkaClientName;
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
@@ -44,6 +49,24 @@ export interface Config {
   instance: number;
   /** Seconds between the redis-monitor's status lines; null when unset (1 s alone, 10 s under start:all). */
   monitorIntervalS: number | null;
+  /** The RAM JavaScriptCore sizes its heap for in every service process start:all runs (BUN_JSC_forceRAMSize). */
+  serviceRamBytes: number;
+}
+
+/** The slowest clock the live services accept (SPEED or --speed): a thousand times slower than real time. */
+const MIN_SPEED = 0.001;
+
+/**
+ * JavaScriptCore sizes its heap for the machine's RAM (24 GB here) and lets a busy service's garbage
+ * pile up to 300–400 MB. Told 192 MB, a producer at full rate peaks near 170 MB at the same CPU per
+ * order; below that the CPU spent collecting climbs fast (docs/design.md, "Memory"). Read by the
+ * runtime at start, so start:all, the benchmarks and the tests hand it to every service process.
+ */
+export const SERVICE_RAM_BYTES = 192 * 2 ** 20;
+
+/** The runtime settings every service process is started with. */
+export function serviceRuntimeEnv(config: Pick<Config, "serviceRamBytes">): Record<string, string> {
+  return { BUN_JSC_forceRAMSize: String(config.serviceRamBytes) };
 }
 
 type Env = Record<string, string | undefined>;
@@ -69,6 +92,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaBrokers: read.brokers("KAFKA_BROKERS", "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"),
     kafkaClientId: read.string("KAFKA_CLIENT_ID", "shopstream"),
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
+    kafkaClient: read.oneOf("KAFKA_CLIENT", "kafkajs", KAFKA_CLIENTS),
     topicPrefix: read.string("TOPIC_PREFIX", ""),
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
@@ -80,7 +104,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     seed: read.string("SEED", "42"),
     seedUsers: read.number("SEED_USERS", 10_000, { min: 0, integer: true }),
     seedProducts: read.number("SEED_PRODUCTS", 20_000, { min: 0, integer: true }),
-    speed: flags.speed ?? read.number("SPEED", 1, { min: 0.001 }),
+    speed: flags.speed ?? read.number("SPEED", 1, { min: MIN_SPEED }),
     live: { rate: flags.rate, scenario: flags.scenario, count: flags.count },
     orderIntervalS: read.range("ORDER_INTERVAL_S", [3, 5]),
     productIntervalS: read.range("PRODUCT_INTERVAL_S", [6, 8]),
@@ -93,6 +117,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     supervised: read.string(SUPERVISED_ENV, "") === "1",
     instance: read.number("INSTANCE", 1, { min: 1, integer: true }),
     monitorIntervalS: read.optionalNumber("MONITOR_INTERVAL_S", { min: 0.05 }),
+    serviceRamBytes: read.number("BUN_JSC_forceRAMSize", SERVICE_RAM_BYTES, { min: 32 * 2 ** 20, integer: true }),
   };
   return config;
 }
@@ -107,17 +132,18 @@ function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number }
       strict: true,
     }).values;
   } catch (err) {
-    throw new ConfigError("arguments", err instanceof Error ? err.message : String(err));
+    throw new ConfigError("arguments", describe(err));
   }
-  const positive = (flag: string): number | undefined => {
+  const positive = (flag: string, min = 0): number | undefined => {
     const raw = values[flag.slice(2)];
     if (raw === undefined) return undefined;
     const n = Number(raw);
     if (!(n > 0) || !Number.isFinite(n)) throw new ConfigError(flag, `expected a positive number, got "${raw}"`);
+    if (n < min) throw new ConfigError(flag, `must be >= ${min}, got ${n}`);
     return n;
   };
   return {
-    speed: positive("--speed"),
+    speed: positive("--speed", MIN_SPEED),
     rate: positive("--rate"),
     scenario: values.scenario as string | undefined,
     count: positive("--count"),

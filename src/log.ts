@@ -1,22 +1,35 @@
-// One-line logs: time, service name, message. start:all prefixes and colours them per process.
+// One-line logs: time, level, the service's name, the message, then structured fields as
+// key=value. start:all prefixes and colours them per process. Every module and both Kafka client
+// adapters log through a Logger; nothing else writes log lines.
+import { describe } from "./errors.ts";
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string, err?: unknown): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, err?: unknown, fields?: LogFields): void;
 }
 
 export function logger(service: string): Logger {
-  const line = (level: string, msg: string) => `${new Date().toISOString()} ${level} [${service}] ${msg}`;
+  const line = (level: string, msg: string, fields?: LogFields) =>
+    `${new Date().toISOString()} ${level} [${service}] ${msg}${formatFields(fields)}`;
   return {
-    info: (msg) => console.log(line("INFO ", msg)),
-    warn: (msg) => console.warn(line("WARN ", msg)),
-    error: (msg, err) => console.error(line("ERROR", err === undefined ? msg : `${msg}: ${describe(err)}`)),
+    info: (msg, fields) => console.log(line("INFO ", msg, fields)),
+    warn: (msg, fields) => console.warn(line("WARN ", msg, fields)),
+    error: (msg, err, fields) => console.error(line("ERROR", err === undefined ? msg : `${msg}: ${describe(err)}`, fields)),
   };
 }
 
-export function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+function formatFields(fields: LogFields | undefined): string {
+  if (!fields) return "";
+  let out = "";
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const text = String(value);
+    out += ` ${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+  }
+  return out;
 }
 
 /**

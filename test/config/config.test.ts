@@ -39,6 +39,7 @@ describe("loadConfig", () => {
   for (const [argv, named] of [
     [["--rate=-5"], "--rate"],
     [["--speed", "fast"], "--speed"],
+    [["--speed", "0.0001"], "--speed"], // the same floor as SPEED
     [["--sped", "2"], "arguments"],
   ] as const) {
     test(`${argv.join(" ")} fails naming ${named}`, () => {
@@ -63,6 +64,7 @@ describe("loadConfig", () => {
     ["METRICS_PORT", "70000"],
     ["ORDER_INTERVAL_S", "5-3"],
     ["KAFKA_COMPRESSION", "brotli"],
+    ["KAFKA_CLIENT", "rdkafka"],
     ["INSTANCE", "0"],
     ["INSTANCE", "two"],
     ["MONITOR_INTERVAL_S", "-1"],
