@@ -1,42 +1,38 @@
-import { CompressionTypes, Kafka, logLevel, type Admin, type logCreator } from "kafkajs";
 import type { Config } from "../config.ts";
-import { StormLog } from "../log.ts";
-import { topicSpecs, type TopicNames } from "./topics.ts";
+import { describe, ShopstreamError } from "../errors.ts";
+import { type Logger, logger } from "../log.ts";
+import { sleep } from "../retry.ts";
+import type { KafkaAdmin, KafkaClient } from "./port.ts";
+import { type TopicNames, topicSpecs } from "./topics.ts";
 
-// The single seam to kafkajs: everything else in shopstream imports from src/kafka, never kafkajs.
+// The one way in to Kafka: the client named by KAFKA_CLIENT behind the port (src/kafka/port.ts).
+// Everything else in shopstream imports from src/kafka, never from a client library.
 
-// kafkajs 2.2.4's request queue arms setTimeout with a negative delay when it is not throttled;
-// the runtime clamps it to 1 ms and prints a TimeoutNegativeWarning per client. Harmless and
-// unfixed upstream, so that one warning is dropped; every other warning is still printed.
-process.removeAllListeners("warning");
-process.on("warning", (w) => {
-  if (w.name !== "TimeoutNegativeWarning") console.error(`${w.name}: ${w.message}`);
-});
+export type KafkaSettings = Pick<Config, "kafkaBrokers" | "kafkaClientId" | "kafkaCompression" | "kafkaClient">;
 
-export function createKafka(config: Pick<Config, "kafkaBrokers" | "kafkaClientId">, clientSuffix = ""): Kafka {
-  return new Kafka({
-    clientId: clientSuffix ? `${config.kafkaClientId}-${clientSuffix}` : config.kafkaClientId,
+/** The configured client; `name` tells its connections apart on the brokers (e.g. the service). */
+export async function createKafkaClient(config: KafkaSettings, name = "", log: Logger = logger("kafka")): Promise<KafkaClient> {
+  const opts = {
     brokers: config.kafkaBrokers,
-    logLevel: logLevel.WARN,
-    logCreator: oneLineLogs,
-    connectionTimeout: 5000,
-    retry: { initialRetryTime: 200, retries: 8 },
-  });
+    clientId: name ? `${config.kafkaClientId}-${name}` : config.kafkaClientId,
+    compression: config.kafkaCompression,
+    log,
+  };
+  // loaded on demand: a process holds one client library, not both
+  if (config.kafkaClient === "platformatic") return (await import("./adapters/platformatic.ts")).platformaticClient(opts);
+  return (await import("./adapters/kafkajs.ts")).kafkajsClient(opts);
 }
 
-export function compressionOf(name: Config["kafkaCompression"]): CompressionTypes {
-  return name === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
-}
-
-/** Connects an admin client, turning "no broker answers" into one line naming KAFKA_BROKERS. */
-export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Admin> {
-  const admin = kafka.admin();
+/** A connected admin client; "no broker answers" becomes one line naming KAFKA_BROKERS. */
+export async function connectAdmin(client: KafkaClient): Promise<KafkaAdmin> {
   try {
-    await admin.connect();
+    return await client.admin();
   } catch (err) {
-    throw new Error(`KAFKA_BROKERS: cannot reach Kafka at ${brokers.join(",")} (${err instanceof Error ? err.message : err})`);
+    throw new ShopstreamError(`KAFKA_BROKERS: cannot reach Kafka at ${client.brokers.join(",")} (${describe(err)})`, {
+      cause: err,
+      retriable: true,
+    });
   }
-  return admin;
 }
 
 /**
@@ -45,60 +41,40 @@ export async function connectAdmin(kafka: Kafka, brokers: string[]): Promise<Adm
  * Returns the topics this call created.
  */
 export async function ensureTopics(
-  admin: Admin,
+  admin: KafkaAdmin,
   names: TopicNames,
   opts: { partitions?: number; replication?: number } = {},
 ): Promise<string[]> {
   const specs = topicSpecs(names, opts);
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((t) => !existing.has(t.topic));
-  let created: string[] = [];
-  if (missing.length > 0) {
-    try {
-      await admin.createTopics({ topics: missing, waitForLeaders: false });
-      created = missing.map((t) => t.topic);
-    } catch (err) {
-      // a concurrent starter may have won the race; anything still missing afterwards is real
-      const now = new Set(await admin.listTopics());
-      if (missing.some((t) => !now.has(t.topic))) throw err;
-    }
-  }
+  if (missing.length > 0) await admin.createTopics(missing);
   await waitForLeaders(
     admin,
     specs.map((t) => t.topic),
   );
-  return created;
+  return missing.map((t) => t.topic);
 }
 
-// kafkajs' waitForLeaders only retries LEADER_NOT_AVAILABLE, while a broker that has not yet heard
-// of a new topic answers UNKNOWN_TOPIC_OR_PARTITION: poll the metadata ourselves.
-async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+// A broker that has not yet heard of a new topic answers UNKNOWN_TOPIC_OR_PARTITION, and a new
+// partition has no leader for a moment: poll the metadata until every partition has one.
+async function waitForLeaders(admin: KafkaAdmin, topics: string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics });
-      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
+  for (const topic of topics) {
+    for (;;) {
+      let error: unknown = null;
+      try {
+        const partitions = await admin.partitions(topic);
+        if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) break;
+      } catch (err) {
+        error = err;
+      }
+      if (Date.now() > deadline)
+        throw new ShopstreamError(`topic ${topic} has no leader for every partition after 30 s${error ? ` (${describe(error)})` : ""}`, {
+          cause: error,
+          retriable: true,
+        });
+      await sleep(200);
     }
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leaders after 30 s`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
-
-// kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in
-// progress) at ERROR as JSON; they are expected and retried. Its warning about bounded retries on
-// the idempotent producer is dropped too: the batching producer resends what a send gave up on,
-// and a resend is harmless because every consumer writes idempotently by id. Everything else is
-// kept, in the same one-line shape as our own logs, and summarised per kind: a dead broker makes
-// kafkajs log every reconnect attempt of every client.
-const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
-const storm = new StormLog((line) => console.error(`${new Date().toISOString()} ${line}`));
-const oneLineLogs: logCreator =
-  () =>
-  ({ level, log }) => {
-    if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
-    const name = level >= logLevel.INFO ? "INFO " : level === logLevel.WARN ? "WARN " : "ERROR";
-    const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
-    storm.note(`[kafkajs] ${log.message}${detail}`, name);
-  };

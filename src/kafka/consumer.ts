@@ -1,6 +1,8 @@
-import type { Batch, Consumer, Kafka, KafkaMessage } from "kafkajs";
-import { describe, StormLog, type Logger } from "../log.ts";
-import { decode, type EventKinds, InvalidEvent } from "./envelope.ts";
+import { describe, ShopstreamError } from "../errors.ts";
+import { StormLog, type Logger } from "../log.ts";
+import { backoffMs, sleep } from "../retry.ts";
+import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf } from "./envelope.ts";
+import type { Batch, BatchControl, IncomingMessage, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
 import type { EntityTopic, TopicNames } from "./topics.ts";
 
@@ -9,33 +11,37 @@ import type { EntityTopic, TopicNames } from "./topics.ts";
 // only then resolve and commit the offsets. A crash at any point replays the batch, and the
 // writes are idempotent by id, so a replay changes nothing twice.
 
+/** Ids are the events' subjects (subjectOf): the entity's id, the order's id for a lifecycle step. */
 export interface SinkResult {
-  /** Ids that could not be written yet (e.g. an order whose user has not arrived): retried. */
-  retryIds: string[];
-  /** Ids the sink refused for good (e.g. a reused id with other content): dead-lettered. */
+  /** Records that could not be written yet (an order whose user has not arrived, a step before its order): retried, with why. */
+  retry: { id: string; reason: string }[];
+  /** Records the sink refused for good (a reused id with other content, a step that can never apply): dead-lettered. */
   rejected: { id: string; reason: string }[];
 }
 
-/** What a sink throws: `permanent` when the records themselves are wrong, else the write is retried. */
-export class SinkError extends Error {
-  readonly permanent: boolean;
+/** Where each record of a sink's batch was read: the partition, and each record's offset. */
+export interface SinkSource {
+  partition: number;
+  offsets: string[];
+}
+
+/** What a sink throws: not retriable when the records themselves are wrong (they are isolated and dead-lettered), else the write is retried. */
+export class SinkError extends ShopstreamError {
   readonly sqlstate?: string;
-  constructor(message: string, opts: { permanent: boolean; sqlstate?: string; cause?: unknown }) {
-    super(message, { cause: opts.cause });
-    this.name = "SinkError";
-    this.permanent = opts.permanent;
+  constructor(message: string, opts: { retriable: boolean; sqlstate?: string; cause?: unknown }) {
+    super(message, opts);
     this.sqlstate = opts.sqlstate;
   }
 }
 
-export type Sink<E extends EntityTopic> = (items: EventKinds[E][]) => Promise<SinkResult>;
+export type Sink<E extends EntityTopic> = (items: EventKinds[E][], source: SinkSource) => Promise<SinkResult>;
 
 export interface ConsumerHooks {
   onBatch?(info: { entity: EntityTopic; size: number; written: number; dlq: number; writeMs: number }): void;
 }
 
 export interface EntityConsumerOptions<E extends EntityTopic> {
-  kafka: Kafka;
+  client: KafkaClient;
   names: TopicNames;
   entity: E;
   sink: Sink<E>;
@@ -44,8 +50,7 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
   /** How long an unresolvable record (missing user/product) is retried before it is dead-lettered. */
   retryForMs?: number;
   hooks?: ConsumerHooks;
-  fromBeginning?: boolean;
-  /** kafkajs gave up on this consumer (a crash it will not restart from): the partitions would stall. */
+  /** The client gave up on this consumer for good: its partitions would stall. */
   onFatal?: (err: Error) => void;
 }
 
@@ -65,59 +70,39 @@ export interface DeadLetter {
   failed_at: string;
 }
 
-export async function startEntityConsumer<E extends EntityTopic>(opts: EntityConsumerOptions<E>): Promise<Consumer> {
-  const { kafka, names, entity, log } = opts;
+/**
+ * Joins the entity's group and writes what it reads; starts from the group's committed offsets (the
+ * earliest when it has none). stop() waits for the batch in hand, whose offsets commit after its write.
+ */
+export async function startEntityConsumer<E extends EntityTopic>(opts: EntityConsumerOptions<E>): Promise<RunningConsumer> {
+  const { client, names, entity, log } = opts;
   const storm = new StormLog((line) => log.warn(line));
-  const consumer = kafka.consumer({
-    groupId: names.group(entity),
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 250,
-    // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more than a
-    // fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed costs (one
-    // commit, one update per distinct user and product) are shared by 4× as many rows.
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    // A consumer that crashes with its broker (kafkajs restarts it as a new member) leaves its old
-    // membership behind, and the group cannot rebalance until that one's session times out: the
-    // session timeout is how long the whole group may stall after a broker loss. 10 s (the broker
-    // allows 6 s and up) against kafkajs' 30 s; a batch write takes well under a second, and the
-    // retry loops heartbeat while they wait.
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    // A dead broker may be the group's coordinator or a fetched partition's leader. kafkajs
-    // retries it, and when its retries run out it crashes the consumer and restarts it as a new
-    // member after its last retry delay (up to 30 s by default), and the group then waits for the
-    // old member's session to expire. Retries of at most 1 s spanning ~10 s outlast the broker's
-    // fencing (6 s here) and the coordinator's move, so the same member carries on. Measured in
-    // bench/RESULTS.md ("Broker SIGKILL"): stalls of 4–8 s instead of 10–40 s.
-    retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 12 },
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) opts.onFatal?.(payload.error);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: names.topic(entity), fromBeginning: opts.fromBeginning ?? true });
-  await consumer.run({
-    autoCommit: true,
-    autoCommitThreshold: 1, // commitOffsetsIfNecessary() then commits every resolved batch
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-      if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  const consumer = await client.consume({
+    group: names.group(entity),
+    topic: names.topic(entity),
+    onFatal: (err) => opts.onFatal?.(err),
+    onBatch: async (batch, control) => {
+      if (!control.owned()) return false;
       const { records, dead } = decodeBatch(entity, batch);
       const started = performance.now();
-      const written = await writeWithRetry({ opts, storm, dead, batch, ctl: { heartbeat, isRunning, isStale } }, records);
-      if (written === null) return; // shutting down or rebalanced: leave offsets for the next owner
+      const written = await writeWithRetry({ opts, storm, dead, batch, control }, records);
+      if (written === null) return false; // shutting down or rebalanced: leave offsets for the next owner
       const writeMs = performance.now() - started;
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
         await Promise.all(dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key, value: JSON.stringify(d) })));
         storm.note(dead[0]?.reason ?? "", `${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered:`, dead.length);
       }
-      resolveOffset(batch.lastOffset());
-      await commitOffsetsIfNecessary();
       opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, writeMs });
+      return true;
     },
   });
-  return consumer;
+  return {
+    async stop() {
+      await consumer.stop();
+      storm.close();
+    },
+  };
 }
 
 interface Decoded<T> {
@@ -127,7 +112,7 @@ interface Decoded<T> {
 
 interface Rec<T> {
   item: T;
-  message: KafkaMessage;
+  message: IncomingMessage;
 }
 
 export function decodeBatch<E extends EntityTopic>(
@@ -148,18 +133,31 @@ export function decodeBatch<E extends EntityTopic>(
 }
 
 /**
- * The batch as write passes in which every id appears once: the first record of each id, then
+ * The batch as write passes in which every subject appears once: the first record of each id, then
  * the second, and so on (usually one pass). A repeat is then judged against the stored row, as a
  * repeat in a later batch would be: a resent copy changes nothing, another record under the same
- * id is refused.
+ * id is refused. An order and its lifecycle steps share a subject: the order is stored before its
+ * steps, and its steps go in the order of its path (stageOf), so two steps read the wrong way round
+ * in one batch still apply, and none waits on a later pass.
  */
-function passesById<T extends { id: string }>(records: Rec<T>[]): Rec<T>[][] {
-  const passes: Rec<T>[][] = [];
-  const seen = new Map<string, number>();
+function passesBySubject<T extends EventKinds[EntityTopic]>(records: Rec<T>[]): Rec<T>[][] {
+  const bySubject = new Map<string, Rec<T>[]>();
+  let repeats = false;
   for (const r of records) {
-    const n = seen.get(r.item.id) ?? 0;
-    seen.set(r.item.id, n + 1);
-    (passes[n] ??= []).push(r);
+    const subject = subjectOf(r.item);
+    const list = bySubject.get(subject);
+    if (list) {
+      list.push(r);
+      repeats = true;
+    } else bySubject.set(subject, [r]);
+  }
+  if (!repeats) return [records]; // the usual batch: one pass, in the order read
+  const passes: Rec<T>[][] = [];
+  for (const list of bySubject.values()) {
+    if (list.length > 1) list.sort((a, b) => stageOf(a.item) - stageOf(b.item)); // stable: repeats keep their order
+    list.forEach((r, n) => {
+      (passes[n] ??= []).push(r);
+    });
   }
   return passes;
 }
@@ -167,7 +165,7 @@ function passesById<T extends { id: string }>(records: Rec<T>[]): Rec<T>[][] {
 function deadLetter(
   reason: string,
   batch: Pick<Batch, "topic" | "partition">,
-  m: KafkaMessage,
+  m: IncomingMessage,
   more: { sqlstate?: string; attempts?: number } = {},
 ): DeadLetter {
   return {
@@ -215,11 +213,10 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-const TRANSIENT_BACKOFF_MS = [200, 500, 1000, 2000, 5000];
-
 interface Outcome<T> {
   written: number;
-  retry: Rec<T>[];
+  /** Not written yet, with why (the last reason becomes the dead letter's when the wait runs out). */
+  retry: { record: Rec<T>; reason: string }[];
   rejected: { record: Rec<T>; reason: string; sqlstate?: string; attempts: number }[];
 }
 
@@ -237,20 +234,12 @@ interface BatchWrite<E extends EntityTopic> {
   /** Where the records given up on are collected, to be dead-lettered before the commit. */
   dead: DeadLetter[];
   batch: Batch;
-  ctl: BatchControl;
-}
-
-interface BatchControl {
-  heartbeat(): Promise<void>;
-  isRunning(): boolean;
-  isStale(): boolean;
-  /** Set once a heartbeat said the group went on without this member. */
-  lost?: boolean;
+  control: BatchControl;
 }
 
 async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: Rec<EventKinds[E]>[]): Promise<number | null> {
   let written = 0;
-  for (const pass of passesById(records)) {
+  for (const pass of passesBySubject(records)) {
     const n = await writePass(w, pass);
     if (n === null) return null;
     written += n;
@@ -259,7 +248,7 @@ async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: 
 }
 
 async function writePass<E extends EntityTopic>(
-  { opts, storm, dead, batch, ctl }: BatchWrite<E>,
+  { opts, storm, dead, batch, control }: BatchWrite<E>,
   records: Rec<EventKinds[E]>[],
 ): Promise<number | null> {
   const retryForMs = opts.retryForMs ?? 30_000;
@@ -269,38 +258,37 @@ async function writePass<E extends EntityTopic>(
   let written = 0;
   let failures = 0;
   let rounds = 0;
-  let waitMs = 50;
+  let waits = 0;
   while (pending.length > 0) {
-    if (!ctl.isRunning() || ctl.isStale() || ctl.lost) return null;
+    if (!control.owned()) return null;
     let outcome: Outcome<EventKinds[E]>;
     const tried = Date.now();
     try {
-      outcome = await writeIsolating(opts.sink, pending, ++rounds);
+      outcome = await writeIsolating(opts.sink, batch.partition, pending, ++rounds);
       failures = 0;
     } catch (err) {
-      const backoff = TRANSIENT_BACKOFF_MS[Math.min(failures++, TRANSIENT_BACKOFF_MS.length - 1)] as number;
+      const backoff = Math.round(backoffMs(++failures, { firstMs: 200, maxMs: 5000 }));
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
       storm.note(
         `${describe(err)}${code}`,
         `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`,
       );
-      await sleepWithHeartbeat(backoff, ctl);
+      await sleepWithHeartbeat(backoff, control);
       if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
     }
     written += outcome.written;
     for (const r of outcome.rejected)
       dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
-    pending = outcome.retry;
+    pending = outcome.retry.map((r) => r.record);
     if (pending.length === 0) break;
     deadline ??= Date.now() + retryForMs;
     if (Date.now() >= deadline) {
-      const reason = `references a user or product that did not arrive within ${retryForMs} ms`;
-      for (const r of pending) dead.push(deadLetter(reason, batch, r.message, { attempts: rounds }));
+      for (const r of outcome.retry)
+        dead.push(deadLetter(`${r.reason} within ${retryForMs} ms`, batch, r.record.message, { attempts: rounds }));
       break;
     }
-    await sleepWithHeartbeat(waitMs, ctl);
-    waitMs = Math.min(waitMs * 2, 2000);
+    await sleepWithHeartbeat(backoffMs(++waits, { firstMs: 50, maxMs: 2000, jitter: false }), control);
   }
   return written;
 }
@@ -311,43 +299,42 @@ async function writePass<E extends EntityTopic>(
  * those are returned as rejected, every other record is stored in the same pass. A bad record
  * costs about 2·log2(batch) extra statements, and only in the batch that holds it.
  */
-async function writeIsolating<T extends { id: string }>(
-  sink: (items: T[]) => Promise<SinkResult>,
+async function writeIsolating<T extends EventKinds[EntityTopic]>(
+  sink: (items: T[], source: SinkSource) => Promise<SinkResult>,
+  partition: number,
   records: Rec<T>[],
   attempts: number,
 ): Promise<Outcome<T>> {
   try {
-    const res = await sink(records.map((r) => r.item));
-    if (res.retryIds.length === 0 && res.rejected.length === 0) return { written: records.length, retry: [], rejected: [] };
-    const retry = new Set(res.retryIds);
+    const res = await sink(
+      records.map((r) => r.item),
+      { partition, offsets: records.map((r) => r.message.offset) },
+    );
+    if (res.retry.length === 0 && res.rejected.length === 0) return { written: records.length, retry: [], rejected: [] };
+    const retry = new Map(res.retry.map((r) => [r.id, r.reason]));
     const refused = new Map(res.rejected.map((r) => [r.id, r.reason]));
     const outcome: Outcome<T> = { written: 0, retry: [], rejected: [] };
     for (const r of records) {
-      const reason = refused.get(r.item.id);
+      const subject = subjectOf(r.item);
+      const reason = refused.get(subject);
+      const wait = retry.get(subject);
       if (reason !== undefined) outcome.rejected.push({ record: r, reason, attempts });
-      else if (retry.has(r.item.id)) outcome.retry.push(r);
+      else if (wait !== undefined) outcome.retry.push({ record: r, reason: wait });
       else outcome.written++;
     }
     return outcome;
   } catch (err) {
-    if (!(err instanceof SinkError) || !err.permanent) throw err;
+    if (!(err instanceof SinkError) || err.retriable) throw err;
     if (records.length === 1)
       return { written: 0, retry: [], rejected: [{ record: records[0] as Rec<T>, reason: err.message, sqlstate: err.sqlstate, attempts }] };
     const mid = records.length >>> 1;
-    const a = await writeIsolating(sink, records.slice(0, mid), attempts + 1);
-    const b = await writeIsolating(sink, records.slice(mid), attempts + 1);
+    const a = await writeIsolating(sink, partition, records.slice(0, mid), attempts + 1);
+    const b = await writeIsolating(sink, partition, records.slice(mid), attempts + 1);
     return { written: a.written + b.written, retry: [...a.retry, ...b.retry], rejected: [...a.rejected, ...b.rejected] };
   }
 }
 
-// The group moved on without this member: the batch belongs to whoever is assigned the partition
-// next (kafkajs rejoins once the batch is given back).
-const LOST_MEMBERSHIP = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
-
-async function sleepWithHeartbeat(ms: number, ctl: BatchControl): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-  await ctl.heartbeat().catch((err: { type?: unknown }) => {
-    // a connection or coordinator error is retried by the next heartbeat; a lost membership is not
-    if (typeof err?.type === "string" && LOST_MEMBERSHIP.has(err.type)) ctl.lost = true;
-  });
+async function sleepWithHeartbeat(ms: number, control: BatchControl): Promise<void> {
+  await sleep(ms);
+  await control.heartbeat();
 }

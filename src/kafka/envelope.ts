@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { ShopstreamError } from "../errors.ts";
 import { CATEGORIES } from "../domain/categories.ts";
 import { REGIONS } from "../domain/regions.ts";
-import type { Order, Product, User } from "../domain/types.ts";
+import { isLegal, pathTo } from "../domain/lifecycle.ts";
+import { ORDER_STATUSES, type Order, type OrderStatus, type Product, type StatusChange, type User } from "../domain/types.ts";
 import type { EntityTopic } from "./topics.ts";
 
 // The versioned JSON envelope (docs/design.md, "Kafka contract"), validated on both sides.
@@ -74,7 +76,8 @@ const orderSchema = z
     discount_amount: krw,
     total_amount: z.number().int(),
     payment_method: z.enum(["CARD", "NAVER_PAY", "KAKAO_PAY", "BANK_TRANSFER"]),
-    status: z.enum(["PAID", "CANCELLED", "REFUNDED"]),
+    // an order is born paid; its later statuses travel as order_status_changed events
+    status: z.literal("PAID"),
     created_at: isoDate,
     category,
     user_region: region,
@@ -86,29 +89,64 @@ const orderSchema = z
     path: ["total_amount"],
   });
 
+const status = z.enum(ORDER_STATUSES as unknown as [OrderStatus, ...OrderStatus[]]);
+// order_status_changed: one step of an order's lifecycle, keyed by the buyer like the order itself
+const statusChangeSchema = z
+  .object({
+    order_id: id,
+    from: status,
+    to: status,
+    at: isoDate,
+    reason: text(200).min(1),
+  })
+  .superRefine((c, ctx) => {
+    if (!isLegal(c.from, c.to)) ctx.addIssue({ code: "custom", message: `illegal transition ${c.from} → ${c.to}`, path: ["to"] });
+  });
+
 export interface EventKinds {
   users: User;
   products: Product;
-  orders: Order;
+  /** An order as it is born, or a later step of its lifecycle. */
+  orders: Order | StatusChange;
 }
 
-const SCHEMAS = { users: userSchema, products: productSchema, orders: orderSchema } as const;
-export const EVENT_TYPES: Record<EntityTopic, string> = {
-  users: "user_created",
-  products: "product_created",
-  orders: "order_created",
-};
-
-function envelopeSchema<E extends EntityTopic>(entity: E) {
-  return z.object({
+const envelope = <T extends string, S extends z.ZodType>(eventType: T, data: S) =>
+  z.object({
     v: z.literal(ENVELOPE_VERSION),
-    event_type: z.literal(EVENT_TYPES[entity]),
+    event_type: z.literal(eventType),
     event_id: z.string().min(1),
     occurred_at: isoDate,
-    data: SCHEMAS[entity],
+    data,
   });
+const ENVELOPES = {
+  users: envelope("user_created", userSchema),
+  products: envelope("product_created", productSchema),
+  orders: z.discriminatedUnion("event_type", [
+    envelope("order_created", orderSchema),
+    envelope("order_status_changed", statusChangeSchema),
+  ]),
+};
+
+/** Whether an orders-topic event is a lifecycle step rather than a new order. */
+export function isStatusChange(item: Order | StatusChange): item is StatusChange {
+  return "order_id" in item;
 }
-const ENVELOPES = { users: envelopeSchema("users"), products: envelopeSchema("products"), orders: envelopeSchema("orders") };
+
+/** What an event is about: the entity's id, an order's id for its lifecycle steps. */
+export function subjectOf(item: EventKinds[EntityTopic]): string {
+  return "order_id" in item ? item.order_id : item.id;
+}
+
+/** Where an event sits in its subject's history: 0 for its birth, then each lifecycle step by its place on the path. */
+export function stageOf(item: EventKinds[EntityTopic]): number {
+  return "order_id" in item ? pathTo(item.from).length : 0;
+}
+
+function eventTypeOf(entity: EntityTopic, data: EventKinds[EntityTopic]): string {
+  if (entity === "users") return "user_created";
+  if (entity === "products") return "product_created";
+  return isStatusChange(data as Order | StatusChange) ? "order_status_changed" : "order_created";
+}
 
 export interface Envelope<T> {
   v: number;
@@ -118,21 +156,20 @@ export interface Envelope<T> {
   data: T;
 }
 
-export class InvalidEvent extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidEvent";
-  }
-}
+/** A record that breaks the contract: never worth retrying, it goes to the dead-letter topic. */
+export class InvalidEvent extends ShopstreamError {}
 
-/** Serialises an entity into the envelope, validating it first. The entity id doubles as event id. */
+/**
+ * Serialises an entity (or an order's lifecycle step) into the envelope, validating it first. The
+ * entity id doubles as event id; a lifecycle step's is the order id and the status it reaches.
+ */
 export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], occurredAt = new Date()): string {
   // The envelope exactly as it goes on the wire (dates as ISO strings), validated as an object by
   // the consumer's schema: the same verdict as decoding the JSON, without a JSON.parse per event.
   const wire = {
     v: ENVELOPE_VERSION,
-    event_type: EVENT_TYPES[entity],
-    event_id: data.id,
+    event_type: eventTypeOf(entity, data),
+    event_id: "order_id" in data ? `${data.order_id}:${data.to}` : data.id,
     occurred_at: isoOrNull(occurredAt),
     data: datesToIso(data),
   };

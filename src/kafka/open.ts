@@ -1,31 +1,32 @@
-import type { Kafka } from "kafkajs";
 import type { Config } from "../config.ts";
-import { compressionOf, connectAdmin, createKafka, ensureTopics } from "./client.ts";
+import type { Logger } from "../log.ts";
+import { connectAdmin, createKafkaClient, ensureTopics } from "./client.ts";
+import type { KafkaClient } from "./port.ts";
 import { BatchingProducer, type BatchingProducerOptions } from "./producer.ts";
 import { topicNames, type TopicNames } from "./topics.ts";
 
 export interface OpenKafka {
-  kafka: Kafka;
+  client: KafkaClient;
   names: TopicNames;
   /** Connected, acks=all, idempotent; close() flushes it. */
   producer: BatchingProducer;
 }
 
-/** Kafka ready for a service: the project's topics present, a connected batching producer. */
+/** Kafka ready for a service: the configured client, the project's topics present, a connected batching producer. */
 export async function openKafka(
   config: Config,
   clientName: string,
-  opts: Omit<BatchingProducerOptions, "compression"> = {},
+  opts: BatchingProducerOptions & { log?: Logger } = {},
 ): Promise<OpenKafka> {
-  const kafka = createKafka(config, clientName);
+  const client = await createKafkaClient(config, clientName, opts.log);
   const names = topicNames(config.topicPrefix);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  const admin = await connectAdmin(client);
   try {
     await ensureTopics(admin, names);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
-  const producer = new BatchingProducer(kafka, { ...opts, compression: compressionOf(config.kafkaCompression) });
+  const producer = new BatchingProducer(client, opts);
   await producer.connect();
-  return { kafka, names, producer };
+  return { client, names, producer };
 }

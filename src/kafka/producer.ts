@@ -1,23 +1,26 @@
-import { CompressionTypes, type Admin, type ICustomPartitioner, type Kafka, type Message, type Producer } from "kafkajs";
-import { describe, StormLog, type Logger } from "../log.ts";
+import { bestEffort, describe, ShopstreamError } from "../errors.ts";
+import { StormLog, type Logger } from "../log.ts";
+import { backoffMs, sleep } from "../retry.ts";
+import { partitionFor } from "./partitioner.ts";
+import type { KafkaAdmin, KafkaClient, OutgoingMessage, PartitionWriter } from "./port.ts";
 
-// kafkajs has no linger buffer of its own, and one awaited send() per message serialises every
-// round trip. This producer accumulates messages and ships them with one sendBatch per linger
-// tick (or as soon as maxBatch are queued); each caller's promise settles when Kafka acknowledged
-// its message with acks=all.
+// No Kafka client we run on lingers between sends the way Java's producer does, and one awaited
+// send() per message serialises every round trip. This producer accumulates messages and ships
+// them a batch per partition per linger tick (or as soon as maxBatch are queued); each caller's
+// promise settles when Kafka acknowledged its message with acks=all.
 //
 // It is built to survive broker loss (docs/design.md, "Faults"):
 // - Messages are routed to partitions here (Java's murmur2, so keys land where any client puts
-//   them) and each topic-partition has its own lane: one idempotent kafkajs producer with at most
-//   one request in flight, to that partition's leader alone (a dead leader stalls its own lane
-//   and no other). kafkajs' idempotent producer rewinds its sequence numbers when a request
-//   fails; with several requests in flight for one partition that corrupts the sequence
-//   (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request per partition keeps the three brokers
-//   working in parallel and the sequence always right.
-// - A batch that is not acknowledged is never dropped: the lane re-creates its producer (a fresh
-//   producer id, so no poisoned sequence or fenced epoch survives) and resends the same batch with
-//   backoff until it is acknowledged. A resend may duplicate records that did reach Kafka; the
-//   consumers write idempotently by id, so PostgreSQL stays exactly once.
+//   them) and each topic-partition has its own lane: one idempotent writer (port.ts) with at most
+//   one request in flight, to that partition's leader alone (a dead leader stalls its own lane and
+//   no other). An idempotent producer's sequence numbers are only safe for batches sent one after
+//   the other: kafkajs rewinds them when a request fails, and with several requests in flight for
+//   one partition that corrupts the sequence (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request
+//   per partition keeps the three brokers working in parallel and the sequence always right.
+// - A batch that is not acknowledged is never dropped: the lane closes its writer (a fresh
+//   producer id next time, so no poisoned sequence or fenced epoch survives) and resends the same
+//   batch with backoff until it is acknowledged. A resend may duplicate records that did reach
+//   Kafka; the consumers write idempotently by id, so PostgreSQL stays exactly once.
 // - The buffer is bounded: whenRoom() makes generators wait while `capacity` messages are
 //   outstanding, so an outage costs throughput, never memory or data.
 // - Failures are logged as summaries per kind (StormLog), never one line per message.
@@ -36,7 +39,6 @@ export interface BatchingProducerOptions extends ProducerHooks {
   maxBatch?: number;
   /** Key + value bytes per batch at most: each partition's record batch must stay under the broker's 1 MB limit. */
   maxBatchBytes?: number;
-  compression?: CompressionTypes;
   /** Messages outstanding (queued or on the wire) beyond which whenRoom() waits. */
   capacity?: number;
   log?: Logger;
@@ -48,7 +50,8 @@ interface Pending {
   at: number;
   bytes: number;
   topic: string;
-  message: Message;
+  partition?: number;
+  message: OutgoingMessage;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -56,16 +59,18 @@ interface Pending {
 interface Lane {
   /** "topic/partition" */
   name: string;
+  topic: string;
+  partition: number;
   queue: Pending[];
   /** Key + value bytes of the queue. */
   queuedBytes: number;
   inFlight: Pending[];
-  producer: Producer | null;
+  writer: PartitionWriter | null;
   wake: (() => void) | null;
   loop: Promise<void> | null;
 }
 
-const BACKOFF_MS = { first: 100, max: 5000 };
+const BACKOFF = { firstMs: 100, maxMs: 5000 };
 
 export class BatchingProducer {
   private readonly lanes = new Map<string, Lane>();
@@ -73,7 +78,7 @@ export class BatchingProducer {
   /** Messages of topics whose partition count is still being looked up, in send order. */
   private readonly unrouted = new Map<string, Pending[]>();
   private readonly roundRobin = new Map<string, number>();
-  private admin: Admin | null = null;
+  private admin: KafkaAdmin | null = null;
   private seq = 0;
   private outstanding = 0;
   private flushing = 0;
@@ -84,7 +89,6 @@ export class BatchingProducer {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
-  private readonly compression: CompressionTypes;
   readonly capacity: number;
   private readonly storm: StormLog;
   acked = 0;
@@ -92,7 +96,7 @@ export class BatchingProducer {
   recreations = 0;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly client: KafkaClient,
     private readonly opts: BatchingProducerOptions = {},
   ) {
     // Defaults measured on the 2-core bench machine (bench/RESULTS.md). A lane's batch goes to one
@@ -101,24 +105,26 @@ export class BatchingProducer {
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxBatch = opts.maxBatch ?? 2000;
     this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
-    this.compression = opts.compression ?? CompressionTypes.None;
-    this.capacity = opts.capacity ?? 50_000;
+    // 10,000 outstanding keep every lane's next batch full at full rate (0.25 s at 40,000/s) while
+    // bounding what an outage holds in memory; more only grows the heap (bench/RESULTS.md, "Memory")
+    this.capacity = opts.capacity ?? 10_000;
     const log = opts.log;
     this.storm = new StormLog((line) => (log ? log.warn(line) : console.warn(line)));
   }
 
-  /** Checks that the cluster answers (lanes connect their own producers on first use). */
+  /** Checks that the cluster answers (lanes open their own writers on first use). */
   async connect(): Promise<void> {
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.admin = await this.client.admin();
   }
 
-  /** Queues one message; resolves once Kafka acknowledged it with acks=all. */
-  send(topic: string, message: Message): Promise<void> {
+  /** Queues one message (to `partition`, or where its key belongs); resolves once Kafka acknowledged it with acks=all. */
+  send(topic: string, message: OutgoingMessage, partition?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.abandoned) return reject(this.abandoned);
+      // close() flushes what was queued before it; a later message would wait for a lane that has stopped
+      if (this.closing) return reject(new ShopstreamError(`send() to ${topic} after close(): not sent`));
       const bytes = sizeOf(message.value) + sizeOf(message.key);
-      const p: Pending = { seq: this.seq++, at: performance.now(), bytes, topic, message, resolve, reject };
+      const p: Pending = { seq: this.seq++, at: performance.now(), bytes, topic, partition, message, resolve, reject };
       this.outstanding++;
       const waiting = this.unrouted.get(topic);
       if (waiting) waiting.push(p);
@@ -189,7 +195,7 @@ export class BatchingProducer {
     const lost = gaveUp ? this.abandon(new Error(`not acknowledged within ${timeoutMs / 1000} s of shutdown`)) : 0;
     for (const lane of this.lanes.values()) lane.wake?.();
     if (!gaveUp) await Promise.all([...this.lanes.values()].map((l) => l.loop));
-    await Promise.allSettled([...[...this.lanes.values()].map((l) => l.producer?.disconnect()), this.admin?.disconnect()]);
+    await Promise.allSettled([...[...this.lanes.values()].map((l) => l.writer?.close()), this.admin?.close()]);
     this.storm.close();
     return lost;
   }
@@ -226,10 +232,8 @@ export class BatchingProducer {
   private async lookUpPartitions(topic: string): Promise<void> {
     for (let attempt = 1; !this.abandoned; attempt++) {
       try {
-        this.admin ??= this.kafka.admin();
-        await this.admin.connect();
-        const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
-        const n = meta.topics[0]?.partitions.length ?? 0;
+        this.admin ??= await this.client.admin();
+        const n = (await this.admin.partitions(topic)).length;
         if (n === 0) throw new Error(`topic ${topic} has no partitions`);
         this.partitionCounts.set(topic, n);
         const waiting = this.unrouted.get(topic) ?? [];
@@ -238,18 +242,21 @@ export class BatchingProducer {
         return;
       } catch (err) {
         this.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying):`);
-        await this.backoff(attempt);
+        await sleep(backoffMs(attempt, BACKOFF));
       }
     }
   }
 
   private route(p: Pending): void {
     const n = this.partitionCounts.get(p.topic) as number;
-    const partition = p.message.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
-    p.message = { ...p.message, partition };
+    const partition = p.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
     const name = `${p.topic}/${partition}`;
     let lane = this.lanes.get(name);
-    if (!lane) this.lanes.set(name, (lane = { name, queue: [], queuedBytes: 0, inFlight: [], producer: null, wake: null, loop: null }));
+    if (!lane)
+      this.lanes.set(
+        name,
+        (lane = { name, topic: p.topic, partition, queue: [], queuedBytes: 0, inFlight: [], writer: null, wake: null, loop: null }),
+      );
     lane.queue.push(p);
     lane.queuedBytes += p.bytes;
     lane.loop ??= this.runLane(lane);
@@ -316,23 +323,17 @@ export class BatchingProducer {
    * never be delivered and is rejected to its caller.
    */
   private async deliver(lane: Lane, batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const p of batch) {
-      const list = byTopic.get(p.topic);
-      if (list) list.push(p.message);
-      else byTopic.set(p.topic, [p.message]);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const messages = batch.map((p) => p.message);
     for (let attempt = 1; ; attempt++) {
       if (this.abandoned) return; // rejected at shutdown already
       try {
-        lane.producer ??= await this.newProducer();
-        // close() gave up while this producer was connecting, and disconnected the others without it
-        if (this.abandoned) return await this.dropProducer(lane);
-        await lane.producer.sendBatch({ acks: -1, compression: this.compression, topicMessages });
+        lane.writer ??= await this.client.writer();
+        // close() gave up while this writer was connecting, and closed the others without it
+        if (this.abandoned) return await this.dropWriter(lane);
+        await lane.writer.send(lane.topic, lane.partition, messages);
       } catch (err) {
         if (this.abandoned) return;
-        if (errorName(err) === "MESSAGE_TOO_LARGE" || errorName(rootCause(err)) === "MESSAGE_TOO_LARGE") {
+        if (this.client.tooLarge(err)) {
           if (batch.length > 1) {
             const mid = batch.length >>> 1;
             await this.deliver(lane, batch.slice(0, mid));
@@ -350,130 +351,39 @@ export class BatchingProducer {
         this.retries += batch.length;
         this.opts.onRetry?.(batch.length);
         this.storm.note(
-          `${errorName(err)}: ${describe(err)}`,
-          `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; re-creating the producer and resending:`,
+          describe(err),
+          `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; opening a new writer and resending:`,
           batch.length,
         );
         await this.recreate(lane);
-        await this.backoff(attempt);
+        await sleep(backoffMs(attempt, BACKOFF));
         if (this.abandoned) return;
         continue;
       }
       if (this.abandoned) return; // rejected at shutdown already
       this.acked += batch.length;
       this.outstanding -= batch.length;
-      if (this.opts.onAcked) for (const [topic, messages] of byTopic) this.opts.onAcked(topic, messages.length);
+      this.opts.onAcked?.(lane.topic, batch.length);
       for (const p of batch) p.resolve();
       return;
     }
   }
 
-  private async newProducer(): Promise<Producer> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: murmur2Partitioner,
-      // a few quick retries inside kafkajs (a leader moving); past them the lane re-creates the
-      // producer and resends, which also clears any sequence state a failure left behind
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
-    });
-    try {
-      await producer.connect();
-    } catch (err) {
-      await producer.disconnect().catch(() => undefined);
-      throw err;
-    }
-    return producer;
-  }
-
   private async recreate(lane: Lane): Promise<void> {
-    if (!lane.producer) return;
+    if (!lane.writer) return;
     this.recreations++;
     this.opts.onRecreate?.();
-    await this.dropProducer(lane);
+    await this.dropWriter(lane);
   }
 
-  private async dropProducer(lane: Lane): Promise<void> {
-    const old = lane.producer;
-    lane.producer = null;
-    await old?.disconnect().catch(() => undefined);
-  }
-
-  private backoff(attempt: number): Promise<void> {
-    const ms = Math.min(BACKOFF_MS.max, BACKOFF_MS.first * 2 ** (attempt - 1));
-    return new Promise((r) => setTimeout(r, ms * (0.75 + Math.random() * 0.5)));
+  private async dropWriter(lane: Lane): Promise<void> {
+    const old = lane.writer;
+    lane.writer = null;
+    await bestEffort(old?.close());
   }
 }
 
-function rootCause(err: unknown): unknown {
-  let e = err as { cause?: unknown; originalError?: unknown } | null;
-  for (let i = 0; i < 5 && e && (e.cause ?? e.originalError); i++) e = (e.cause ?? e.originalError) as typeof e;
-  return e;
-}
-
-function sizeOf(v: Message["value"] | Message["key"]): number {
+function sizeOf(v: OutgoingMessage["value"] | OutgoingMessage["key"]): number {
   if (v === null || v === undefined) return 0;
   return typeof v === "string" ? Buffer.byteLength(v) : v.length;
-}
-
-function errorName(err: unknown): string {
-  const type = (err as { type?: unknown }).type;
-  return typeof type === "string" ? type : err instanceof Error ? err.name : "Error";
-}
-
-/** The partition Java's default partitioner picks for a key: murmur2, positive, modulo the count. */
-export function partitionFor(key: Message["key"], partitions: number, roundRobin: () => number): number {
-  if (key !== null && key !== undefined) return (murmur2(key) & 0x7fffffff) % partitions;
-  return roundRobin() % partitions;
-}
-
-/**
- * kafkajs' DefaultPartitioner, same partition for every key (Java's murmur2, positive, modulo the
- * partition count), with murmur2 in 32-bit integer arithmetic: kafkajs computes it with BigInt-backed
- * 64-bit longs, which took a quarter of the producer's CPU at full rate. Only the low 32 bits ever
- * reach the result, so Math.imul gives the identical hash (checked in test/kafka/partitioner.test.ts).
- */
-export const murmur2Partitioner: ICustomPartitioner = () => {
-  const counters = new Map<string, number>();
-  return ({ topic, partitionMetadata, message }) => {
-    if (message.partition !== null && message.partition !== undefined) return message.partition;
-    if (message.key !== null && message.key !== undefined) return (murmur2(message.key) & 0x7fffffff) % partitionMetadata.length;
-    // no key: round robin over the partitions that have a leader, as kafkajs does
-    const next = (counters.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1;
-    counters.set(topic, next);
-    const available = partitionMetadata.filter((p) => p.leader >= 0);
-    const pool = available.length > 0 ? available : partitionMetadata;
-    return (pool[(next & 0x7fffffff) % pool.length] as { partitionId: number }).partitionId;
-  };
-};
-
-const M = 0x5bd1e995;
-
-/** Java's Utils.murmur2 (seed 0x9747b28c) over the key's bytes, as a signed 32-bit int. */
-export function murmur2(key: Buffer | string): number {
-  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
-  const length = data.length;
-  let h = (0x9747b28c ^ length) | 0;
-  const words = length >>> 2;
-  for (let i = 0; i < words; i++) {
-    const j = i * 4;
-    let k = (data[j] as number) | ((data[j + 1] as number) << 8) | ((data[j + 2] as number) << 16) | ((data[j + 3] as number) << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
-  }
-  const tail = length & ~3;
-  const rest = length & 3;
-  if (rest > 0) {
-    if (rest === 3) h ^= (data[tail + 2] as number) << 16;
-    if (rest >= 2) h ^= (data[tail + 1] as number) << 8;
-    h ^= data[tail] as number;
-    h = Math.imul(h, M);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, M);
-  h ^= h >>> 15;
-  return h | 0;
 }

@@ -1,36 +1,59 @@
 import type { Sql } from "../db/client.ts";
 import { classifyDbError } from "../db/errors.ts";
-import { insertOrders, insertProducts, insertUsers, type Conflict } from "../db/writers.ts";
+import { applyTransitions, type Schedule } from "../db/lifecycle.ts";
+import { type Conflict, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
+import type { StatusChange } from "../domain/types.ts";
+import { describe } from "../errors.ts";
 import { type Sink, SinkError, type SinkResult } from "../kafka/consumer.ts";
+import { isStatusChange } from "../kafka/envelope.ts";
 import type { EntityTopic } from "../kafka/topics.ts";
 
 // Where Kafka meets PostgreSQL: each topic's records land with one batched statement per table per
 // batch, and database errors are told apart for the consumer (permanent: isolate and dead-letter
-// the record; transient: pause and retry).
+// the record; transient: pause and retry). The orders topic carries new orders and their lifecycle
+// steps: new orders first, then the steps (a pass never holds an order and its own step).
 
-export function postgresSink<E extends EntityTopic>(sql: Sql, entity: E): Sink<E> {
+export interface SinkOptions {
+  /** Each order's next lifecycle step (from the plan the lifecycle service follows); none: orders keep no schedule. */
+  schedule?: Schedule;
+  /** Told of the lifecycle steps each write applied (for the metrics). */
+  onTransitions?(applied: StatusChange[]): void;
+}
+
+export function postgresSink<E extends EntityTopic>(sql: Sql, entity: E, opts: SinkOptions = {}): Sink<E> {
   const sinks: { [K in EntityTopic]: Sink<K> } = {
     users: async (users) => result([], (await insertUsers(sql, users)).conflicts),
     products: async (products) => result([], (await insertProducts(sql, products)).conflicts),
-    orders: async (orders) => {
-      const r = await insertOrders(sql, orders);
-      return result(r.missingRefs, r.conflicts);
+    orders: async (items, source) => {
+      const created = items.filter((i) => !isStatusChange(i)) as Exclude<(typeof items)[number], StatusChange>[];
+      const r = await insertOrders(sql, created, { schedule: opts.schedule });
+      const out = result(r.missingRefs, r.conflicts);
+      const steps = items.flatMap((item, i) => (isStatusChange(item) ? [{ item, offset: source.offsets[i] as string }] : []));
+      if (steps.length === 0) return out;
+      const t = await applyTransitions(
+        sql,
+        steps.map((s) => s.item),
+        { partition: source.partition, offsets: steps.map((s) => s.offset) },
+        opts.schedule ?? (() => null),
+      );
+      if (t.applied.length) opts.onTransitions?.(t.applied);
+      return { retry: [...out.retry, ...t.retry], rejected: [...out.rejected, ...t.rejected] };
     },
   };
   const sink = sinks[entity] as Sink<E>;
-  return async (items) => {
+  return async (items, source) => {
     try {
-      return await sink(items);
+      return await sink(items, source);
     } catch (err) {
       const { permanent, sqlstate } = classifyDbError(err);
-      throw new SinkError(err instanceof Error ? err.message : String(err), { permanent, sqlstate, cause: err });
+      throw new SinkError(describe(err), { retriable: !permanent, sqlstate, cause: err });
     }
   };
 }
 
-function result(retryIds: string[], conflicts: Conflict[]): SinkResult {
+function result(missingRefs: string[], conflicts: Conflict[]): SinkResult {
   return {
-    retryIds,
+    retry: missingRefs.map((id) => ({ id, reason: "references a user or product that did not arrive" })),
     rejected: conflicts.map((c) => ({
       id: c.id,
       reason: `duplicate id with different content (${c.columns.join(", ")} differ from the stored row)`,

@@ -1,11 +1,11 @@
 import { startEntityConsumer } from "../kafka/consumer.ts";
 import { openKafka } from "../kafka/open.ts";
+import { lifecycleSchedule } from "../pipeline/lifecycle.ts";
+import { LIFECYCLE_STEPS } from "../domain/lifecycle.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
-import { connectRedis } from "../cache/client.ts";
-import { batchSize, consumed, dbWriteSeconds, deadLettered } from "../metrics/registry.ts";
-import { publishMetrics } from "../metrics/publish.ts";
+import { batchSize, consumed, dbWriteSeconds, deadLettered, stored as storedTotal, transitions } from "../metrics/registry.ts";
 import { producerMetrics, runService } from "./runtime.ts";
 
 // `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
@@ -20,17 +20,20 @@ runService(
   async ({ config, log, signal, name: serviceName }) => {
     const sql = await openDatabase(config.databaseUrl, { max: 2 });
     // the producer is only for dead letters
-    const { kafka, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics, log });
-    const redis = connectRedis(config.redisUrl);
-    const stopMetrics = publishMetrics(redis, config.cachePrefix, serviceName);
+    const { client, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics(config.topicPrefix), log });
     let stored = 0;
     const consumer = await startEntityConsumer({
-      kafka,
+      client,
       names,
       entity,
       dlq,
       log,
-      sink: postgresSink(sql, entity),
+      sink: postgresSink(sql, entity, {
+        schedule: lifecycleSchedule(config.seed, config.speed),
+        onTransitions: (applied) => {
+          for (const step of applied) transitions.inc({ to: step.to });
+        },
+      }),
       onFatal: (err) => {
         // stopping anyway: the disconnect below ends the consumer, and the batch in hand stays
         // uncommitted and replays at the next start
@@ -43,20 +46,22 @@ runService(
         onBatch: (b) => {
           stored += b.written;
           consumed.inc({ topic: entity }, b.size);
+          storedTotal.inc({ topic: entity }, b.written);
           if (b.dlq) deadLettered.inc({ topic: entity }, b.dlq);
           batchSize.observe({ topic: entity }, b.size);
           dbWriteSeconds.observe({ topic: entity }, b.writeMs / 1000);
         },
       },
     });
+    // every series of this topic exists from the start, at 0: "no dead letters" is a figure too
+    for (const counter of [consumed, storedTotal, deadLettered]) counter.inc({ topic: entity }, 0);
+    if (entity === "orders") for (const to of LIFECYCLE_STEPS) transitions.inc({ to }, 0);
     log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
     const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     clearInterval(report);
-    await consumer.disconnect(); // waits for the batch in hand; its offsets commit after its DB write
+    await consumer.stop(); // waits for the batch in hand; its offsets commit after its DB write
     await dlq.close();
-    await stopMetrics();
-    redis.disconnect();
     await sql.end();
     log.info(`stopped after ${stored} records stored`);
   },

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Consumer } from "kafkajs";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
-import type { Order, Product, User } from "../../src/domain/types.ts";
-import { type DeadLetter, type Sink, SinkError, startEntityConsumer } from "../../src/kafka/consumer.ts";
-import { encode, type EventKinds } from "../../src/kafka/envelope.ts";
-import { BatchingProducer, partitionFor } from "../../src/kafka/producer.ts";
+import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
+import { type DeadLetter, type Sink, SinkError } from "../../src/kafka/consumer.ts";
+import { encode, type EventKinds, subjectOf } from "../../src/kafka/envelope.ts";
+import { partitionFor } from "../../src/kafka/partitioner.ts";
+import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../../src/kafka/topics.ts";
-import { logger } from "../../src/log.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
 
 // Bad input of every kind the consumers can meet, on all three topics, each interleaved with good
 // records under the same key (same partition, same fetched batch): every bad record lands on its
@@ -25,8 +25,6 @@ const KEYS: Record<EntityTopic, string> = { users: "K_users", products: "K_produ
 let db: TestDatabase;
 let t: TestTopics;
 let producer: BatchingProducer;
-const consumers: Consumer[] = [];
-const quiet = { info() {}, warn() {}, error() {} };
 
 // ---- what was sent --------------------------------------------------------------------------------
 
@@ -57,7 +55,7 @@ function good<E extends EntityTopic>(entity: E, item: EventKinds[E]): void {
   if (entity === "users") goodUsers.push(item as User);
   else if (entity === "products") goodProducts.push(item as Product);
   else goodOrders.push(item as Order);
-  sent.push({ entity, label: `good ${item.id}`, key: KEYS[entity], value: encode(entity, item) });
+  sent.push({ entity, label: `good ${subjectOf(item)}`, key: KEYS[entity], value: encode(entity, item) });
 }
 
 function bad(entity: EntityTopic, label: string, value: string | null, expect: NonNullable<Sent["bad"]>, id?: string): void {
@@ -90,10 +88,10 @@ const batchesSeen: { entity: EntityTopic; size: number; written: number; dlq: nu
 
 function spiedSink<E extends EntityTopic>(entity: E): Sink<E> {
   const inner = postgresSink(db.sql, entity);
-  return async (items) => {
-    const ids = items.map((i) => i.id);
+  return async (items, source) => {
+    const ids = items.map(subjectOf);
     try {
-      const res = await inner(items);
+      const res = await inner(items, source);
       sinkCalls.push({ entity, ids });
       return res;
     } catch (err) {
@@ -103,19 +101,14 @@ function spiedSink<E extends EntityTopic>(entity: E): Sink<E> {
   };
 }
 
-async function startConsumer(entity: EntityTopic): Promise<void> {
-  const c = await startEntityConsumer({
-    kafka: t.kafka,
-    names: t.names,
+const startConsumer = (entity: EntityTopic) =>
+  t.consumer({
     entity,
     dlq: producer,
-    log: process.env.DEBUG ? logger(entity) : quiet,
     sink: spiedSink(entity),
     retryForMs: RETRY_FOR_MS,
     hooks: { onBatch: ({ entity, size, written, dlq }) => void batchesSeen.push({ entity, size, written, dlq }) },
   });
-  consumers.push(c);
-}
 
 const publish = (records: Sent[]) =>
   Promise.all(records.map((s) => producer.send(t.names.topic(s.entity), { key: s.key, value: s.value })));
@@ -131,7 +124,7 @@ const where = (m: { partition: number; offset: string }) => `${m.partition}:${m.
  */
 async function checkDeadLetters(entity: EntityTopic): Promise<{ dead: DeadLetter[]; badAt: Map<string, Sent> }> {
   const mine = sent.filter((s) => s.entity === entity);
-  const source = await readTopic(t.kafka, t.admin, t.names.topic(entity));
+  const source = await readTopic(t.client, t.admin, t.names.topic(entity));
   // readTopic gives a missing value as "": each topic carries at most one null or empty value
   const byValue = new Map(mine.map((s) => [s.value ?? "", s]));
   expect(byValue.size).toBe(mine.length); // every value sent is distinct
@@ -148,7 +141,7 @@ async function checkDeadLetters(entity: EntityTopic): Promise<{ dead: DeadLetter
   // every record sent is in the topic (a producer resend may add copies, never lose one)
   expect(new Set(source.map((m) => byValue.get(m.value)))).toEqual(new Set(mine));
 
-  const dead = (await readTopic(t.kafka, t.admin, t.names.dlq(entity))).map((m) => JSON.parse(m.value) as DeadLetter);
+  const dead = (await readTopic(t.client, t.admin, t.names.dlq(entity))).map((m) => JSON.parse(m.value) as DeadLetter);
   expect(new Set(dead.map((d) => where(d.source)))).toEqual(new Set(badAt.keys()));
   for (const d of dead) {
     const s = badAt.get(where(d.source));
@@ -190,7 +183,9 @@ async function checkStored(): Promise<void> {
     select id, user_id, product_id, quantity, unit_price, shipping_cost, discount_amount, total_amount::float8 as total_amount,
            payment_method, status, created_at, category, user_region, user_gender, user_age_band
       from orders order by id`;
-  expect(orders).toEqual(sortById([storedOrder, ...goodOrders]) as never);
+  expect(orders).toEqual(sortById([storedOrder, storedCancelled, ...goodOrders]) as never);
+  // no status change applied: the cancelled order kept its status, nothing recorded
+  expect((await db.sql`select count(*)::int as n from order_events`)[0]!.n).toBe(0);
 
   for (const entity of ENTITY_TOPICS) {
     const rows = await db.sql.unsafe(`select id from ${entity} where id = any($1::text[])`, [badIds[entity]]);
@@ -210,7 +205,8 @@ async function checkStored(): Promise<void> {
       from users u where u.last_ordered_at is distinct from (select max(created_at) from orders o where o.user_id = u.id)`;
   expect([...lastOrdered]).toEqual([]);
   const expectedCounts = new Map<string, number>();
-  for (const o of [storedOrder, ...goodOrders]) expectedCounts.set(o.product_id, (expectedCounts.get(o.product_id) ?? 0) + 1);
+  for (const o of [storedOrder, storedCancelled, ...goodOrders])
+    expectedCounts.set(o.product_id, (expectedCounts.get(o.product_id) ?? 0) + 1);
   const counts = await db.sql<{ id: string; order_count: number }[]>`select id, order_count from products order by id`;
   expect(Object.fromEntries(counts.map((p) => [p.id, p.order_count]))).toEqual(
     Object.fromEntries([storedProduct, ...goodProducts].map((p) => [p.id, expectedCounts.get(p.id) ?? 0])),
@@ -225,6 +221,18 @@ const sortById = <T extends { id: string }>(rows: T[]): T[] => [...rows].sort((a
 const storedUser = user("U_stored", { name: "김저장" });
 const storedProduct = product("P_stored", { price: 15_000, original_price: 20_000, discount_rate: 25 });
 const storedOrder = order("O_stored", "U_stored", "P_stored", { created_at: new Date("2025-04-01T00:00:00Z") });
+const storedCancelled = order("O_stored_cancelled", "U_stored", "P_stored", {
+  created_at: new Date("2025-04-01T00:00:00Z"),
+  status: "CANCELLED",
+});
+/** A lifecycle step of an order, valid by the contract (what the lifecycle service would publish). */
+const step = (order_id: string, from: StatusChange["from"], to: StatusChange["to"]): StatusChange => ({
+  order_id,
+  from,
+  to,
+  at: new Date("2025-04-02T00:00:00Z"),
+  reason: "test",
+});
 
 const day = (d: number) => new Date(Date.UTC(2025, 5, d, 3, 0, 0));
 
@@ -445,7 +453,21 @@ function planOrders(): void {
     { reason: /did not arrive/, stage: "write" },
     "O_bad_deaduser",
   );
-  good("orders", o(5, "U_stored", "P_stored", { status: "CANCELLED" }));
+  good("orders", o(5, "U_stored", "P_stored"));
+  bad(
+    "orders",
+    "illegal status change",
+    mutated("orders", step("O_stored", "PAID", "SHIPPED"), (_, d) => void (d.to = "REFUNDED")),
+    decodeFail(/^data\.to: illegal transition PAID → REFUNDED/),
+  );
+  bad("orders", "status change that can never apply", encode("orders", step("O_stored_cancelled", "PAID", "SHIPPED")), {
+    reason: /^PAID → SHIPPED can never apply: the order is CANCELLED$/,
+    stage: "write",
+  });
+  bad("orders", "status change whose order never arrives", encode("orders", step("O_never", "PAID", "SHIPPED")), {
+    reason: new RegExp(`the order was not stored within ${RETRY_FOR_MS} ms`),
+    stage: "write",
+  });
   bad(
     "orders",
     "id of a stored row with other content",
@@ -483,18 +505,15 @@ function planOrders(): void {
 
 beforeAll(async () => {
   [db, t] = await Promise.all([createTestDatabase("badinput"), createTestTopics("badinput")]);
-  producer = new BatchingProducer(t.kafka, { log: process.env.DEBUG ? logger("producer") : quiet });
-  await producer.connect();
+  producer = await t.producer();
   await insertUsers(db.sql, [storedUser]);
   await insertProducts(db.sql, [storedProduct]);
-  await insertOrders(db.sql, [storedOrder]);
+  await insertOrders(db.sql, [storedOrder, storedCancelled]);
   planUsers();
   planProducts();
   planOrders();
 });
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.disconnect()));
-  await producer?.close();
   await t?.cleanup();
   await db?.drop();
 });

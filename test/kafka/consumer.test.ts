@@ -1,41 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Consumer } from "kafkajs";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
-import { startEntityConsumer } from "../../src/kafka/consumer.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import type { EntityTopic } from "../../src/kafka/topics.ts";
-import { logger } from "../../src/log.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
 
 let db: TestDatabase;
 let t: TestTopics;
 let producer: BatchingProducer;
-const consumers: Consumer[] = [];
-const quiet = { info() {}, warn() {}, error() {} };
 let batches = 0;
 
-async function startConsumer(entity: EntityTopic) {
-  const c = await startEntityConsumer({
-    kafka: t.kafka,
-    names: t.names,
-    entity,
-    dlq: producer,
-    log: process.env.DEBUG ? logger(entity) : quiet,
-    sink: postgresSink(db.sql, entity),
-    retryForMs: 3000,
-    hooks: {
-      onBatch: () => {
-        batches++;
-      },
-    },
-  });
-  consumers.push(c);
-  return c;
-}
+const startConsumer = (entity: EntityTopic) =>
+  t.consumer({ entity, dlq: producer, sink: postgresSink(db.sql, entity), retryForMs: 3000, hooks: { onBatch: () => void batches++ } });
 
 const distinctSources = (dead: { source: { partition: number; offset: string } }[]) =>
   new Set(dead.map((d) => `${d.source.partition}:${d.source.offset}`)).size;
@@ -44,14 +24,11 @@ const count = async (table: string) => (await db.sql.unsafe(`select count(*)::in
 
 beforeAll(async () => {
   [db, t] = await Promise.all([createTestDatabase("consumer"), createTestTopics("consumer")]);
-  producer = new BatchingProducer(t.kafka);
-  await producer.connect();
+  producer = await t.producer();
   await insertUsers(db.sql, [user("U_k1"), user("U_k2")]);
   await insertProducts(db.sql, [product("P_k1"), product("P_k2")]);
 });
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.disconnect()));
-  await producer.close();
   await t.cleanup();
   await db.drop();
 });
@@ -82,7 +59,7 @@ describe("order consumer against real Kafka and PostgreSQL", () => {
     await waitForZeroLag(t.admin, t.names);
 
     expect((await db.sql`select id from orders order by id`).map((r) => r.id)).toEqual(["O_k1", "O_k2", "O_k3"]);
-    const dead = (await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value));
+    const dead = (await readTopic(t.client, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value));
     // at least once: a batch replayed after a rebalance may dead-letter a record twice
     expect(distinctSources(dead)).toBe(poison.length);
     for (const d of dead) {
@@ -124,6 +101,6 @@ describe("order consumer against real Kafka and PostgreSQL", () => {
     await send("users", late.id, encode("users", late));
     await waitForZeroLag(t.admin, t.names);
     expect((await db.sql`select user_id from orders where id = 'O_late'`)[0]?.user_id).toBe("U_late");
-    expect(distinctSources((await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value)))).toBe(5);
+    expect(distinctSources((await readTopic(t.client, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value)))).toBe(5);
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Consumer } from "kafkajs";
-import { DEAD_VALUE_MAX, deadValue, startEntityConsumer } from "../../src/kafka/consumer.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
-import { createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { DEAD_VALUE_MAX, deadValue } from "../../src/kafka/consumer.ts";
+import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
 
 const jsonBytes = (s: string) => Buffer.byteLength(JSON.stringify(s)) - 2;
 
@@ -43,27 +43,22 @@ describe("a dead letter's copy of the raw value", () => {
 describe("on real Kafka", () => {
   let t: TestTopics;
   let producer: BatchingProducer;
-  let consumer: Consumer | undefined;
-  const quiet = { info() {}, warn() {}, error() {} };
-  const noSink = async () => ({ retryIds: [], rejected: [] });
+  const noSink = async () => ({ retry: [], rejected: [] });
 
   beforeAll(async () => {
     t = await createTestTopics("dead-letter");
-    producer = new BatchingProducer(t.kafka);
-    await producer.connect();
+    producer = await t.producer();
   });
   afterAll(async () => {
-    await consumer?.disconnect();
-    await producer.close();
     await t.cleanup();
   });
 
   test("a record near the broker's 1 MB limit is dead-lettered, and the partition goes on", async () => {
     // 900 kB of control characters: 5.4 MB as JSON, far past what the dead-letter topic accepts
     await producer.send(t.names.topic("users"), { key: "U_huge", value: Buffer.alloc(900_000, 1) });
-    consumer = await startEntityConsumer({ kafka: t.kafka, names: t.names, entity: "users", dlq: producer, log: quiet, sink: noSink });
+    await t.consumer({ entity: "users", dlq: producer, sink: noSink });
     await waitForZeroLag(t.admin, t.names, 60_000, ["users"]);
-    const [dead, ...more] = (await readTopic(t.kafka, t.admin, t.names.dlq("users"))).map((m) => JSON.parse(m.value));
+    const [dead, ...more] = (await readTopic(t.client, t.admin, t.names.dlq("users"))).map((m) => JSON.parse(m.value));
     expect(more).toEqual([]);
     expect(dead).toMatchObject({ key: "U_huge", value_bytes: 900_000, value_truncated: true });
     expect(dead.reason).toContain("not JSON");

@@ -1,9 +1,11 @@
 import { expect, test } from "bun:test";
+import { compatibilityPartitioner } from "@platformatic/kafka";
 import { Partitioners } from "kafkajs";
-import { murmur2, murmur2Partitioner } from "../../src/kafka/producer.ts";
+import { murmur2, partitionFor } from "../../src/kafka/partitioner.ts";
 
-// The bench moved the producer off kafkajs' BigInt murmur2 onto a 32-bit one (bench/RESULTS.md):
-// every key must still land on the partition kafkajs' DefaultPartitioner (and Java's) picks.
+// The producer routes every key itself (src/kafka/partitioner.ts): a key must land on the partition
+// Java's default partitioner picks, which is also what kafkajs' DefaultPartitioner and
+// platformatic's compatibilityPartitioner pick (platformatic's own default does not).
 
 test("murmur2 matches Java's test vectors", () => {
   // org.apache.kafka.common.utils.UtilsTest#testMurmur2
@@ -15,9 +17,8 @@ test("murmur2 matches Java's test vectors", () => {
   expect(murmur2(Buffer.from([97, 98, 99]))).toBe(479470107); // new byte[]{'a', 'b', 'c'}
 });
 
-test("every key lands on the partition kafkajs' DefaultPartitioner picks", () => {
-  const ours = murmur2Partitioner();
-  const theirs = Partitioners.DefaultPartitioner();
+test("every key lands where kafkajs' DefaultPartitioner and platformatic's compatibilityPartitioner put it", () => {
+  const kafkajs = Partitioners.DefaultPartitioner();
   for (const partitions of [1, 3, 7]) {
     const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
       partitionId: i,
@@ -28,22 +29,17 @@ test("every key lands on the partition kafkajs' DefaultPartitioner picks", () =>
     }));
     for (let i = 0; i < 3000; i++) {
       const key = i % 2 ? `U_${crypto.randomUUID()}` : Buffer.from(crypto.getRandomValues(new Uint8Array(i % 41)));
-      const message = { key, value: "v" };
-      expect(ours({ topic: "t", partitionMetadata, message })).toBe(theirs({ topic: "t", partitionMetadata, message }));
+      const ours = partitionFor(key, partitions, () => 0);
+      expect(ours).toBe(kafkajs({ topic: "t", partitionMetadata, message: { key, value: "v" } }));
+      // platformatic's partitioners return a positive hash that its producer reduces modulo the count
+      const buffer = typeof key === "string" ? Buffer.from(key) : key;
+      expect(ours).toBe(compatibilityPartitioner({ topic: "t", key: buffer, value: Buffer.from("v") } as never, buffer) % partitions);
     }
   }
 });
 
-test("an explicit partition wins; no key goes round robin over partitions with a leader", () => {
-  const ours = murmur2Partitioner();
-  const partitionMetadata = [0, 1, 2].map((i) => ({
-    partitionId: i,
-    leader: i === 1 ? -1 : i,
-    partitionErrorCode: 0,
-    replicas: [i],
-    isr: [i],
-  }));
-  expect(ours({ topic: "t", partitionMetadata, message: { key: "k", value: "v", partition: 2 } })).toBe(2);
-  const seen = new Set(Array.from({ length: 20 }, () => ours({ topic: "t", partitionMetadata, message: { value: "v" } })));
-  expect([...seen].sort()).toEqual([0, 2]);
+test("a message without a key goes round robin", () => {
+  let n = 0;
+  const seen = Array.from({ length: 6 }, () => partitionFor(null, 3, () => n++));
+  expect(seen).toEqual([0, 1, 2, 0, 1, 2]);
 });

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis } from "../../src/cache/client.ts";
+import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { connect } from "../../src/db/client.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { uniqueSuffix } from "../support/db.ts";
-import { config, createTestTopics, readTopic, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { uniqueSuffix } from "../../support/db.ts";
+import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
 import { PrivatePostgres } from "../support/postgres-server.ts";
 import { startService, type RunningService } from "../support/services.ts";
 
@@ -27,17 +28,14 @@ beforeAll(async () => {
   await insertUsers(sql, [user("U_p1"), user("U_p2"), user("U_p3")]);
   await insertProducts(sql, [product("P_p1")]);
   await sql.end();
-  producer = new BatchingProducer(t.kafka);
-  await producer.connect();
+  producer = await t.producer();
 });
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
-  await producer.close();
   await t.cleanup();
   pg.destroy();
   const redis = connectRedis(config.redisUrl);
-  const keys = await redis.keys(`${cachePrefix}*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteByPrefix(redis, cachePrefix);
   redis.disconnect();
 });
 
@@ -69,6 +67,6 @@ test("consumers ride out a PostgreSQL crash without losing or duplicating an ord
   await sql.end();
   expect(row).toEqual({ n: 400, d: 400 });
   expect(p!.order_count).toBe(400);
-  expect(await readTopic(t.kafka, t.admin, t.names.dlq("orders"))).toHaveLength(0);
+  expect(await readTopic(t.client, t.admin, t.names.dlq("orders"))).toHaveLength(0);
   for (const c of consumers.splice(0)) expect(await c.stop()).toBe(0);
 }, 120_000);

@@ -1,36 +1,42 @@
 import { expect, test } from "bun:test";
-import type { Kafka } from "kafkajs";
+import type { KafkaClient } from "../../src/kafka/port.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
 
-// The batching producer at shutdown, against a stand-in for kafkajs whose brokers are as slow or
-// as absent as each test needs.
+// The batching producer at shutdown, against a stand-in for the Kafka port whose brokers are as slow
+// or as absent as each test needs.
 
-function fakeKafka(opts: { connect?: () => Promise<void>; sendBatch?: () => Promise<void> }, events: string[] = []): Kafka {
+function fakeKafka(opts: { connect?: () => Promise<void>; send?: () => Promise<void> }, events: string[] = []): KafkaClient {
   return {
-    admin: () => ({
-      connect: async () => {},
-      disconnect: async () => {},
-      fetchTopicMetadata: async () => ({ topics: [{ partitions: [{ partitionId: 0, leader: 1 }] }] }),
-    }),
-    producer: () => ({
-      connect: async () => {
-        await (opts.connect?.() ?? Promise.resolve());
-        events.push("connected");
-      },
-      sendBatch: async () => {
-        await (opts.sendBatch?.() ?? Promise.resolve());
-        events.push("sent");
-      },
-      disconnect: async () => {
-        events.push("disconnected");
-      },
-    }),
-  } as unknown as Kafka;
+    name: "kafkajs",
+    brokers: ["nowhere:9092"],
+    admin: async () =>
+      ({
+        partitions: async () => [{ partition: 0, leader: 1 }],
+        close: async () => {},
+      }) as unknown as Awaited<ReturnType<KafkaClient["admin"]>>,
+    writer: async () => {
+      await (opts.connect?.() ?? Promise.resolve());
+      events.push("connected");
+      return {
+        send: async () => {
+          await (opts.send?.() ?? Promise.resolve());
+          events.push("sent");
+        },
+        close: async () => {
+          events.push("disconnected");
+        },
+      };
+    },
+    consume: async () => {
+      throw new Error("not used");
+    },
+    tooLarge: () => false,
+  };
 }
 
 test("whenRoom() waits while the buffer is full and returns at once when the stop comes", async () => {
   const never = () => new Promise<void>(() => {}); // Kafka never acknowledges
-  const producer = new BatchingProducer(fakeKafka({ sendBatch: never }), { capacity: 1 });
+  const producer = new BatchingProducer(fakeKafka({ send: never }), { capacity: 1 });
   const lost = producer.send("t", { key: "k", value: "v" }).then(
     () => "acked",
     () => "lost",
@@ -62,4 +68,18 @@ test("a lane still connecting when close() gives up sends nothing and disconnect
   // the message was reported lost: delivering it now would make it a duplicate nobody counts, and
   // the connection would be left open
   expect(events).toEqual(["connected", "disconnected"]);
+});
+
+test("a message sent after close() is rejected at once, not left waiting for a stopped lane", async () => {
+  const events: string[] = [];
+  const producer = new BatchingProducer(fakeKafka({}, events));
+  await producer.send("t", { key: "k", value: "before" });
+  expect(await producer.close(1000)).toBe(0);
+  const late = await producer.send("t", { key: "k", value: "after" }).then(
+    () => "acked",
+    (err: Error) => err.message,
+  );
+  expect(late).toContain("after close()");
+  expect(producer.pending).toBe(0);
+  expect(events.filter((e) => e === "sent")).toHaveLength(1);
 });

@@ -1,80 +1,77 @@
-import type { Admin, Kafka } from "kafkajs";
 import { loadConfig } from "../../src/config.ts";
-import { connectAdmin, createKafka, ensureTopics } from "../../src/kafka/client.ts";
-import { topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
+import { connectAdmin, createKafkaClient, ensureTopics } from "../../src/kafka/client.ts";
+import { type EntityConsumerOptions, startEntityConsumer } from "../../src/kafka/consumer.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
-import { uniqueSuffix } from "./db.ts";
+import type { KafkaAdmin, KafkaClient, RunningConsumer } from "../../src/kafka/port.ts";
+import { BatchingProducer, type BatchingProducerOptions } from "../../src/kafka/producer.ts";
+import { type Logger, logger } from "../../src/log.ts";
+import { topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
+import { uniqueSuffix } from "../../support/db.ts";
 
+// The Kafka side of the suites, through the same port as the services: KAFKA_CLIENT picks the
+// client (the CI runs every Kafka suite once per client).
 export const config = loadConfig();
 
 export interface TestTopics {
   prefix: string;
   names: TopicNames;
-  kafka: Kafka;
-  admin: Admin;
+  client: KafkaClient;
+  admin: KafkaAdmin;
+  /** A connected batching producer on these topics; cleanup() closes it. */
+  producer(opts?: BatchingProducerOptions): Promise<BatchingProducer>;
+  /** An entity consumer on these topics (quiet unless DEBUG is set); cleanup() stops it. */
+  consumer<E extends EntityTopic>(opts: Omit<EntityConsumerOptions<E>, "client" | "names" | "log">): Promise<RunningConsumer>;
+  /** Stops the consumers, closes the producers, deletes the topics and the groups that read them. */
   cleanup(): Promise<void>;
+}
+
+/** A logger for the code under test: silent, or the real one with DEBUG set. */
+export function testLogger(name: string): Logger {
+  return process.env.DEBUG ? logger(name) : { info() {}, warn() {}, error() {} };
 }
 
 /**
  * The project's topics under a unique prefix, created on the real cluster (or on `brokers`, a
- * private one); cleanup() deletes them.
+ * private one); cleanup() deletes them and the groups that read them.
  */
 export async function createTestTopics(label: string, brokers = config.kafkaBrokers): Promise<TestTopics> {
   const prefix = `test.${label}.${uniqueSuffix()}.`;
   const names = topicNames(prefix);
-  const kafka = createKafka({ ...config, kafkaBrokers: brokers }, `test-${label}`);
-  const admin = await connectAdmin(kafka, brokers);
+  const client = await createKafkaClient({ ...config, kafkaBrokers: brokers }, `test-${label}`);
+  const admin = await connectAdmin(client);
   await ensureTopics(admin, names);
+  const producers: BatchingProducer[] = [];
+  const consumers: RunningConsumer[] = [];
   return {
     prefix,
     names,
-    kafka,
+    client,
     admin,
+    async producer(opts = {}) {
+      const producer = new BatchingProducer(client, { log: testLogger("producer"), ...opts });
+      await producer.connect();
+      producers.push(producer);
+      return producer;
+    },
+    async consumer(opts) {
+      const consumer = await startEntityConsumer({ ...opts, client, names, log: testLogger(opts.entity) });
+      consumers.push(consumer);
+      return consumer;
+    },
     async cleanup() {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all(producers.map((p) => p.close()));
       const mine = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => {});
-      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-      if (groups.length) await admin.deleteGroups(groups).catch(() => {});
-      await admin.disconnect();
+      await admin.deleteTopics(mine).catch(() => undefined);
+      const groups = (await admin.listGroups()).filter((g) => g.startsWith(prefix));
+      await admin.deleteGroups(groups).catch(() => undefined);
+      await admin.close();
     },
   };
 }
 
-/** Every message now in a topic, read with a throwaway group from the beginning to the end offsets. */
-export async function readTopic(
-  kafka: Kafka,
-  admin: Admin,
-  topic: string,
-): Promise<{ key: string | null; value: string; partition: number; offset: string }[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const remaining = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
-  const out: { key: string | null; value: string; partition: number; offset: string }[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `${topic}.reader.${uniqueSuffix()}`, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000);
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? "", partition: batch.partition, offset: m.offset });
-        }
-        const end = remaining.get(batch.partition);
-        if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) remaining.delete(batch.partition);
-        if (remaining.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
-}
-
 /** Waits until every group of the prefix (or those of `only`) has committed up to the end of its topic. */
-export async function waitForZeroLag(admin: Admin, names: TopicNames, timeoutMs = 60_000, only?: EntityTopic[]): Promise<void> {
+export async function waitForZeroLag(admin: KafkaAdmin, names: TopicNames, timeoutMs = 60_000, only?: EntityTopic[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const lag = (await consumerLag(admin, names)).filter((l) => !only || only.some((e) => l.topic === names.topic(e)));

@@ -1,0 +1,213 @@
+import { CompressionTypes, Kafka, type KafkaMessage, logLevel, type logCreator, Partitioners } from "kafkajs";
+import { StormLog } from "../../log.ts";
+import { retry } from "../../retry.ts";
+import type { Batch, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
+import { bestEffort } from "../../errors.ts";
+
+// The kafkajs 2.2.4 adapter (the default client).
+
+// kafkajs' request queue arms setTimeout with a negative delay when it is not throttled; the
+// runtime clamps it to 1 ms and prints a TimeoutNegativeWarning per client. Harmless and unfixed
+// upstream, so that one warning is dropped; every other warning is still printed.
+process.removeAllListeners("warning");
+process.on("warning", (w) => {
+  if (w.name !== "TimeoutNegativeWarning") console.error(`${w.name}: ${w.message}`);
+});
+
+export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
+  const storm = new StormLog((line) => opts.log.warn(line));
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: [...opts.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: summarised(storm),
+    connectionTimeout: 5000,
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+  const compression = opts.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
+
+  return {
+    name: "kafkajs",
+    brokers: opts.brokers,
+
+    async admin() {
+      const admin = kafka.admin();
+      await admin.connect();
+      return {
+        listTopics: () => admin.listTopics(),
+        async createTopics(specs) {
+          try {
+            await admin.createTopics({ topics: specs.map((s) => ({ ...s, configEntries: [...s.configEntries] })), waitForLeaders: false });
+          } catch (err) {
+            // a concurrent starter may have won the race; anything still missing afterwards is real
+            const now = new Set(await admin.listTopics());
+            if (specs.some((s) => !now.has(s.topic))) throw err;
+          }
+        },
+        async partitions(topic) {
+          try {
+            const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+            return (meta.topics[0]?.partitions ?? []).map((p) => ({ partition: p.partitionId, leader: p.leader }));
+          } catch (err) {
+            if ((err as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION") return [];
+            throw err;
+          }
+        },
+        async offsets(topic) {
+          return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
+        },
+        // On a new cluster the group coordinator moves while __consumer_offsets settles, and
+        // kafkajs' admin surfaces NOT_COORDINATOR instead of retrying it.
+        async committed(group, topic) {
+          const res = await retry(() => admin.fetchOffsets({ groupId: group, topics: [topic] }), {
+            attempts: 10,
+            firstMs: 300,
+            maxMs: 300,
+            retriable: (err) => (err as { retriable?: boolean }).retriable === true,
+          });
+          const out = new Map<number, number>();
+          for (const p of res[0]?.partitions ?? []) if (Number(p.offset) >= 0) out.set(p.partition, Number(p.offset));
+          return out;
+        },
+        listGroups: async () => (await admin.listGroups()).groups.map((g) => g.groupId),
+        async describeGroup(group) {
+          const g = (await admin.describeGroups([group])).groups[0];
+          return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
+        },
+        async deleteTopics(topics) {
+          if (topics.length) await admin.deleteTopics({ topics: [...topics] });
+        },
+        async deleteGroups(groups) {
+          if (groups.length) await admin.deleteGroups([...groups]);
+        },
+        close: () => admin.disconnect(),
+      } satisfies KafkaAdmin;
+    },
+
+    async writer() {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // never consulted (every batch names its partition), set so kafkajs does not warn about its default
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // a few quick retries inside kafkajs (a leader moving); past them the batching producer
+        // opens a new writer and resends, which also clears any sequence state a failure left behind
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      });
+      try {
+        await producer.connect();
+      } catch (err) {
+        await bestEffort(producer.disconnect());
+        throw err;
+      }
+      return {
+        async send(topic, partition, messages) {
+          await producer.sendBatch({
+            acks: -1,
+            compression,
+            topicMessages: [{ topic, messages: messages.map((m) => ({ key: m.key, value: m.value, partition })) }],
+          });
+        },
+        close: () => producer.disconnect(),
+      } satisfies PartitionWriter;
+    },
+
+    async consume(spec): Promise<RunningConsumer> {
+      const consumer = kafka.consumer({
+        groupId: spec.group,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 250,
+        // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more
+        // than a fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed
+        // costs (one commit, one update per distinct user and product) are shared by 4× as many rows.
+        maxBytesPerPartition: 4 * 1024 * 1024,
+        // A consumer that crashes with its broker (kafkajs restarts it as a new member) leaves its
+        // old membership behind, and the group cannot rebalance until that one's session times
+        // out: the session timeout is how long the whole group may stall after a broker loss. 10 s
+        // (the broker allows 6 s and up) against kafkajs' 30 s; a batch write takes well under a
+        // second, and the retry loops heartbeat while they wait.
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+        // A dead broker may be the group's coordinator or a fetched partition's leader. kafkajs
+        // retries it, and when its retries run out it crashes the consumer and restarts it as a
+        // new member after its last retry delay (up to 30 s by default), and the group then waits
+        // for the old member's session to expire. Retries of at most 1 s spanning ~10 s outlast
+        // the broker's fencing (6 s here) and the coordinator's move, so the same member carries
+        // on (bench/RESULTS.md, "Broker SIGKILL": stalls of 4–8 s instead of 10–40 s).
+        retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 12 },
+      });
+      let stopping = false;
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart && !stopping) spec.onFatal(payload.error);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        autoCommitThreshold: 1, // commitOffsetsIfNecessary() then commits every resolved batch
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          let lost = false;
+          const control = {
+            owned: () => isRunning() && !isStale() && !lost,
+            heartbeat: () =>
+              heartbeat().catch((err: { type?: unknown }) => {
+                // a connection or coordinator error is retried by the next heartbeat; a lost membership is not
+                if (typeof err?.type === "string" && LOST_MEMBERSHIP.has(err.type)) lost = true;
+              }),
+          };
+          const ported: Batch = { topic: batch.topic, partition: batch.partition, messages: batch.messages.map(incoming) };
+          if (!(await spec.onBatch(ported, control))) return;
+          resolveOffset(batch.lastOffset());
+          await commitOffsetsIfNecessary();
+        },
+      });
+      return {
+        async stop() {
+          stopping = true;
+          await consumer.disconnect(); // waits for the batch in hand; its offsets commit after its write
+        },
+      };
+    },
+
+    tooLarge: (err) => kafkaErrorName(err) === "MESSAGE_TOO_LARGE" || kafkaErrorName(rootCause(err)) === "MESSAGE_TOO_LARGE",
+  };
+}
+
+// The group moved on without this member: the batch belongs to whoever is assigned the partition
+// next (kafkajs rejoins once the batch is given back).
+const LOST_MEMBERSHIP = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
+
+function incoming(m: KafkaMessage) {
+  return { key: m.key ?? null, value: m.value ?? null, offset: m.offset };
+}
+
+function kafkaErrorName(err: unknown): string | undefined {
+  const type = (err as { type?: unknown } | null)?.type;
+  return typeof type === "string" ? type : undefined;
+}
+
+function rootCause(err: unknown): unknown {
+  let e = err as { cause?: unknown; originalError?: unknown } | null;
+  for (let i = 0; i < 5 && e && (e.cause ?? e.originalError); i++) e = (e.cause ?? e.originalError) as typeof e;
+  return e;
+}
+
+// kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in
+// progress) at ERROR as JSON; they are expected and retried. Its warning about bounded retries on
+// the idempotent producer is dropped too: the batching producer resends what a send gave up on,
+// and a resend is harmless because every consumer writes idempotently by id. Everything else is
+// kept and summarised per kind: a dead broker makes kafkajs log every reconnect of every client.
+const EXPECTED = [/^(\[Connection\] )?Response /, /^Limiting retries for the idempotent producer/];
+
+function summarised(storm: StormLog): logCreator {
+  return () =>
+    ({ level, log }) => {
+      if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
+      const name = level >= logLevel.INFO ? "INFO" : level === logLevel.WARN ? "WARN" : "ERROR";
+      const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
+      storm.note(`${log.message}${detail}`, `[kafkajs] ${name}`);
+    };
+}

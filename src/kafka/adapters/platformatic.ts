@@ -1,0 +1,419 @@
+import {
+  Admin,
+  Consumer,
+  compatibilityPartitioner,
+  findErrorBy,
+  type Message,
+  type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  Producer,
+  ProduceAcks,
+} from "@platformatic/kafka";
+import { asError, bestEffort, describe } from "../../errors.ts";
+import { StormLog } from "../../log.ts";
+import { retry, within } from "../../retry.ts";
+import type {
+  Batch,
+  BatchControl,
+  ConsumerSpec,
+  IncomingMessage,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaClientOptions,
+  PartitionWriter,
+  RunningConsumer,
+} from "../port.ts";
+import { type FetchView, StallWatch } from "./stall-watch.ts";
+
+// The @platformatic/kafka 2.12 adapter (KAFKA_CLIENT=platformatic): pure TypeScript, about half of
+// kafkajs' CPU per record. What differs from kafkajs stays here: offsets are bigint, a stream
+// starts at LATEST and commits at fetch time unless told otherwise, there is no eachBatch (batches
+// are gathered from the message stream), a fetch failure ends the stream, and messages of a
+// partition already fetched are still delivered after it moved to another member, and a fetch can
+// stall one partition without an error.
+
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
+  const storm = new StormLog((line) => opts.log.warn(line));
+  const base = { clientId: opts.clientId, bootstrapBrokers: [...opts.brokers], connectTimeout: 5000 };
+  const warnOn = (client: { on(event: "error", listener: (err: Error) => void): unknown }, what: string) =>
+    client.on("error", (err) => storm.note(describe(err), `[platformatic] ${what}:`));
+
+  return {
+    name: "platformatic",
+    brokers: opts.brokers,
+
+    async admin() {
+      const admin = new Admin({ ...base, retries: 3, retryDelay: 300 });
+      warnOn(admin, "admin");
+      try {
+        await admin.listTopics();
+      } catch (err) {
+        await bestEffort(admin.close());
+        throw err;
+      }
+      return {
+        listTopics: () => admin.listTopics(),
+        async createTopics(specs) {
+          for (const s of specs) {
+            try {
+              await admin.createTopics({
+                topics: [s.topic],
+                partitions: s.numPartitions,
+                replicas: s.replicationFactor,
+                configs: s.configEntries.map((c) => ({ ...c })),
+              });
+            } catch (err) {
+              // a concurrent starter may have won the race
+              if (!hasError(err, "apiId", "TOPIC_ALREADY_EXISTS")) throw err;
+            }
+          }
+        },
+        async partitions(topic) {
+          try {
+            const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+            return (meta.topics.get(topic)?.partitions ?? []).map((p, partition) => ({ partition, leader: p.leader }));
+          } catch (err) {
+            if (hasError(err, "apiId", "UNKNOWN_TOPIC_OR_PARTITION") || hasError(err, "apiId", "LEADER_NOT_AVAILABLE")) return [];
+            throw err;
+          }
+        },
+        async offsets(topic) {
+          const meta = await admin.metadata({ topics: [topic] });
+          const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+          const ask = (timestamp: bigint) =>
+            admin.listOffsets({
+              topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp })) }],
+            });
+          const [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+          const lowOf = new Map((low[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
+          return (high[0]?.partitions ?? [])
+            .map((p) => ({ partition: p.partitionIndex, low: lowOf.get(p.partitionIndex) ?? 0, high: Number(p.offset) }))
+            .sort((a, b) => a.partition - b.partition);
+        },
+        async committed(group, topic) {
+          const [res] = await admin.listConsumerGroupOffsets({ groups: [group] });
+          const out = new Map<number, number>();
+          for (const t of res?.topics ?? [])
+            if (t.name === topic)
+              for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(p.partitionIndex, Number(p.committedOffset));
+          return out;
+        },
+        listGroups: async () => [...(await admin.listGroups()).keys()],
+        async describeGroup(group) {
+          const g = (await admin.describeGroups({ groups: [group] })).get(group);
+          return { state: g?.state ?? "DEAD", members: g?.members.size ?? 0 };
+        },
+        async deleteTopics(topics) {
+          if (topics.length) await admin.deleteTopics({ topics: [...topics] });
+        },
+        async deleteGroups(groups) {
+          if (groups.length) await admin.deleteGroups({ groups: [...groups] });
+        },
+        close: () => admin.close(),
+      } satisfies KafkaAdmin;
+    },
+
+    async writer() {
+      const producer = new Producer({
+        ...base,
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        compression: opts.compression,
+        partitioner: compatibilityPartitioner,
+        // idempotent alone retries forever; a few quick retries (a leader moving), then the
+        // batching producer opens a new writer and resends
+        retries: 5,
+        retryDelay: 200,
+        timeout: 10_000,
+      });
+      warnOn(producer, "producer");
+      return {
+        async send(topic, partition, messages) {
+          await producer.send({
+            messages: messages.map((m) => ({
+              topic,
+              partition,
+              key: m.key === null ? undefined : Buffer.from(m.key),
+              value: typeof m.value === "string" ? Buffer.from(m.value) : (m.value as Buffer),
+            })),
+          });
+        },
+        close: () => producer.close(true),
+      } satisfies PartitionWriter;
+    },
+
+    consume: (spec) => consumeBatches(base, spec, storm),
+
+    tooLarge: (err) => hasError(err, "apiId", "MESSAGE_TOO_LARGE") || hasError(err, "apiId", "RECORD_LIST_TOO_LARGE"),
+  };
+}
+
+/** Messages gathered per partition before a batch is handed over, and the buffer that pauses fetching. */
+const MAX_BATCH = 5000;
+const HIGH_WATER = 3 * MAX_BATCH;
+/** How often fetching is checked for a stalled partition, and failed commits are tried again. */
+const WATCH_MS = 10_000;
+/** A commit, an offsets lookup or a close that takes longer is taken as failed. */
+const CALL_TIMEOUT_MS = 15_000;
+
+type CommitOffset = { topic: string; partition: number; offset: bigint; leaderEpoch: number };
+
+/**
+ * The batch consumer over platformatic's message stream. Per partition it tracks the next offset it
+ * expects: a message below it is a copy (the stream re-reads from the committed offset after every
+ * rebalance) and is dropped; a message above it right after a rebalance means the stream skipped
+ * ahead (a fetch answered after the group moved on), and the stream is then reopened at the
+ * committed offsets. Offsets are committed only for partitions still assigned, and only past
+ * batches the handler accepted; a commit that fails is tried again until it holds, so the group's
+ * offset never stays behind what was written. A stream that fails (a broker gone past its retries)
+ * or stops fetching a partition whose log holds more (see StallWatch) is reopened with backoff; only
+ * when that keeps failing for two minutes is the consumer given up.
+ */
+async function consumeBatches(
+  base: { clientId: string; bootstrapBrokers: string[]; connectTimeout: number },
+  spec: ConsumerSpec,
+  storm: StormLog,
+): Promise<RunningConsumer> {
+  let stopping = false;
+  let consumer: Consumer | null = null;
+  let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
+  /** Partitions assigned now, each with the count of times it was gained (a batch is owned while that count holds). */
+  const assigned = new Map<number, number>();
+  let gains = 0;
+  /** Per partition: the offset expected next (what was fetched so far continues there). */
+  const expected = new Map<number, bigint>();
+  /** Partitions whose first message after a rebalance is still to come. */
+  const resuming = new Set<number>();
+  let pending: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+  let paused = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  let broken: Error | null = null;
+  /** Per partition: the commit past its last written batch, while the broker has not confirmed it. */
+  const uncommitted = new Map<number, CommitOffset>();
+  const watch = new StallWatch();
+
+  const open = async () => {
+    const c = new Consumer({
+      ...base,
+      groupId: spec.group,
+      autocommit: false,
+      // as the kafkajs adapter: 10 s sessions bound how long a lost member holds the group up
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1_000,
+      maxWaitTime: 250,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 12 * 1024 * 1024,
+      highWaterMark: HIGH_WATER,
+      // a dead broker is retried for ~10 s, past its fencing (6 s) and the coordinator's move
+      retries: 12,
+      retryDelay: 800,
+    });
+    c.on("consumer:group:join", ({ assignments }: { assignments: { topic: string; partitions: number[] }[] }) => {
+      const now = new Set(assignments.filter((a) => a.topic === spec.topic).flatMap((a) => a.partitions));
+      for (const p of [...assigned.keys()])
+        if (!now.has(p)) {
+          assigned.delete(p);
+          expected.delete(p);
+          uncommitted.delete(p);
+        }
+      for (const p of now) if (!assigned.has(p)) assigned.set(p, ++gains);
+      for (const p of now) resuming.add(p);
+      pending = pending.filter((m) => now.has(m.partition));
+    });
+    c.on("error", (err: Error) => fail(err));
+    const s = await c.consume({
+      topics: [spec.topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+    });
+    s.on("data", (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
+      if (!assigned.has(m.partition)) return;
+      const next = expected.get(m.partition);
+      if (next !== undefined && m.offset < next) return; // a copy of what was fetched already
+      if (next !== undefined && m.offset > next && resuming.has(m.partition)) {
+        fail(new Error(`the stream skipped from offset ${next} to ${m.offset} of ${spec.topic}/${m.partition}`));
+        return;
+      }
+      resuming.delete(m.partition);
+      expected.set(m.partition, m.offset + 1n);
+      pending.push(m);
+      if (pending.length >= HIGH_WATER && !paused) {
+        paused = true;
+        s.pause();
+      }
+      notify();
+    });
+    s.on("error", (err: Error) => fail(err));
+    consumer = c;
+    stream = s;
+  };
+
+  const fail = (err: Error) => {
+    if (stopping) return;
+    broken ??= err;
+    notify();
+  };
+
+  const close = async () => {
+    const c = consumer;
+    consumer = null;
+    stream = null;
+    if (c) await bestEffort(within(CALL_TIMEOUT_MS, `closing the consumer of ${spec.topic}`, c.close(true)));
+  };
+
+  const reopen = async () => {
+    storm.note(describe(broken), `[platformatic] consumer of ${spec.topic} reopened at its committed offsets after:`);
+    broken = null;
+    await close();
+    assigned.clear();
+    expected.clear();
+    resuming.clear();
+    uncommitted.clear(); // the new consumer reads again from the committed offsets
+    watch.reset();
+    pending = [];
+    paused = false;
+    const started = Date.now();
+    await retry(
+      async () => {
+        if (stopping) return;
+        await close();
+        await open();
+      },
+      {
+        firstMs: 500,
+        maxMs: 5000,
+        retriable: () => !stopping && Date.now() - started < 120_000,
+        onRetry: (err) => storm.note(describe(err), `[platformatic] cannot reopen the consumer of ${spec.topic} (retrying):`),
+      },
+    );
+  };
+
+  const handle = async (partition: number, messages: Message<Buffer, Buffer, Buffer, Buffer>[]) => {
+    const gained = assigned.get(partition);
+    const control: BatchControl = {
+      owned: () => !stopping && broken === null && gained !== undefined && assigned.get(partition) === gained,
+      heartbeat: async () => {}, // the client heartbeats on its own timer
+    };
+    if (!control.owned()) return;
+    const batch: Batch = { topic: spec.topic, partition, messages: messages.map(incoming) };
+    if (!(await spec.onBatch(batch, control)) || !control.owned()) return;
+    const last = messages[messages.length - 1] as Message<Buffer, Buffer, Buffer, Buffer>;
+    await commit({ topic: spec.topic, partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch ?? -1 });
+  };
+
+  /** Commits past a written batch; a failure is kept and tried again by the next watch, the next batch or stop(). */
+  const commit = async (offset: CommitOffset) => {
+    const c = consumer;
+    if (!c) return;
+    uncommitted.set(offset.partition, offset);
+    try {
+      await within(CALL_TIMEOUT_MS, `the commit of ${spec.topic}/${offset.partition}`, c.commit({ offsets: [offset] }));
+      if (uncommitted.get(offset.partition) === offset) uncommitted.delete(offset.partition);
+    } catch (err) {
+      storm.note(describe(err), `[platformatic] commit of ${spec.topic}/${offset.partition} failed (tried again):`);
+    }
+  };
+
+  /** Every WATCH_MS: failed commits again, then a stalled partition reopens the consumer. */
+  const checkProgress = async () => {
+    const c = consumer;
+    const s = stream;
+    if (!c || !s || stopping || broken !== null) return watch.reset();
+    for (const [partition, offset] of uncommitted) if (assigned.has(partition)) await commit(offset);
+    if (paused) return watch.reset(); // fetching stopped on purpose: the buffer is full
+    let ends: bigint[];
+    try {
+      ends = (await within(CALL_TIMEOUT_MS, "listing offsets", c.listOffsets({ topics: [spec.topic] }))).get(spec.topic) ?? [];
+    } catch {
+      return watch.reset(); // a broker away: the stream's own errors decide
+    }
+    if (c !== consumer || paused) return watch.reset();
+    const view = new Map<number, FetchView>();
+    for (const partition of assigned.keys()) {
+      const position = s.offsetsToFetch.get(`${spec.topic}:${partition}`);
+      const end = ends[partition];
+      if (position !== undefined && end !== undefined) view.set(partition, { position, end });
+    }
+    const stalled = watch.check(view);
+    if (stalled.length > 0)
+      fail(
+        new Error(`no record of ${spec.topic} partition ${stalled.join(", ")} fetched for ${WATCH_MS / 1000} s though its log holds more`),
+      );
+  };
+  let checking = false;
+  const watchTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void checkProgress().finally(() => (checking = false));
+  }, WATCH_MS);
+
+  const loop = (async () => {
+    while (!stopping) {
+      if (broken) {
+        try {
+          await reopen();
+        } catch (err) {
+          if (!stopping) spec.onFatal(asError(err));
+          return;
+        }
+        continue;
+      }
+      if (pending.length === 0) {
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      // one partition's messages at a time, oldest first, up to MAX_BATCH
+      const partition = (pending[0] as Message<Buffer, Buffer, Buffer, Buffer>).partition;
+      const batch: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+      const rest: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+      for (const m of pending) (m.partition === partition && batch.length < MAX_BATCH ? batch : rest).push(m);
+      pending = rest;
+      if (paused && pending.length < MAX_BATCH) {
+        paused = false;
+        (stream as MessagesStream<Buffer, Buffer, Buffer, Buffer> | null)?.resume();
+      }
+      await handle(partition, batch);
+    }
+  })();
+
+  try {
+    await open();
+  } catch (err) {
+    stopping = true;
+    clearInterval(watchTimer);
+    notify();
+    await close();
+    throw err;
+  }
+  return {
+    async stop() {
+      stopping = true;
+      clearInterval(watchTimer);
+      notify();
+      await loop;
+      for (const [partition, offset] of uncommitted) if (assigned.has(partition)) await commit(offset);
+      await close();
+      storm.close();
+    },
+  };
+}
+
+/** Whether `err` or an error nested in it (platformatic wraps protocol errors two levels deep) has `key` = `value`. */
+function hasError(err: unknown, key: string, value: unknown): boolean {
+  return err instanceof Error && findErrorBy(err, key as never, value as never) !== null;
+}
+
+function incoming(m: Message<Buffer, Buffer, Buffer, Buffer>): IncomingMessage {
+  return { key: m.key ?? null, value: m.value ?? null, offset: m.offset.toString() };
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole suite on the configured Kafka client (KAFKA_CLIENT, kafkajs by default), then every
+# suite that talks to Kafka once more on the other client, so both adapters pass the same tests
+# (docs/design.md, "Kafka client"). The broker-fault suite runs its own private cluster and spends
+# most of its time waiting for brokers: it runs beside the others, on both clients, and its output
+# follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
+# "N fail" lines. Arguments narrow the first pass (bun test filters) and skip the rest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+first=${KAFKA_CLIENT:-kafkajs}
+case $first in
+  kafkajs) second=platformatic ;;
+  platformatic) second=kafkajs ;;
+  *) echo "KAFKA_CLIENT: expected kafkajs or platformatic, got \"$first\"" >&2; exit 2 ;;
+esac
+KAFKA_SUITES=(test/kafka test/pipeline test/faults test/metrics test/bench)
+PRIVATE_CLUSTER_SUITE=test/faults/brokers.test.ts
+
+if [ $# -gt 0 ]; then
+  # a run narrowed to some files or tests (bun run test <filter>) is that run alone
+  KAFKA_CLIENT=$first bun test --timeout 120000 "$@"
+  exit $?
+fi
+
+faults_log=$(mktemp)
+trap 'rm -f "$faults_log"' EXIT
+(
+  status=0
+  for client in "$first" "$second"; do
+    echo "== the broker-fault suite (its own cluster), KAFKA_CLIENT=$client"
+    KAFKA_CLIENT=$client bun test --timeout 120000 "$PRIVATE_CLUSTER_SUITE" || status=1
+  done
+  exit $status
+) >"$faults_log" 2>&1 &
+faults=$!
+
+echo "== every other suite, KAFKA_CLIENT=$first"
+KAFKA_CLIENT=$first bun test --timeout 120000 --path-ignore-patterns="$PRIVATE_CLUSTER_SUITE"
+first_status=$?
+echo "== the Kafka suites again, KAFKA_CLIENT=$second"
+KAFKA_CLIENT=$second bun test --timeout 120000 --path-ignore-patterns="$PRIVATE_CLUSTER_SUITE" "${KAFKA_SUITES[@]}"
+second_status=$?
+wait $faults
+faults_status=$?
+cat "$faults_log"
+[ "$first_status" -eq 0 ] && [ "$second_status" -eq 0 ] && [ "$faults_status" -eq 0 ]
