@@ -1,0 +1,80 @@
+import type { Sql } from "../db/client.ts";
+import type { Schedule } from "../db/lifecycle.ts";
+import { nextTransition, planLifecycle } from "../domain/lifecycle.ts";
+import type { OrderStatus, StatusChange } from "../domain/types.ts";
+import { encode } from "../kafka/envelope.ts";
+import type { BatchingProducer } from "../kafka/producer.ts";
+
+// The lifecycle in the live pipeline (docs/design.md, "Order lifecycle"). Every order's plan is a
+// pure function of the seed and the order; the orders consumers store each order's next step
+// (next_status, next_status_at) as they store the order and each step; the lifecycle service asks
+// PostgreSQL which steps are due and publishes them as order_status_changed events on the orders
+// topic, keyed by the buyer so a step stays behind its order. Nothing lives only in memory: a step
+// that fell due while the service was down is still in the table when it comes back.
+
+/** The next step of an order now at `status`, from its plan (the consumers' side). */
+export function lifecycleSchedule(seed: string, speed: number): Schedule {
+  return (order, status) => {
+    const step = nextTransition(planLifecycle(order, seed, speed), status);
+    return step ? { status: step.to, at: step.at } : null;
+  };
+}
+
+interface DueRow {
+  id: string;
+  user_id: string;
+  category: string;
+  created_at: Date;
+  status: OrderStatus;
+  next_status: OrderStatus;
+  next_status_at: Date;
+}
+
+/** Steps published but not yet applied are not published again for this long. */
+const GRACE_MS = 30_000;
+const BATCH = 5000;
+
+export class LifecycleEmitter {
+  /** "order:status" → when it was published. */
+  private readonly published = new Map<string, number>();
+  emitted = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly producer: BatchingProducer,
+    private readonly topic: string,
+    private readonly seed: string,
+    private readonly speed: number,
+  ) {}
+
+  /** Publishes every step due by `now` (the oldest first); returns how many it published. */
+  async tick(now: Date, signal?: AbortSignal): Promise<number> {
+    const nowMs = now.getTime();
+    for (const [key, at] of this.published) if (nowMs - at > GRACE_MS) this.published.delete(key);
+    const due = await this.sql<DueRow[]>`
+      select id, user_id, category, created_at, status, next_status, next_status_at from orders
+      where next_status is not null and next_status_at <= ${now}
+      order by next_status_at limit ${BATCH}`;
+    let sent = 0;
+    for (const row of due) {
+      const key = `${row.id}:${row.next_status}`;
+      if (this.published.has(key)) continue; // on its way: the consumers have not applied it yet
+      await this.producer.whenRoom(signal);
+      if (signal?.aborted) break;
+      const change: StatusChange = {
+        order_id: row.id,
+        from: row.status,
+        to: row.next_status,
+        at: row.next_status_at,
+        reason: nextTransition(planLifecycle(row, this.seed, this.speed), row.status)?.reason ?? "scheduled",
+      };
+      this.published.set(key, nowMs);
+      this.producer.send(this.topic, { key: row.user_id, value: encode("orders", change, now) }).then(
+        () => this.emitted++,
+        () => this.published.delete(key), // never acknowledged (shutdown): the next run publishes it
+      );
+      sent++;
+    }
+    return sent;
+  }
+}
