@@ -1,14 +1,20 @@
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
-import { SCENARIOS, BASELINE, scenarioById } from "../domain/scenarios.ts";
+import { type ScenarioControl, scenarioChoices } from "../cache/scenario-switch.ts";
+import { describe, ShopstreamError } from "../errors.ts";
+import type { Health, LiveState } from "./live-state.ts";
+import { assets, livePage } from "./page.ts";
 
-// The HTTP face of shopstream: /metrics for Prometheus, /healthz, a small live status page, and
-// the live scenario switch the producer follows within a second.
+// The HTTP face of shopstream: /metrics for Prometheus, /healthz, the live page with its JSON
+// (/api/live), and the live scenario switch the producer follows within a second.
 
 export interface AppDeps {
   registry(): Promise<Registry>;
-  getScenario(): Promise<string | null>;
-  setScenario(id: string | null): Promise<void>;
+  scenario: ScenarioControl;
+  /** Each dependency, reachable or not, with why not. */
+  health(): Promise<{ up: Health; errors: Partial<Record<keyof Health, string>> }>;
+  /** The live page's document; null until the first sample is in. */
+  live(): LiveState | null;
 }
 
 export function metricsApp(deps: AppDeps): Hono {
@@ -19,45 +25,43 @@ export function metricsApp(deps: AppDeps): Hono {
     return c.text(await reg.metrics(), 200, { "Content-Type": reg.contentType });
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  // 503 as soon as one dependency is down, with which one and why: what a load balancer or a
+  // compose healthcheck needs, and what a person reads first
+  app.get("/healthz", async (c) => {
+    const { up, errors } = await deps.health();
+    const ok = Object.values(up).every(Boolean);
+    return c.json({ ok, ...up, ...(ok ? {} : { errors }) }, ok ? 200 : 503);
+  });
 
-  app.get("/scenario", async (c) =>
-    c.json({ active: (await deps.getScenario()) ?? "auto", available: [BASELINE, ...SCENARIOS].map((s) => ({ id: s.id, name: s.name })) }),
-  );
+  app.get("/api/live", (c) => {
+    const state = deps.live();
+    return state ? c.json(state) : c.json({ error: "the first sample is not in yet" }, 503);
+  });
+
+  app.get("/scenario", async (c) => c.json({ active: (await deps.scenario.pinned()) ?? "auto", available: scenarioChoices() }));
 
   // PUT /scenario/black_friday pins a scenario; DELETE /scenario returns to the hour-based default
   app.put("/scenario/:id", async (c) => {
-    const id = c.req.param("id");
     try {
-      scenarioById(id);
+      const scenario = await deps.scenario.pin(c.req.param("id"));
+      return c.json({ active: scenario.id });
     } catch (err) {
-      return c.json({ error: err instanceof Error ? err.message : String(err) }, 400);
+      if (err instanceof ShopstreamError) return c.json({ error: describe(err) }, 400);
+      throw err;
     }
-    await deps.setScenario(id);
-    return c.json({ active: id });
   });
   app.delete("/scenario", async (c) => {
-    await deps.setScenario(null);
+    await deps.scenario.clear();
     return c.json({ active: "auto" });
   });
 
-  app.get("/", async (c) => {
-    const text = await (await deps.registry()).metrics();
-    const pick = (re: RegExp) => text.split("\n").filter((l) => re.test(l));
-    const rows = pick(
-      /^shopstream_(messages_(produced|consumed)_total|dlq_messages_total|consumer_lag|cache_(hit_ratio|entries|age_seconds|reloads)|users_by_grade|orders_per_second)\b/,
-    );
-    const body = rows
-      .map((l) => `<tr><td>${escapeHtml(l.replace(/ [^ ]+$/, ""))}</td><td>${escapeHtml(l.split(" ").pop() ?? "")}</td></tr>`)
-      .join("");
-    return c.html(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>shopstream</title>
-<style>body{font:14px system-ui;margin:2em}td{padding:2px 12px;border-bottom:1px solid #eee}td:last-child{text-align:right;font-variant-numeric:tabular-nums}</style>
-<h1>shopstream — live</h1><p>scenario: <b>${escapeHtml((await deps.getScenario()) ?? "auto")}</b> · <a href="/metrics">/metrics</a></p><table>${body}</table>`);
+  app.get("/assets/:file", (c) => {
+    const asset = assets[c.req.param("file")];
+    if (!asset) return c.notFound();
+    return c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "max-age=3600" });
   });
 
-  return app;
-}
+  app.get("/", (c) => c.html(livePage()));
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch] as string);
+  return app;
 }

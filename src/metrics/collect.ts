@@ -1,12 +1,13 @@
 import type Redis from "ioredis";
-import type { Admin } from "kafkajs";
 import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { CacheKeys } from "../cache/keys.ts";
 import type { Sql } from "../db/client.ts";
 import { gradeDistribution } from "../db/grades.ts";
+import { ORDER_STATUSES } from "../domain/types.ts";
 import { consumerLag } from "../kafka/lag.ts";
+import type { KafkaAdmin } from "../kafka/port.ts";
 import type { TopicNames } from "../kafka/topics.ts";
-import { snapshotKey } from "./publish.ts";
+import { readMetricSnapshots } from "./publish.ts";
 
 // What the metrics service itself observes at scrape time (lag, cache, grades), merged with the
 // summed snapshots of every service process.
@@ -14,12 +15,25 @@ import { snapshotKey } from "./publish.ts";
 export interface Sources {
   redis: Redis;
   sql: Sql;
-  admin: Admin;
+  admin: KafkaAdmin;
   keys: CacheKeys;
   names: TopicNames;
   prefix: string;
   /** Told why a source could not be read (its shopstream_source_up is 0 for this scrape). */
   onError?: (source: "kafka" | "redis" | "postgres", err: unknown) => void;
+}
+
+/** Orders per status scans the whole table (a million rows after a historical year): read at most every 10 s. */
+const STATUS_EVERY_MS = 10_000;
+const statusReads = new WeakMap<Sql, { at: number; rows: Promise<{ status: string; n: number }[]> }>();
+
+function ordersByStatus(sql: Sql): Promise<{ status: string; n: number }[]> {
+  const last = statusReads.get(sql);
+  if (last && Date.now() - last.at < STATUS_EVERY_MS) return last.rows;
+  const rows = sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders group by status`.then((r) => [...r]);
+  statusReads.set(sql, { at: Date.now(), rows });
+  rows.catch(() => statusReads.delete(sql)); // a failed read is retried at the next scrape
+  return rows;
 }
 
 export async function buildRegistry(src: Sources): Promise<Registry> {
@@ -37,6 +51,7 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   const entries = gauge("shopstream_cache_entries", "Entries in the Redis cache", ["kind"]);
   const grades = gauge("shopstream_users_by_grade", "Users per grade", ["grade"]);
   const ordersPerSecond = gauge("shopstream_orders_per_second", "Orders stored in PostgreSQL per second, averaged over the last 60 s");
+  const byStatus = gauge("shopstream_orders_by_status", "Orders in PostgreSQL per lifecycle status", ["status"]);
   const up = gauge("shopstream_source_up", "1 when the metrics service could read the source at scrape time", ["source"]);
 
   const [lagResult, cacheResult, gradeResult, snapshots] = await Promise.allSettled([
@@ -45,8 +60,9 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
     Promise.all([
       gradeDistribution(src.sql),
       src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
+      ordersByStatus(src.sql),
     ]),
-    readSnapshots(src.redis, src.prefix),
+    readMetricSnapshots(src.redis, src.prefix),
   ]);
 
   const report = (source: "kafka" | "redis" | "postgres", r: PromiseSettledResult<unknown>) => {
@@ -72,25 +88,13 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
 
   report("postgres", gradeResult);
   if (gradeResult.status === "fulfilled") {
-    const [dist, [recent]] = gradeResult.value;
+    const [dist, [recent], statuses] = gradeResult.value;
     for (const [grade, n] of Object.entries(dist)) grades.set({ grade }, n);
     ordersPerSecond.set((recent?.n ?? 0) / 60);
+    for (const status of ORDER_STATUSES) byStatus.set({ status }, statuses.find((s) => s.status === status)?.n ?? 0);
   }
 
   const merged = [local];
   if (snapshots.status === "fulfilled" && snapshots.value.length > 0) merged.push(AggregatorRegistry.aggregate(snapshots.value));
   return Registry.merge(merged);
-}
-
-async function readSnapshots(redis: Redis, prefix: string): Promise<object[]> {
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", snapshotKey(prefix, "*"), "COUNT", 100);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== "0");
-  if (keys.length === 0) return [];
-  const values = await redis.mget(keys);
-  return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as object);
 }

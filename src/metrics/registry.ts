@@ -16,8 +16,22 @@ export const produced = new Counter({
 
 export const consumed = new Counter({
   name: "shopstream_messages_consumed_total",
-  help: "Messages consumed and committed after their PostgreSQL write, per topic",
+  help: "Messages read by the consumers and committed, per topic: stored + dead-lettered",
   labelNames: ["topic"] as const,
+  registers: [registry],
+});
+
+export const stored = new Counter({
+  name: "shopstream_messages_stored_total",
+  help: "Consumed messages PostgreSQL accepted (new rows, and copies of stored ones that change nothing), per topic",
+  labelNames: ["topic"] as const,
+  registers: [registry],
+});
+
+export const transitions = new Counter({
+  name: "shopstream_order_transitions_total",
+  help: "Order lifecycle steps the consumers applied, by the status reached",
+  labelNames: ["to"] as const,
   registers: [registry],
 });
 
@@ -69,4 +83,38 @@ export const producerBuffered = new Gauge({
   collect() {
     this.set(buffered());
   },
+});
+
+let activeScenario: () => string | null = () => null;
+/** Where this process's active-scenario gauge reads from (the producer's order generator). */
+export function reportScenario(source: () => string | null): void {
+  activeScenario = source;
+}
+
+export const producerScenario = new Gauge({
+  name: "shopstream_producer_scenario",
+  help: "1 for the scenario the producer draws its orders under",
+  labelNames: ["scenario"] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    const id = activeScenario();
+    if (id) this.set({ scenario: id }, 1);
+  },
+});
+
+// Per process (labelled with the service's name when it ships its snapshot): the aggregated
+// /metrics keeps one series per service instead of summing every process into one.
+export const processMemory = new Gauge({
+  name: "shopstream_process_resident_memory_bytes",
+  help: "Resident memory of each service process",
+  labelNames: ["service"] as const,
+  registers: [registry],
+});
+
+export const processCpu = new Counter({
+  name: "shopstream_process_cpu_seconds_total",
+  help: "CPU time (user + system) spent by each service process",
+  labelNames: ["service"] as const,
+  registers: [registry],
 });

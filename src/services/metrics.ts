@@ -1,43 +1,46 @@
 import { assertRedisReachable, connectRedis } from "../cache/client.ts";
 import { cacheKeys } from "../cache/keys.ts";
+import { ScenarioSwitch } from "../cache/scenario-switch.ts";
 import { openDatabase } from "../db/open.ts";
-import { connectAdmin, createKafka } from "../kafka/client.ts";
+import { describe } from "../errors.ts";
+import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
+import { StormLog } from "../log.ts";
 import { metricsApp } from "../metrics/app.ts";
 import { buildRegistry } from "../metrics/collect.ts";
-import { scenarioKey } from "../cache/keys.ts";
-import { runService } from "./runtime.ts";
+import { checkHealth } from "../metrics/health.ts";
+import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
+import { every, runService } from "./runtime.ts";
 
+// /metrics, /healthz, the live page and the scenario switch; samples its own figures for the page.
 runService("metrics", async ({ config, log, signal }) => {
   const sql = await openDatabase(config.databaseUrl, { max: 2 });
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redisUrl, { log });
   await assertRedisReachable(redis);
-  const admin = await connectAdmin(createKafka(config, "metrics"), config.kafkaBrokers);
-  const keys = cacheKeys(config.cachePrefix);
-  const names = topicNames(config.topicPrefix);
-  const control = scenarioKey(config.cachePrefix);
-  const app = metricsApp({
-    registry: () =>
-      buildRegistry({
-        redis,
-        sql,
-        admin,
-        keys,
-        names,
-        prefix: config.cachePrefix,
-        onError: (source, err) => log.warn(`scrape: ${source} unreadable (${err instanceof Error ? err.message : err})`),
-      }),
-    getScenario: () => redis.get(control),
-    setScenario: async (id) => {
-      if (id) await redis.set(control, id);
-      else await redis.del(control);
-    },
-  });
+  const admin = await connectAdmin(await createKafkaClient(config, "metrics", log));
+  const storm = new StormLog((line) => log.warn(line));
+  const registry = () =>
+    buildRegistry({
+      redis,
+      sql,
+      admin,
+      keys: cacheKeys(config.cachePrefix),
+      names: topicNames(config.topicPrefix),
+      prefix: config.cachePrefix,
+      onError: (source, err) => storm.note(describe(err), `scrape: ${source} unreadable:`),
+    });
+  const scenario = new ScenarioSwitch(redis, config.cachePrefix);
+  const health = () => checkHealth({ sql, redis, admin });
+  const monitor = new LiveMonitor({ registry, sql, scenario, health, cachePeriodS: config.cacheRefreshS / config.speed });
+  const app = metricsApp({ registry, scenario, health, live: () => monitor.state() });
   const server = Bun.serve({ hostname: config.metricsHost, port: config.metricsPort, fetch: app.fetch });
-  log.info(`serving http://${server.hostname}:${server.port}/metrics`);
-  await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  log.info(`serving http://${server.hostname}:${server.port}/ (live page) and /metrics`);
+  const sample = () => monitor.sample().catch((err) => storm.note(describe(err), "live page sample failed:"));
+  await sample();
+  await every(() => LIVE_SAMPLE_MS, sample, signal);
   server.stop();
-  await admin.disconnect();
+  storm.close();
+  await admin.close();
   redis.disconnect();
   await sql.end();
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis } from "../../src/cache/client.ts";
+import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
+import { ScenarioSwitch } from "../../src/cache/scenario-switch.ts";
+import { checkHealth } from "../../src/metrics/health.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
 import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
@@ -9,18 +11,18 @@ import { metricsApp } from "../../src/metrics/app.ts";
 import { buildRegistry } from "../../src/metrics/collect.ts";
 import { publishMetrics } from "../../src/metrics/publish.ts";
 import { consumed, produced } from "../../src/metrics/registry.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, type TestTopics } from "../support/kafka.ts";
+import { createTestTopics, type TestTopics, testLogger } from "../support/kafka.ts";
 
 let db: TestDatabase;
 let t: TestTopics;
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `test:metrics:${uniqueSuffix()}:`;
 const keys = cacheKeys(prefix);
-let scenario: string | null = null;
+const scenarioSwitch = new ScenarioSwitch(redis, prefix);
 const scrapeErrors: string[] = [];
-const app = () =>
+const app = (redisForHealth = redis) =>
   metricsApp({
     registry: () =>
       buildRegistry({
@@ -32,20 +34,22 @@ const app = () =>
         prefix,
         onError: (s, e) => scrapeErrors.push(`${s}: ${e}`),
       }),
-    getScenario: async () => scenario,
-    setScenario: async (id) => {
-      scenario = id;
-    },
+    scenario: scenarioSwitch,
+    health: () => checkHealth({ sql: db.sql, redis: redisForHealth, admin: t.admin }),
+    live: () => null,
   });
 
 beforeAll(async () => {
   [db, t] = await Promise.all([createTestDatabase("metrics"), createTestTopics("metrics")]);
   await insertUsers(db.sql, [user("U_m1", { grade: "GOLD" }), user("U_m2")]);
   await insertProducts(db.sql, [product("P_m1")]);
-  await insertOrders(db.sql, [order("O_m1", "U_m1", "P_m1", { created_at: new Date() })]);
+  await insertOrders(db.sql, [
+    order("O_m1", "U_m1", "P_m1", { created_at: new Date() }),
+    order("O_m2", "U_m2", "P_m1", { created_at: new Date(), status: "CANCELLED" }),
+  ]);
   await reloadCache(db.sql, redis, keys);
   // three orders in the topic that no group has consumed: lag 3
-  const p = new BatchingProducer(t.kafka);
+  const p = new BatchingProducer(t.client);
   await p.connect();
   await Promise.all(
     ["O_a", "O_b", "O_c"].map((id) => p.send(t.names.topic("orders"), { key: "U_m1", value: encode("orders", order(id, "U_m1", "P_m1")) })),
@@ -57,8 +61,7 @@ beforeAll(async () => {
   await stop();
 });
 afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length) await redis.del(...leftovers);
+  await deleteByPrefix(redis, prefix);
   redis.disconnect();
   await t.cleanup();
   await db.drop();
@@ -91,6 +94,7 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
     "shopstream_cache_age_seconds",
     "shopstream_users_by_grade",
     "shopstream_orders_per_second",
+    "shopstream_orders_by_status",
   ];
   for (const name of series) {
     expect(text).toContain(`# HELP ${name} `);
@@ -103,6 +107,14 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
   expect(text).toMatch(/shopstream_users_by_grade\{grade="GOLD"\} 1\b/);
   expect(text).toMatch(/shopstream_cache_entries\{kind="users"\} 2\b/);
   expect(text).toMatch(/shopstream_orders_per_second \d/);
+  // every status has its series, 0 included
+  expect([...text.matchAll(/shopstream_orders_by_status\{status="(\w+)"\} (\d+)/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+    "PAID 1",
+    "SHIPPED 0",
+    "DELIVERED 0",
+    "CANCELLED 1",
+    "REFUNDED 0",
+  ]);
 });
 
 test("the exposition passes promtool check metrics", async () => {
@@ -115,17 +127,38 @@ test("the exposition passes promtool check metrics", async () => {
   expect(code).toBe(0);
 });
 
-test("/healthz, the status page and the scenario switch", async () => {
-  expect(await (await app().request("/healthz")).json()).toEqual({ ok: true });
+test("/healthz reports each dependency, and 503 with the reason when one is down", async () => {
+  const healthy = await app().request("/healthz");
+  expect(healthy.status).toBe(200);
+  expect(await healthy.json()).toEqual({ ok: true, postgres: true, redis: true, kafka: true });
+  // a real client of a Redis that is not there (nothing listens on port 1)
+  const gone = connectRedis("redis://127.0.0.1:1", { lazy: true, log: testLogger("redis") });
+  try {
+    const down = await app(gone).request("/healthz");
+    expect(down.status).toBe(503);
+    const body = (await down.json()) as { ok: boolean; redis: boolean; postgres: boolean; errors: { redis?: string } };
+    expect(body).toMatchObject({ ok: false, redis: false, postgres: true });
+    expect(body.errors.redis).toMatch(/^unreachable: ./);
+  } finally {
+    gone.disconnect();
+  }
+});
+
+test("the live page and its assets are served from this service alone; the scenario switch", async () => {
   const page = await (await app().request("/")).text();
   expect(page).toContain("shopstream");
-  expect(page).toContain("shopstream_users_by_grade");
+  expect(page).toContain('src="/assets/uPlot.iife.min.js"');
+  expect(page).not.toMatch(/https?:\/\//); // nothing from the network
+  const script = await app().request("/assets/uPlot.iife.min.js");
+  expect(script.status).toBe(200);
+  expect(await script.text()).toContain("uPlot");
+  expect((await app().request("/api/live")).status).toBe(503); // no sample yet
   expect((await app().request("/scenario/nonsense", { method: "PUT" })).status).toBe(400);
   expect(await (await app().request("/scenario/black_friday", { method: "PUT" })).json()).toEqual({ active: "black_friday" });
-  expect(scenario).toBe("black_friday");
+  expect(await scenarioSwitch.pinned()).toBe("black_friday");
   const list = (await (await app().request("/scenario")).json()) as { active: string; available: unknown[] };
   expect(list.active).toBe("black_friday");
   expect(list.available.length).toBe(21);
   await app().request("/scenario", { method: "DELETE" });
-  expect(scenario).toBeNull();
+  expect(await scenarioSwitch.pinned()).toBeNull();
 });

@@ -1,0 +1,37 @@
+import type Redis from "ioredis";
+import type { Sql } from "../db/client.ts";
+import { describe } from "../errors.ts";
+import type { KafkaAdmin } from "../kafka/port.ts";
+import type { Health } from "./live-state.ts";
+
+// /healthz: can the metrics service reach each of the pipeline's servers right now? Each check
+// gets two seconds; a slow answer counts as down, with the reason.
+
+const TIMEOUT_MS = 2000;
+
+export async function checkHealth(deps: { sql: Sql; redis: Redis; admin: KafkaAdmin }): Promise<{
+  up: Health;
+  errors: Partial<Record<keyof Health, string>>;
+}> {
+  const checks: Record<keyof Health, () => Promise<unknown>> = {
+    postgres: () => deps.sql`select 1`,
+    redis: () => deps.redis.ping(),
+    kafka: () => deps.admin.listTopics(),
+  };
+  const names = Object.keys(checks) as (keyof Health)[];
+  const results = await Promise.allSettled(names.map((name) => withTimeout(checks[name](), `${name} did not answer within 2 s`)));
+  const up = {} as Health;
+  const errors: Partial<Record<keyof Health, string>> = {};
+  results.forEach((r, i) => {
+    const name = names[i] as keyof Health;
+    up[name] = r.status === "fulfilled";
+    if (r.status === "rejected") errors[name] = `unreachable: ${describe(r.reason)}`;
+  });
+  return { up, errors };
+}
+
+function withTimeout<T>(work: Promise<T>, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), TIMEOUT_MS)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

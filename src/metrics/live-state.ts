@@ -1,0 +1,98 @@
+import { CATEGORIES } from "../domain/categories.ts";
+import { HOURLY_VOLUME } from "../domain/curves.ts";
+import { seoulHour } from "../domain/seoul-time.ts";
+import type { LiveSeries, Scrape } from "./live.ts";
+
+// What the live page shows, as one JSON document (GET /api/live): the last ten minutes' rates and
+// lag, the current figures of the last scrape, and the hour's volume curve against the orders.
+
+export interface Health {
+  postgres: boolean;
+  redis: boolean;
+  kafka: boolean;
+}
+
+export interface LiveState {
+  at: number;
+  series: LiveSeries;
+  totals: {
+    produced: Record<string, number>;
+    consumed: Record<string, number>;
+    stored: Record<string, number>;
+    deadLettered: Record<string, number>;
+  };
+  cache: {
+    ageS: number | null;
+    periodS: number;
+    nextReloadS: number | null;
+    users: number;
+    products: number;
+    hitRatio: number | null;
+    reloads: number;
+  };
+  grades: Record<string, number>;
+  /** Orders per lifecycle status. */
+  statuses: Record<string, number>;
+  /** Orders stored per Seoul hour over the last 24 hours, against the volume curve scaled to the same total. */
+  hours: { now: number; actual: number[]; curve: number[] };
+  scenario: { active: string | null; pinned: string | null; choices: { id: string; name: string }[] };
+  /** The category mix of the orders stored in the last minute, with the Korean names. */
+  categories: { code: string; name: string; orders: number }[];
+  health: Health;
+  processes: { service: string; rssMb: number }[];
+}
+
+export interface LiveInputs {
+  at: Date;
+  scrape: Scrape;
+  series: LiveSeries;
+  /** The cache-worker's reload period at the configured speed. */
+  cachePeriodS: number;
+  ordersByHour: number[];
+  recentCategories: Record<string, number>;
+  pinned: string | null;
+  choices: { id: string; name: string }[];
+  health: Health;
+}
+
+export function liveState(i: LiveInputs): LiveState {
+  const s = i.scrape;
+  const age = s.one("shopstream_cache_age_seconds");
+  const entries = s.by("shopstream_cache_entries", "kind");
+  const active = Object.entries(s.by("shopstream_producer_scenario", "scenario")).find(([, v]) => v > 0)?.[0] ?? null;
+  const total = i.ordersByHour.reduce((a, b) => a + b, 0);
+  const curveTotal = HOURLY_VOLUME.reduce((a, b) => a + b, 0);
+  return {
+    at: i.at.getTime(),
+    series: i.series,
+    totals: {
+      produced: s.by("shopstream_messages_produced_total", "topic"),
+      consumed: s.by("shopstream_messages_consumed_total", "topic"),
+      stored: s.by("shopstream_messages_stored_total", "topic"),
+      deadLettered: s.by("shopstream_dlq_messages_total", "topic"),
+    },
+    cache: {
+      ageS: age,
+      periodS: i.cachePeriodS,
+      nextReloadS: age === null ? null : Math.max(0, i.cachePeriodS - age),
+      users: entries.users ?? 0,
+      products: entries.products ?? 0,
+      hitRatio: s.one("shopstream_cache_hit_ratio"),
+      reloads: s.one("shopstream_cache_reloads") ?? 0,
+    },
+    grades: s.by("shopstream_users_by_grade", "grade"),
+    statuses: s.by("shopstream_orders_by_status", "status"),
+    hours: {
+      now: seoulHour(i.at),
+      actual: i.ordersByHour,
+      curve: HOURLY_VOLUME.map((v) => (total * v) / curveTotal),
+    },
+    scenario: { active, pinned: i.pinned, choices: i.choices },
+    categories: CATEGORIES.map((c) => ({ code: c.code, name: c.nameKo, orders: i.recentCategories[c.code] ?? 0 })),
+    health: i.health,
+    processes: s
+      .values("shopstream_process_resident_memory_bytes")
+      .map((v) => ({ service: String(v.labels.service), rssMb: v.value / 2 ** 20 }))
+      .sort((a, b) => a.service.localeCompare(b.service)),
+  };
+}
