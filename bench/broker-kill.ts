@@ -1,12 +1,15 @@
-import { appendFileSync, readFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectRedis } from "../src/cache/client.ts";
+import { connectRedis, deleteByPrefix } from "../src/cache/client.ts";
 import { connect, dropDatabase, ensureDatabase } from "../src/db/client.ts";
-import { connectAdmin, createKafka } from "../src/kafka/client.ts";
+import { connectAdmin, createKafkaClient } from "../src/kafka/client.ts";
 import { topicNames } from "../src/kafka/topics.ts";
-import { config, readTopic } from "../test/support/kafka.ts";
-import { PrivateKafka } from "../test/support/kafka-cluster.ts";
+import { loadConfig } from "../src/config.ts";
+import { readTopic } from "../src/kafka/read-topic.ts";
+import { PrivateKafka } from "../support/kafka-cluster.ts";
+import { appendResults, resultsHeader } from "./lib/results.ts";
+import { createdIds } from "../support/events.ts";
 
 // `bun run bench/broker-kill.ts [--rate 3000] [--record]`: the whole pipeline (`start:all --rate R`)
 // on a private 3-broker cluster; one broker is SIGKILLed after a steady phase and restarted 25 s
@@ -24,6 +27,7 @@ const DOWN_S = arg("down", 25);
 const AFTER_S = arg("after", 35);
 const ROOT = join(import.meta.dir, "..");
 const suffix = `${Date.now().toString(36)}`;
+const config = loadConfig();
 const dbUrl = new URL(config.databaseUrl);
 dbUrl.pathname = `/shopstream_bench_brokerkill_${suffix}`;
 const prefix = `bench.brokerkill.${suffix}.`;
@@ -99,15 +103,15 @@ await out.end();
 const log = readFileSync(logFile, "utf8");
 
 // exactly once: Kafka's distinct order ids against PostgreSQL's
-const kafka = createKafka({ ...config, kafkaBrokers: cluster.brokers }, "bench-brokerkill");
-const admin = await connectAdmin(kafka, cluster.brokers);
+const client = await createKafkaClient({ ...config, kafkaBrokers: cluster.brokers }, "bench-brokerkill");
+const admin = await connectAdmin(client);
 const names = topicNames(prefix);
-const published = await readTopic(kafka, admin, names.topic("orders"));
-const kafkaIds = new Set(published.map((m) => JSON.parse(m.value).data.id as string));
+const published = await readTopic(client, admin, names.topic("orders"));
+const kafkaIds = new Set(createdIds(published));
 const storedIds = (await sql`select id from orders`).map((r) => r.id as string);
 const missing =
   storedIds.length === kafkaIds.size && storedIds.every((id) => kafkaIds.has(id)) ? 0 : Math.abs(kafkaIds.size - storedIds.length) || -1;
-await admin.disconnect();
+await admin.close();
 const stoppedLine = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(log);
 
 // the figures
@@ -127,12 +131,14 @@ for (let run = 0, i = 0; i < afterKill.length; i++) {
 const lines = log.split("\n");
 const perOrderLines = lines.filter((l) => /\bO_[0-9a-f-]{8,}/.test(l)).length;
 const warnLines = lines.filter((l) => /WARN|ERROR/.test(l)).length;
-const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 const report = [
-  `\n## Broker SIGKILL under start:all --rate ${RATE} — ${new Date().toISOString().slice(0, 10)}`,
-  `- machine: ${cpus().length} cores, ${cpus()[0]?.model ?? "?"} (shared, noisy; the idle shared cluster was up too); commit ${commit}; Bun ${Bun.version}`,
-  `- command: \`bun run bench/broker-kill.ts --rate ${RATE}\` (private 3-broker cluster, RF 3, min ISR 2, acks=all; broker 1 SIGKILLed at ${killAt.toFixed(0)} s, restart begun at ${restartAt.toFixed(0)} s)`,
+  resultsHeader(
+    `Broker SIGKILL under start:all --rate ${RATE}`,
+    `bun run bench/broker-kill.ts --rate ${RATE}`,
+    "shared, noisy; the idle shared cluster was up too",
+  ),
+  `- setup: private 3-broker cluster, RF 3, min ISR 2, acks=all; broker 1 SIGKILLed at ${killAt.toFixed(0)} s, restart begun at ${restartAt.toFixed(0)} s`,
   `- stored in PostgreSQL before the kill: ${fmt(baseline)} orders/s (mean of ${steady.length} one-second samples; reference: the --rate asked for, ${fmt(RATE)}/s → ${(baseline / RATE).toFixed(2)}×)`,
   `- after the kill: longest stall ${stall} s with no order stored (aim: orders arriving within 15 s); worst second in the 15 s after: ${fmt(worst)} orders/s (${(worst / baseline).toFixed(2)}× baseline); back to ≥ 90 % of baseline ${backAt ? `${(backAt.t - killAt).toFixed(0)} s after the kill` : "not within the run"}`,
   `- per-second stored rate: ${rates.map((r) => r.rate).join(" ")}`,
@@ -140,13 +146,12 @@ const report = [
   `- log: ${fmt(lines.length)} lines in all, ${warnLines} WARN/ERROR lines, ${perOrderLines} naming an order`,
 ].join("\n");
 console.log(report);
-if (Bun.argv.includes("--record")) appendFileSync(join(import.meta.dir, "RESULTS.md"), `${report}\n`);
+if (Bun.argv.includes("--record")) appendResults(report);
 
 await sql.end();
 await dropDatabase(dbUrl.toString());
 const redis = connectRedis(config.redisUrl);
-const keys = await redis.keys(`${env.CACHE_PREFIX}*`);
-if (keys.length) await redis.del(...keys);
+await deleteByPrefix(redis, env.CACHE_PREFIX);
 redis.disconnect();
 await cluster.destroy();
 console.error(`full log: ${logFile}`);

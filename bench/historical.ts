@@ -1,20 +1,21 @@
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Sql } from "../src/db/client.ts";
+import { copyChunks } from "../src/db/copy.ts";
 import { recomputeGrades } from "../src/db/grades.ts";
 import { seedCatalogue } from "../src/db/seed.ts";
 import { columnNames, PRODUCTS, USERS } from "../src/db/tables.ts";
 import { gradeCheckpoints, resolvePeriod } from "../src/historical/plan.ts";
-import { ORDER_COPY_COLUMNS } from "../src/historical/writer.ts";
-import { createTestDatabase } from "../test/support/db.ts";
+import { EVENT_COPY_COLUMNS, ORDER_COPY_COLUMNS } from "../src/historical/writer.ts";
+import { createTestDatabase } from "../support/db.ts";
 import { peakRssMb } from "./lib/proc.ts";
+import { appendResults, resultsHeader } from "./lib/results.ts";
 
 // The historical year at --scale 20 (≈1,000,000 orders): `bun run historical` as a user runs it,
 // in its own process, into a freshly seeded database. Then, in the same run, the references:
-//   1. a plain COPY of exactly those order rows into an empty orders table of a second database
-//      (same schema, indexes and foreign keys; same users and products): the write alone;
+//   1. a plain COPY of exactly those order rows, then of their order_events rows (the lifecycle), into
+//      the empty tables of a second database (same schema, indexes and foreign keys; same users and
+//      products): the write alone;
 //   2. the live updater's recomputeGrades at all 53 checkpoints on that copy, one after another: what
 //      the year would cost if PostgreSQL computed every week's grades (the run writes the changes of
 //      its in-memory window and checks them with the same SQL every four weeks), and a cross-check
@@ -70,23 +71,16 @@ const of = runs > 1 ? ` (median of ${runs}: ${rounds.map((x) => x.historicalS.to
 const lines = [
   `\`bun run historical --year ${year} --scale ${scale}\`: ${rounds[0]!.summary}; ${hist.toFixed(1)} s, ${per(hist)} orders/s${of}; ` +
     `process wall ${median(rounds.map((x) => x.wallS)).toFixed(1)} s, CPU ${median(rounds.map((x) => x.cpuS)).toFixed(1)} s, peak RSS ${Math.max(...rounds.map((x) => x.rssMb)).toFixed(0)} MB; phases ${rounds[0]!.phases}`,
-  `reference 1, same run: plain COPY of the same ${orders.toLocaleString("en-US")} order rows into an empty orders table (same schema, indexes, foreign keys): ${copy.toFixed(1)} s, ${per(copy)} rows/s`,
+  `reference 1, same run: plain COPY of the same ${orders.toLocaleString("en-US")} order rows and their order_events rows into empty tables (same schema, indexes, foreign keys): ${copy.toFixed(1)} s, ${per(copy)} rows/s`,
   `reference 2, same run: recomputeGrades at every checkpoint on that copy, one after another: ${grades.toFixed(1)} s, the same number of grade_history rows as the run`,
   `ratio COPY / historical: ${(copy / hist).toFixed(2)} (target >= 0.6); budget 120 s → ${(120 / hist).toFixed(1)}× under`,
 ];
 for (const l of lines) console.log(l);
 
-if (flags.record) {
-  const file = join(import.meta.dir, "RESULTS.md");
-  if (!existsSync(file)) writeFileSync(file, "# Benchmark results\n");
-  const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
-  const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? "?"}`;
-  appendFileSync(
-    file,
-    `\n## Historical year — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine} (shared, noisy); commit ${commit}; Bun ${Bun.version}\n` +
-      `- command: \`bun run bench/historical.ts --scale ${scale} --year ${year} --runs ${runs} --record\`\n${lines.map((l) => `- ${l}\n`).join("")}`,
+if (flags.record)
+  appendResults(
+    `${resultsHeader("Historical year", `bun run bench/historical.ts --scale ${scale} --year ${year} --runs ${runs} --record`, "shared, noisy")}\n${lines.map((l) => `- ${l}`).join("\n")}`,
   );
-}
 
 async function measure(): Promise<Round> {
   const a = await createTestDatabase("bench_hist");
@@ -134,15 +128,18 @@ async function measure(): Promise<Round> {
       ["users", [...columnNames(USERS), "source"]],
       ["products", columnNames(PRODUCTS)],
     ] as const) {
-      await writeCopy(b.sql, table, cols, await readCopy(a.sql, table, cols));
+      await copyChunks(b.sql, table, cols, await readCopy(a.sql, table, cols));
     }
     await b.sql`update users set grade = 'BRONZE', last_ordered_at = null`;
     await b.sql`vacuum analyze users`;
     const text = await readCopy(a.sql, "orders", ORDER_COPY_COLUMNS);
+    const events = await readCopy(a.sql, "order_events", EVENT_COPY_COLUMNS);
     let t = performance.now();
-    await writeCopy(b.sql, "orders", ORDER_COPY_COLUMNS, text);
+    await copyChunks(b.sql, "orders", ORDER_COPY_COLUMNS, text);
+    await copyChunks(b.sql, "order_events", EVENT_COPY_COLUMNS, events);
     const copyS = (performance.now() - t) / 1000;
     text.length = 0;
+    events.length = 0;
     await b.sql`analyze orders`;
     t = performance.now();
     for (const at of gradeCheckpoints(period)) await recomputeGrades(b.sql, at, "historical");
@@ -181,15 +178,4 @@ async function readCopy(sql: Sql, table: string, cols: readonly string[]): Promi
   const chunks: Buffer[] = [];
   for (let i = 0; i < rows.length; i += 4096) chunks.push(Buffer.concat(rows.slice(i, i + 4096)));
   return chunks;
-}
-
-async function writeCopy(sql: Sql, table: string, cols: readonly string[], chunks: readonly Buffer[]): Promise<void> {
-  const stream = await sql.unsafe(`copy ${table} (${cols.join(", ")}) from stdin`).writable();
-  for (const chunk of chunks) {
-    if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => {
-    stream.once("error", reject);
-    stream.end(() => resolve());
-  });
 }

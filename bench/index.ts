@@ -1,36 +1,39 @@
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { connect } from "../src/db/client.ts";
-import { loadConfig } from "../src/config.ts";
 import { connectRedis } from "../src/cache/client.ts";
 import { cacheKeys } from "../src/cache/keys.ts";
-import { ensureInfra, machineInfo } from "./lib/infra.ts";
+import { KAFKA_CLIENTS, type KafkaClientName, loadConfig } from "../src/config.ts";
+import { connect } from "../src/db/client.ts";
+import { ensureInfra } from "../src/cli/infra.ts";
+import { machineInfo } from "./lib/infra.ts";
 import { peakRssMb } from "./lib/proc.ts";
 import { withSpinner } from "./lib/progress.ts";
-import { runProducerPerformance, runRedisBenchmark, runWriteRefs } from "./references.ts";
+import { PERF_SETTINGS, runConsumerPerformance, runProducerPerformance, runRedisBenchmark, runWriteRefs } from "./references.ts";
+import { type ClientRun, allRss, RSS_LIMIT_MB, type RunReport, renderMarkdown, renderTerminal } from "./report.ts";
 import { renderSweep, runSweep } from "./sweep.ts";
-import { allRss, renderMarkdown, renderTerminal, RSS_LIMIT_MB, type RunReport } from "./report.ts";
 import {
   closeBench,
   fmt,
   openBench,
-  runMicroChild,
+  type ProducerSettings,
+  runDrain,
   runKafkaOff,
   runKafkaOn,
+  runMicroChild,
   runNaiveProducer,
+  runProducerOnly,
   sampleRecordSizes,
-  type ProducerSettings,
 } from "./tps.ts";
+import { appendResults } from "./lib/results.ts";
 
-// `bun bench` (full, a few minutes) or `bun run bench -- --quick` (well under two minutes):
-// micro-benchmarks, then Kafka ON vs OFF at max rate with every reference measured in the same
-// run; prints the tables and appends them to bench/RESULTS.md.
+// `bun bench [--client kafkajs|platformatic|both]` (full, several minutes) or `--quick`:
+// micro-benchmarks, then Kafka ON (per client) vs OFF at max rate with every reference measured in
+// the same run; prints the tables and appends them to bench/RESULTS.md.
 
 const { values: flags } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
+    client: { type: "string" },
     orders: { type: "string" },
     "no-report": { type: "boolean", default: false },
     "max-batch": { type: "string" },
@@ -41,6 +44,8 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
+const config = loadConfig();
+const clients = clientsOf(flags.client ?? config.kafkaClient);
 const quick = flags.quick ?? false;
 const plan = {
   orders: Number(flags.orders ?? (quick ? 20_000 : 200_000)),
@@ -58,11 +63,11 @@ const producer: ProducerSettings = {
   ...(flags.compression ? { compression: flags.compression as "none" | "gzip" } : {}),
 };
 
-const RESULTS = join(import.meta.dir, "RESULTS.md");
 const started = new Date();
-const config = loadConfig();
-await ensureInfra(config);
-console.error(`shopstream bench (${quick ? "quick" : "full"}): ${fmt(plan.orders)} orders per mode, references in the same run`);
+await ensureInfra(config, (line) => console.error(line));
+console.error(
+  `shopstream bench (${quick ? "quick" : "full"}, ${clients.join(" and ")}): ${fmt(plan.orders)} orders per mode, references in the same run`,
+);
 
 const ctx = await withSpinner("seed bench database", 3, openBench());
 // Ctrl-C reaches the child processes too (same process group); what this run created still goes
@@ -76,10 +81,12 @@ if (flags.sweep) {
   try {
     const sample = await sampleRecordSizes(ctx, 2_000);
     const recordSize = Math.round(sample.valueBytes + sample.keyBytes);
-    const result = await runSweep(ctx, count, recordSize);
-    const md = renderSweep(count, recordSize, result, started, machineInfo().commit);
-    console.log(`\n${md}`);
-    if (!flags["no-report"]) appendResults(md);
+    for (const client of clients) {
+      const result = await runSweep(ctx, client, count, recordSize);
+      const md = renderSweep(client, count, recordSize, result, started, machineInfo().commit);
+      console.log(`\n${md}`);
+      if (!flags["no-report"]) appendResults(md);
+    }
   } finally {
     await closeBench(ctx);
   }
@@ -97,33 +104,71 @@ try {
   );
   const sample = await sampleRecordSizes(ctx);
   const perfRecordSize = Math.round(sample.valueBytes + sample.keyBytes);
-  // ProducerPerformance right before Kafka ON: the two producer figures share the same conditions
-  const perf = await withSpinner(
-    "Kafka ProducerPerformance",
-    plan.perfRecords / 25_000 + 3,
-    runProducerPerformance(ctx, plan.perfRecords, perfRecordSize),
+  // Kafka's own producer right before ours, with its defaults and tuned for throughput: the
+  // producer figures of both clients share the conditions of the references
+  const producerPerformance = (label: string, props: Record<string, string>, recordsPerSecGuess: number) =>
+    withSpinner(
+      `ProducerPerformance, ${label}`,
+      plan.perfRecords / recordsPerSecGuess + 3,
+      runProducerPerformance(ctx, plan.perfRecords, perfRecordSize, props),
+      false,
+      (r) => `${fmt(r.recordsPerSec)} records/s`,
+    );
+  const perf = {
+    defaults: await producerPerformance("defaults", PERF_SETTINGS.defaults, 8_000),
+    tuned: await producerPerformance("batch.size=1048576 linger.ms=5", PERF_SETTINGS.tuned, 30_000),
+  };
+  // each client's producer alone, as ProducerPerformance runs (a fresh topic, nobody consuming)
+  const alone = new Map<KafkaClientName, Awaited<ReturnType<typeof runProducerOnly>>>();
+  for (const client of clients)
+    alone.set(
+      client,
+      await withSpinner(
+        `${client} producer alone`,
+        plan.orders / 20_000 + 3,
+        runProducerOnly(ctx, client, plan.orders, producer),
+        false,
+        (r) => `${fmt(r.tps)} orders/s`,
+      ),
+    );
+  const on = new Map<KafkaClientName, Awaited<ReturnType<typeof runKafkaOn>>>();
+  for (const client of clients) on.set(client, await runKafkaOn(ctx, client, plan.orders, producer));
+  // the consumer side alone, on the topic the first client's Kafka ON run filled
+  const first = on.get(clients[0] as KafkaClientName)!;
+  const consumerPerf = await withSpinner(
+    "Kafka ConsumerPerformance",
+    plan.orders / 40_000 + 5,
+    runConsumerPerformance(ctx, first.topic, plan.orders),
     false,
     (r) => `${fmt(r.recordsPerSec)} records/s`,
   );
-  const on = await runKafkaOn(ctx, plan.orders, producer);
-  const naive = await withSpinner(
-    "naive producer",
-    plan.naive / 300 + 2,
-    runNaiveProducer(ctx, plan.naive),
-    false,
-    (r) => `${fmt(r.tps)} orders/s`,
-  );
+  const runs = {} as Record<KafkaClientName, ClientRun>;
+  for (const client of clients) {
+    const drain = await withSpinner(
+      `${client} consumer alone`,
+      plan.orders / 30_000 + 3,
+      runDrain(ctx, client, first.topic, plan.orders),
+      false,
+      (r) => `${fmt(r.recordsPerSec)} records/s`,
+    );
+    const naive = await withSpinner(
+      `${client} naive producer`,
+      plan.naive / 300 + 2,
+      runNaiveProducer(ctx, client, plan.naive),
+      false,
+      (r) => `${fmt(r.tps)} orders/s`,
+    );
+    runs[client] = { alone: alone.get(client)!, on: on.get(client)!, drain, naive, paced: null };
+  }
   // "the same batching": Kafka OFF and the batched references write the batch the consumers wrote
-  const batch = Math.min(10_000, Math.max(500, Math.round(on.batches.meanRows / 100) * 100));
+  const batch = Math.min(10_000, Math.max(500, Math.round(first.batches.meanRows / 100) * 100));
   const off = await runKafkaOff(ctx, plan.orders, { maxBatch: batch, lanes: plan.lanes });
-  // latency without a backlog: both modes again at half the lower max rate, for a fixed time
-  const rate = Math.max(100, Math.round((0.5 * Math.min(on.e2e.tps, off.e2e.tps)) / 100) * 100);
+  // latency without a backlog: every mode again at half the lowest max rate, for a fixed time
+  const lowest = Math.min(off.e2e.tps, ...[...on.values()].map((r) => r.e2e.tps));
+  const rate = Math.max(100, Math.round((0.5 * lowest) / 100) * 100);
   const pacedCount = rate * (quick ? 4 : 12);
-  const paced = {
-    rate,
-    on: await runKafkaOn(ctx, pacedCount, producer, rate),
-    off: await runKafkaOff(ctx, pacedCount, { maxBatch: batch, lanes: plan.lanes }, rate),
-  };
+  for (const client of clients) runs[client].paced = await runKafkaOn(ctx, client, pacedCount, producer, rate);
+  const pacedOff = await runKafkaOff(ctx, pacedCount, { maxBatch: batch, lanes: plan.lanes }, rate);
   const refs = await withSpinner(
     "PostgreSQL write paths",
     (plan.refRows / 30_000) * 4 * plan.refRounds + 2,
@@ -140,18 +185,21 @@ try {
     versions: await versions(),
     settings: {
       catalogue: "10,000 users / 20,000 products, cache 1,000 + 1,000",
+      clients: clients.join(", "),
       "producer (BatchingProducer)": describeProducer(producer),
       consumers: "3 × src/services/consumer.ts orders (one partition each)",
+      "service runtime": `BUN_JSC_forceRAMSize=${config.serviceRamBytes}`,
       "Kafka OFF and batched references": `${fmt(batch)} rows/statement (the consumers' mean batch in Kafka ON) × ${plan.lanes} writers`,
     },
     record: { valueBytes: sample.valueBytes, keyBytes: sample.keyBytes, perfRecordSize },
     micro,
     redisBench,
     perf,
-    naive,
-    on,
+    consumerPerf,
+    clients: runs,
     off,
-    paced,
+    pacedRate: rate,
+    pacedOff,
     refs,
     harnessRssMb: peakRssMb(process.pid) ?? 0,
   };
@@ -162,18 +210,19 @@ try {
 console.log(renderTerminal(report));
 const over = Object.entries(allRss(report)).filter(([, mb]) => mb > RSS_LIMIT_MB);
 if (over.length) console.log(`above ${RSS_LIMIT_MB} MB: ${over.map(([k, v]) => `${k} ${fmt(v)} MB`).join(", ")}`);
-if (![report.on, report.off, report.paced.on, report.paced.off].every((p) => p.exactlyOnce)) {
+const phases = [report.off, report.pacedOff, ...Object.values(report.clients).flatMap((c) => [c.on, c.paced])];
+if (!phases.every((p) => p?.exactlyOnce)) {
   console.error("FAILED: not every order reached PostgreSQL exactly once");
   process.exitCode = 1;
 }
 if (!flags["no-report"]) appendResults(renderMarkdown(report));
 console.log(`done in ${fmt((Date.now() - started.getTime()) / 1000)} s`);
 
-function appendResults(markdown: string): void {
-  if (!existsSync(RESULTS))
-    writeFileSync(RESULTS, "# shopstream benchmark results\n\nRuns appended by `bun bench`; analysis sections by hand.\n");
-  appendFileSync(RESULTS, `\n${markdown}`);
-  console.log(`appended to ${RESULTS}`);
+function clientsOf(flag: string): KafkaClientName[] {
+  if (flag === "both") return [...KAFKA_CLIENTS];
+  if ((KAFKA_CLIENTS as readonly string[]).includes(flag)) return [flag as KafkaClientName];
+  console.error(`--client: expected ${KAFKA_CLIENTS.join(", ")} or both, got "${flag}"`);
+  process.exit(2);
 }
 
 function describeProducer(p: ProducerSettings): string {

@@ -3,10 +3,12 @@ import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { cacheKeys } from "../src/cache/keys.ts";
 import { readSnapshot } from "../src/cache/snapshot.ts";
 import type { CachedUser } from "../src/cache/reload.ts";
-import { OrderGenerator } from "../src/domain/order-generator.ts";
 import { topBuyers } from "../src/domain/propensity.ts";
 import { Rng } from "../src/domain/random.ts";
+import { loadConfig } from "../src/config.ts";
 import { decode, encode } from "../src/kafka/envelope.ts";
+import { planLifecycle } from "../src/domain/lifecycle.ts";
+import { cachedGenerator } from "./lib/orders.ts";
 
 // mitata micro-benchmarks of the producer's hot path, on the run's own cache (1,000 users and
 // 1,000 products loaded by the cache-worker's split load from the seeded bench database).
@@ -32,6 +34,7 @@ export const MICRO = {
   encode: "encode order (validate + JSON)",
   decode: "decode order (JSON + validate)",
   stringify: "JSON.stringify order (no validation)",
+  plan: "planLifecycle: an order's whole course (consumer, per order)",
 } as const;
 
 export async function runMicro(redis: Redis, cachePrefix: string, opts: { print: boolean }): Promise<MicroResult> {
@@ -48,8 +51,7 @@ export async function runMicro(redis: Redis, cachePrefix: string, opts: { print:
 
   const rng = new Rng("micro");
   const at = new Date();
-  const generator = new OrderGenerator(new Rng("micro-orders"));
-  generator.refresh(users, snapshot.products, at);
+  const generator = cachedGenerator(snapshot, "micro-orders", loadConfig().producerTopN, at);
   const order = generator.next(at);
   const encoded = encode("orders", order);
 
@@ -86,6 +88,9 @@ export async function runMicro(redis: Redis, cachePrefix: string, opts: { print:
     bench(MICRO.encode, () => do_not_optimize(encode("orders", order)));
     bench(MICRO.decode, () => do_not_optimize(decode("orders", encoded)));
     bench(MICRO.stringify, () => do_not_optimize(JSON.stringify(order)));
+  });
+  group("order lifecycle", () => {
+    bench(MICRO.plan, () => do_not_optimize(planLifecycle(order, "micro")));
   });
 
   const { benchmarks } = await run({

@@ -6,7 +6,7 @@ import { cloneDatabase, dropDatabase } from "./lib/db.ts";
 import { spawnChild } from "./lib/proc.ts";
 import type { WriteMethod } from "./lib/writes.ts";
 import type { WritesJob, WritesResult } from "./procs/job.ts";
-import { type BenchContext, bun } from "./tps.ts";
+import { type BenchContext, bun, topicPrefixOf } from "./tps.ts";
 
 // The references measured in the same run: Apache Kafka's ProducerPerformance on the same cluster,
 // redis-benchmark on the same hash, and PostgreSQL's own bulk paths for the same rows.
@@ -22,21 +22,24 @@ export interface PerfResult {
   p99Ms: number;
 }
 
+/** Kafka's ProducerPerformance as its users run it: with its defaults, and tuned for throughput. */
+export const PERF_SETTINGS = {
+  defaults: {},
+  // what a batching producer is tuned to: 1 MB batches that wait up to 5 ms to fill
+  tuned: { "batch.size": "1048576", "linger.ms": "5" },
+} as const;
+
 /** kafka-producer-perf-test (org.apache.kafka.tools.ProducerPerformance) from the jars infra.sh resolved. */
-export async function runProducerPerformance(ctx: BenchContext, records: number, recordSize: number): Promise<PerfResult> {
+export async function runProducerPerformance(
+  ctx: BenchContext,
+  records: number,
+  recordSize: number,
+  props: Record<string, string> = {},
+): Promise<PerfResult> {
   const names = topicNames(`${ctx.topicPrefix}pp${++ctx.phases}.`);
   await ensureTopics(ctx.admin, names);
-  const cp = Bun.spawnSync(["bash", join(ROOT, "deploy/local/infra.sh"), "kafka-classpath"], { stderr: "pipe" });
-  const classpath = cp.stdout.toString().trim().split("\n").pop() ?? "";
-  if (cp.exitCode !== 0 || !classpath) throw new Error(`infra.sh kafka-classpath failed: ${cp.stderr.toString()}`);
-  const home = process.env.SHOPSTREAM_HOME ?? join(ROOT, ".local");
-  const log4j = join(home, "kafka/tools-log4j.properties");
   const child = spawnChild("ProducerPerformance", [
-    "java",
-    ...(existsSync(log4j) ? [`-Dlog4j.configuration=file:${log4j}`] : []),
-    "-Xmx512m",
-    "-cp",
-    classpath,
+    ...java(),
     "org.apache.kafka.tools.ProducerPerformance",
     "--topic",
     names.topic("orders"),
@@ -49,9 +52,12 @@ export async function runProducerPerformance(ctx: BenchContext, records: number,
     "--producer-props",
     `bootstrap.servers=${ctx.config.kafkaBrokers.join(",")}`,
     "acks=all",
+    ...Object.entries(props).map(([k, v]) => `${k}=${v}`),
   ]);
   const code = await child.proc.exited;
   await child.stop(0);
+  // the topic goes at once: the brokers should not carry it into the next phase
+  await ctx.admin.deleteTopics((await ctx.admin.listTopics()).filter((t) => t.startsWith(topicPrefixOf(names))));
   const m =
     /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(
       child.output(),
@@ -65,6 +71,51 @@ export async function runProducerPerformance(ctx: BenchContext, records: number,
     p50Ms: Number(m[5]),
     p99Ms: Number(m[6]),
   };
+}
+
+export interface ConsumerPerfResult {
+  records: number;
+  /** Records per second while fetching (the group's join excluded). */
+  recordsPerSec: number;
+  mbPerSec: number;
+}
+
+/** kafka-consumer-perf-test (org.apache.kafka.tools.ConsumerPerformance): one consumer of a new group reads `records` of `topic`. */
+export async function runConsumerPerformance(ctx: BenchContext, topic: string, records: number): Promise<ConsumerPerfResult> {
+  const child = spawnChild("ConsumerPerformance", [
+    ...java(),
+    "org.apache.kafka.tools.ConsumerPerformance",
+    "--bootstrap-server",
+    ctx.config.kafkaBrokers.join(","),
+    "--topic",
+    topic,
+    "--messages",
+    String(records),
+    "--group",
+    `${ctx.topicPrefix}consumer-perf-${++ctx.phases}`,
+    "--timeout",
+    "60000",
+  ]);
+  const code = await child.proc.exited;
+  await child.stop(0);
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const line = child
+    .output()
+    .split("\n")
+    .find((l) => /^\d{4}-\d\d-\d\d .*, *[\d.]+ *, *[\d.]+ *, *\d+ *,/.test(l));
+  const f = line?.split(",").map((c) => c.trim());
+  if (code !== 0 || !f || f.length < 10) throw new Error(`ConsumerPerformance failed (exit ${code}):\n${child.output().slice(-2000)}`);
+  return { records: Number(f[4]), recordsPerSec: Number(f[9]), mbPerSec: Number(f[8]) };
+}
+
+/** `java … -cp <Kafka's jars>` with the tools' quiet logging, as infra.sh resolved them. */
+function java(): string[] {
+  const cp = Bun.spawnSync(["bash", join(ROOT, "deploy/local/infra.sh"), "kafka-classpath"], { stderr: "pipe" });
+  const classpath = cp.stdout.toString().trim().split("\n").pop() ?? "";
+  if (cp.exitCode !== 0 || !classpath) throw new Error(`infra.sh kafka-classpath failed: ${cp.stderr.toString()}`);
+  const home = process.env.SHOPSTREAM_HOME ?? join(ROOT, ".local");
+  const log4j = join(home, "kafka/tools-log4j.properties");
+  return ["java", ...(existsSync(log4j) ? [`-Dlog4j.configuration=file:${log4j}`] : []), "-Xmx512m", "-cp", classpath];
 }
 
 export interface RedisBenchResult {

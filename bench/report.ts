@@ -1,12 +1,25 @@
-import { MICRO, type MicroResult } from "./micro.ts";
-import type { PerfResult, RedisBenchResult, WriteRefs } from "./references.ts";
-import type { PhaseResult } from "./tps.ts";
-import type { ProducerResult } from "./procs/job.ts";
+import type { KafkaClientName } from "../src/config.ts";
 import type { MachineInfo } from "./lib/infra.ts";
+import { MICRO, type MicroResult } from "./micro.ts";
+import type { DrainResult, ProducerResult } from "./procs/job.ts";
+import type { ConsumerPerfResult, PerfResult, RedisBenchResult, WriteRefs } from "./references.ts";
+import type { PhaseResult } from "./tps.ts";
 
 // The figures of one run as tables: printed on the terminal and appended to bench/RESULTS.md.
 
 export const RSS_LIMIT_MB = 150;
+
+/** One Kafka client's figures in a run. */
+export interface ClientRun {
+  /** Its producer alone, as ProducerPerformance runs: a fresh topic, nobody consuming, max rate. */
+  alone: ProducerResult;
+  on: PhaseResult;
+  /** Kafka ON again at half the lowest max rate: latency without a backlog. */
+  paced: PhaseResult | null;
+  naive: ProducerResult;
+  /** Its consumer alone reading the topic Kafka ON filled, writing nothing. */
+  drain: DrainResult;
+}
 
 export interface RunReport {
   mode: "full" | "quick";
@@ -18,12 +31,13 @@ export interface RunReport {
   record: { valueBytes: number; keyBytes: number; perfRecordSize: number };
   micro: MicroResult;
   redisBench: RedisBenchResult;
-  perf: PerfResult;
-  naive: ProducerResult;
-  on: PhaseResult;
+  /** Kafka's ProducerPerformance with its defaults and tuned for throughput (batch.size 1 MB, linger.ms 5). */
+  perf: { defaults: PerfResult; tuned: PerfResult };
+  consumerPerf: ConsumerPerfResult;
+  clients: Partial<Record<KafkaClientName, ClientRun>>;
   off: PhaseResult;
-  /** Both modes again at half the lower max rate: latency without a backlog. */
-  paced: { rate: number; on: PhaseResult; off: PhaseResult };
+  pacedRate: number;
+  pacedOff: PhaseResult;
   refs: WriteRefs;
   harnessRssMb: number;
 }
@@ -44,143 +58,140 @@ const n1 = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1, 
 const ms = (n: number) => (n < 0.01 ? `${(n * 1000).toFixed(2)} µs` : n < 1 ? n.toFixed(3) : n < 100 ? n.toFixed(1) : n0(n));
 const x = (n: number) => (n >= 10 ? `${n0(n)}×` : `${n.toFixed(2)}×`);
 
+function clientRuns(r: RunReport): [KafkaClientName, ClientRun][] {
+  return Object.entries(r.clients) as [KafkaClientName, ClientRun][];
+}
+
+/**
+ * One row of the ratio table: `value` against `reference`, as value / reference (or reference /
+ * value with `inverse`, for times and sizes where less is better); `aim` is the least ratio that
+ * meets it, null for a figure only reported.
+ */
+function compare(
+  figure: string,
+  value: number,
+  reference: string,
+  refValue: number,
+  aim: number | null,
+  opts: { format?: (n: number) => string; inverse?: boolean; aimText?: string } = {},
+): Ratio {
+  const format = opts.format ?? n0;
+  return {
+    figure,
+    value: format(value),
+    reference,
+    refValue: format(refValue),
+    ratio: opts.inverse ? refValue / value : value / refValue,
+    aim,
+    aimText: opts.aimText ?? (aim === null ? "report" : `≥ ${aim}`),
+  };
+}
+
+function clientRatios(r: RunReport, client: KafkaClientName, c: ClientRun): Ratio[] {
+  const [worst, worstMb] = Object.entries(clientRss(c)).sort((a, b) => b[1] - a[1])[0] ?? ["-", 0];
+  const size = r.record.perfRecordSize;
+  return [
+    compare(
+      `${client}: producer alone, orders/s`,
+      c.alone.tps,
+      `ProducerPerformance tuned (batch.size 1 MB, linger.ms 5), ${size} B, acks=all`,
+      r.perf.tuned.recordsPerSec,
+      0.8,
+    ),
+    compare(
+      `${client}: producer alone, orders/s`,
+      c.alone.tps,
+      "ProducerPerformance with its defaults (batch.size 16 KB, linger.ms 0)",
+      r.perf.defaults.recordsPerSec,
+      null,
+    ),
+    compare(
+      `${client}: Kafka ON producer, orders/s`,
+      c.on.producerTps,
+      "naive producer: one awaited send per order, same client",
+      c.naive.tps,
+      10,
+    ),
+    compare(
+      `${client}: its consumer alone, records/s`,
+      c.drain.recordsPerSec,
+      "ConsumerPerformance, same topic, one consumer",
+      r.consumerPerf.recordsPerSec,
+      null,
+    ),
+    compare(
+      `${client}: Kafka ON end to end, orders/s`,
+      c.on.e2e.tps,
+      "Kafka OFF end to end (same generator → PostgreSQL)",
+      r.off.e2e.tps,
+      0.8,
+    ),
+    compare(`${client}: peak RSS of its largest pipeline process (${worst}), MB`, worstMb, "limit", RSS_LIMIT_MB, 1, {
+      inverse: true,
+      aimText: "limit/peak ≥ 1",
+    }),
+  ];
+}
+
 export function ratios(r: RunReport): Ratio[] {
   const m = r.micro.p50Ms;
   const bestPlain = r.refs.rowsPerSec.unnest >= r.refs.rowsPerSec.multirow ? "unnest" : "multirow";
-  const plain = r.refs.rowsPerSec[bestPlain];
   const write = r.refs.rowsPerSec.insertOrders;
   const copy = r.refs.rowsPerSec.copy;
   const top = m[MICRO.topBuyers] ?? NaN;
   const seq = m[MICRO.sequential] ?? NaN;
-  const pipeline = pipelineRss(r);
-  const [worst, worstMb] = Object.entries(pipeline).sort((a, b) => b[1] - a[1])[0] ?? ["-", 0];
-  const tools = toolRss(r);
-  const [worstTool, worstToolMb] = Object.entries(tools).sort((a, b) => b[1] - a[1])[0] ?? ["-", 0];
+  const [worstTool, worstToolMb] = Object.entries(toolRss(r)).sort((a, b) => b[1] - a[1])[0] ?? ["-", 0];
+  const writerMb = Math.max(r.off.rss["direct-writer"] ?? 0, r.pacedOff.rss["direct-writer"] ?? 0);
+  const speedUp = { format: ms, inverse: true, aimText: "report (speed-up)" };
   return [
-    {
-      figure: "Kafka ON producer, orders/s",
-      value: n0(r.on.producerTps),
-      reference: `ProducerPerformance, ${r.record.perfRecordSize} B records, acks=all`,
-      refValue: n0(r.perf.recordsPerSec),
-      ratio: r.on.producerTps / r.perf.recordsPerSec,
-      aim: 0.5,
-      aimText: "≥ 0.5",
-    },
-    {
-      figure: "Kafka ON producer, orders/s",
-      value: n0(r.on.producerTps),
-      reference: "naive producer: one awaited send() per order",
-      refValue: n0(r.naive.tps),
-      ratio: r.on.producerTps / r.naive.tps,
-      aim: 10,
-      aimText: "≥ 10",
-    },
-    {
-      figure: "consumer write path (insertOrders), rows/s",
-      value: n0(write),
-      reference: `best plain batched insert (${bestPlain})`,
-      refValue: n0(plain),
-      ratio: write / plain,
-      aim: 0.8,
-      aimText: "≥ 0.8",
-    },
-    {
-      figure: "consumer write path (insertOrders), rows/s",
-      value: n0(write),
-      reference: "COPY into an empty orders table",
-      refValue: n0(copy),
-      ratio: write / copy,
-      aim: null,
-      aimText: "report",
-    },
-    {
-      figure: "Kafka ON end to end, orders/s",
-      value: n0(r.on.e2e.tps),
-      reference: "Kafka OFF end to end (same generator → PostgreSQL)",
-      refValue: n0(r.off.e2e.tps),
-      ratio: r.on.e2e.tps / r.off.e2e.tps,
-      aim: null,
-      aimText: "report",
-    },
-    {
-      figure: "Kafka ON end to end, orders/s",
-      value: n0(r.on.e2e.tps),
-      reference: "COPY into an empty orders table",
-      refValue: n0(copy),
-      ratio: r.on.e2e.tps / copy,
-      aim: null,
-      aimText: "report",
-    },
-    {
-      figure: "Kafka OFF end to end, orders/s",
-      value: n0(r.off.e2e.tps),
-      reference: "COPY into an empty orders table",
-      refValue: n0(copy),
-      ratio: r.off.e2e.tps / copy,
-      aim: null,
-      aimText: "report",
-    },
-    {
-      figure: "top-200 selection p50, ms",
-      value: ms(top),
-      reference: "1,000 sequential HGETALL p50, ms",
-      refValue: ms(seq),
-      ratio: seq / top,
-      aim: 20,
+    ...clientRuns(r).flatMap(([client, c]) => clientRatios(r, client, c)),
+    compare("Kafka OFF end to end, orders/s", r.off.e2e.tps, "COPY of the same rows into an empty orders table", copy, 0.9),
+    compare(
+      "consumer write path (insertOrders), rows/s",
+      write,
+      `best plain batched insert (${bestPlain})`,
+      r.refs.rowsPerSec[bestPlain],
+      0.8,
+    ),
+    compare("consumer write path (insertOrders), rows/s", write, "COPY into an empty orders table", copy, null),
+    compare("top-200 selection p50, ms", top, "1,000 sequential HGETALL p50, ms", seq, 20, {
+      format: ms,
+      inverse: true,
       aimText: `≥ 20 faster; p50 ≤ 1 ms: ${top <= 1 ? "yes" : "NO"}`,
-    },
-    {
-      figure: "shipped read + top 200 p50, ms",
-      value: ms(m[MICRO.shippedSelect] ?? NaN),
-      reference: "1,000 sequential HGETALL + top 200 p50, ms",
-      refValue: ms(m[MICRO.sequentialSelect] ?? NaN),
-      ratio: (m[MICRO.sequentialSelect] ?? NaN) / (m[MICRO.shippedSelect] ?? NaN),
-      aim: null,
-      aimText: "report (speed-up)",
-    },
-    {
-      figure: "1,000 pipelined HGETALL p50, ms",
-      value: ms(m[MICRO.pipelined] ?? NaN),
-      reference: "1,000 sequential HGETALL p50, ms",
-      refValue: ms(seq),
-      ratio: seq / (m[MICRO.pipelined] ?? NaN),
-      aim: null,
-      aimText: "report (speed-up)",
-    },
-    {
-      figure: "HGETALL cache:users from Bun (ioredis), req/s",
-      value: n0(1000 / (m[MICRO.oneHash] ?? NaN)),
-      reference: `redis-benchmark HGETALL, same hash, ${r.redisBench.clients} client`,
-      refValue: n0(r.redisBench.requestsPerSec),
-      ratio: 1000 / (m[MICRO.oneHash] ?? NaN) / r.redisBench.requestsPerSec,
-      aim: null,
-      aimText: "report",
-    },
-    {
-      figure: `peak RSS of our largest pipeline process (${worst}), MB`,
-      value: n0(worstMb),
-      reference: "limit",
-      refValue: String(RSS_LIMIT_MB),
-      ratio: RSS_LIMIT_MB / worstMb,
-      aim: 1,
-      aimText: "limit/peak ≥ 1",
-    },
-    {
-      figure: `peak RSS of the bench's own tooling (${worstTool}), MB`,
-      value: n0(worstToolMb),
-      reference: "limit",
-      refValue: String(RSS_LIMIT_MB),
-      ratio: RSS_LIMIT_MB / worstToolMb,
-      aim: null,
-      aimText: "report",
-    },
+    }),
+    compare(
+      "shipped read + top 200 p50, ms",
+      m[MICRO.shippedSelect] ?? NaN,
+      "1,000 sequential HGETALL + top 200 p50, ms",
+      m[MICRO.sequentialSelect] ?? NaN,
+      null,
+      speedUp,
+    ),
+    compare("1,000 pipelined HGETALL p50, ms", m[MICRO.pipelined] ?? NaN, "1,000 sequential HGETALL p50, ms", seq, null, speedUp),
+    compare(
+      "HGETALL cache:users from Bun (ioredis), req/s",
+      1000 / (m[MICRO.oneHash] ?? NaN),
+      `redis-benchmark HGETALL, same hash, ${r.redisBench.clients} client`,
+      r.redisBench.requestsPerSec,
+      null,
+    ),
+    compare("Kafka OFF direct writer peak RSS, MB", writerMb, "limit", RSS_LIMIT_MB, null, { inverse: true }),
+    compare(`peak RSS of the bench's own tooling (${worstTool}), MB`, worstToolMb, "limit", RSS_LIMIT_MB, null, { inverse: true }),
   ];
 }
 
-/** The processes that stand for shopstream's services: producer, consumers, the direct writer. */
+/** A client's processes that stand for shopstream's services: the producer and the three order consumers, at max rate and half load. */
+function clientRss(c: ClientRun): Record<string, number> {
+  const out: Record<string, number> = { "producer alone": c.alone.peakRssMb ?? 0 };
+  for (const p of [c.on, c.paced]) for (const [k, v] of Object.entries(p?.rss ?? {})) out[k] = Math.max(out[k] ?? 0, v);
+  return out;
+}
+
+/** Every process standing for a service, per client, and the direct writer. */
 export function pipelineRss(r: RunReport): Record<string, number> {
-  const out: Record<string, number> = { "naive-producer": r.naive.peakRssMb ?? 0 };
-  for (const p of [r.on, r.off, r.paced.on, r.paced.off]) for (const [k, v] of Object.entries(p.rss)) out[k] = Math.max(out[k] ?? 0, v);
+  const out: Record<string, number> = {};
+  for (const [client, c] of clientRuns(r)) for (const [k, v] of Object.entries(clientRss(c))) out[`${client} ${k}`] = v;
+  out["direct-writer"] = Math.max(r.off.rss["direct-writer"] ?? 0, r.pacedOff.rss["direct-writer"] ?? 0);
   return out;
 }
 
@@ -193,42 +204,52 @@ export function allRss(r: RunReport): Record<string, number> {
   return { ...toolRss(r), ...pipelineRss(r) };
 }
 
+function phaseHeader(r: RunReport): string[] {
+  return ["", ...clientRuns(r).map(([client]) => `Kafka ON, ${client}`), "Kafka OFF"];
+}
+
 function phaseRows(r: RunReport): string[][] {
-  const on = r.on;
-  const off = r.off;
+  const runs = clientRuns(r).map(([, c]) => c);
   const share = (p: PhaseResult, g: string) => `${Math.round((p.cpu.shares[g] ?? 0) * 100)} %`;
   const consumerRss = (p: PhaseResult) =>
     Object.entries(p.rss)
       .filter(([k]) => k.startsWith("order-consumer"))
       .map(([, v]) => n0(v))
       .join(" / ");
+  const row = (label: string, on: (c: ClientRun) => string, off: string) => [label, ...runs.map(on), off];
+  const pacedOn = (c: ClientRun, f: (p: PhaseResult) => string) => (c.paced ? f(c.paced) : "-");
   return [
-    ["orders", n0(on.count), n0(off.count), ""],
-    ["producer side, orders/s", n0(on.producerTps), n0(off.producerTps), x(on.producerTps / off.producerTps)],
-    ["end to end, orders/s (generated → row in PostgreSQL)", n0(on.e2e.tps), n0(off.e2e.tps), x(on.e2e.tps / off.e2e.tps)],
-    ["end-to-end latency p50, ms", ms(on.e2e.p50Ms), ms(off.e2e.p50Ms), x(on.e2e.p50Ms / off.e2e.p50Ms)],
-    ["end-to-end latency p99, ms", ms(on.e2e.p99Ms), ms(off.e2e.p99Ms), x(on.e2e.p99Ms / off.e2e.p99Ms)],
-    ["batches written to PostgreSQL: count / mean rows / mean ms", batchText(on), batchText(off), ""],
-    [
-      `at half load (${n0(r.paced.rate)} orders/s, ${n0(r.paced.on.count)} orders): latency p50, ms`,
-      ms(r.paced.on.e2e.p50Ms),
-      ms(r.paced.off.e2e.p50Ms),
-      x(r.paced.on.e2e.p50Ms / r.paced.off.e2e.p50Ms),
-    ],
-    ["at half load: latency p99, ms", ms(r.paced.on.e2e.p99Ms), ms(r.paced.off.e2e.p99Ms), x(r.paced.on.e2e.p99Ms / r.paced.off.e2e.p99Ms)],
-    ["every order in PostgreSQL exactly once (max rate and half load)", yes(on, r.paced.on), yes(off, r.paced.off), ""],
-    ["peak RSS, MB: producer process / direct writer", n0(on.rss.producer ?? 0), n0(off.rss["direct-writer"] ?? 0), ""],
-    ["peak RSS, MB: the three order consumers", consumerRss(on), "", ""],
-    ["CPU, share of both cores: Kafka brokers", share(on, "brokers"), share(off, "brokers"), ""],
-    ["CPU: our Bun processes (incl. harness)", share(on, "bun"), share(off, "bun"), ""],
-    ["CPU: PostgreSQL backends of the run", share(on, "postgres"), share(off, "postgres"), ""],
-    ["CPU: everything else on the machine", share(on, "other"), share(off, "other"), ""],
-    ["CPU: machine busy", `${Math.round(on.cpu.busy * 100)} %`, `${Math.round(off.cpu.busy * 100)} %`, ""],
+    row(
+      "producer alone (fresh topic, nobody consuming): orders/s / CPU µs per order / peak RSS MB",
+      (c) => `${n0(c.alone.tps)} / ${n1((c.alone.cpuSeconds / c.alone.count) * 1e6)} / ${n0(c.alone.peakRssMb ?? 0)}`,
+      "",
+    ),
+    row("orders", (c) => n0(c.on.count), n0(r.off.count)),
+    row("producer side, orders/s", (c) => n0(c.on.producerTps), n0(r.off.producerTps)),
+    row("CPU of the producing process per order, µs", (c) => n1(c.on.producerCpuUsPerOrder), n1(r.off.producerCpuUsPerOrder)),
+    row("end to end, orders/s (generated → row in PostgreSQL)", (c) => n0(c.on.e2e.tps), n0(r.off.e2e.tps)),
+    row("end-to-end latency p50, ms", (c) => ms(c.on.e2e.p50Ms), ms(r.off.e2e.p50Ms)),
+    row("end-to-end latency p99, ms", (c) => ms(c.on.e2e.p99Ms), ms(r.off.e2e.p99Ms)),
+    row("batches written to PostgreSQL: count / mean rows / mean ms", (c) => batchText(c.on), batchText(r.off)),
+    row(
+      `at half load (${n0(r.pacedRate)} orders/s, ${n0(r.pacedOff.count)} orders): latency p50, ms`,
+      (c) => pacedOn(c, (p) => ms(p.e2e.p50Ms)),
+      ms(r.pacedOff.e2e.p50Ms),
+    ),
+    row("at half load: latency p99, ms", (c) => pacedOn(c, (p) => ms(p.e2e.p99Ms)), ms(r.pacedOff.e2e.p99Ms)),
+    row("every order in PostgreSQL exactly once (max rate and half load)", (c) => yes(c.on, c.paced), yes(r.off, r.pacedOff)),
+    row("peak RSS, MB: producer process / direct writer", (c) => n0(c.on.rss.producer ?? 0), n0(r.off.rss["direct-writer"] ?? 0)),
+    row("peak RSS, MB: the three order consumers", (c) => consumerRss(c.on), ""),
+    row("CPU, share of both cores: Kafka brokers", (c) => share(c.on, "brokers"), share(r.off, "brokers")),
+    row("CPU: our Bun processes (incl. harness)", (c) => share(c.on, "bun"), share(r.off, "bun")),
+    row("CPU: PostgreSQL backends of the run", (c) => share(c.on, "postgres"), share(r.off, "postgres")),
+    row("CPU: everything else on the machine", (c) => share(c.on, "other"), share(r.off, "other")),
+    row("CPU: machine busy", (c) => `${Math.round(c.on.cpu.busy * 100)} %`, `${Math.round(r.off.cpu.busy * 100)} %`),
   ];
 }
 
-function yes(...phases: PhaseResult[]): string {
-  return phases.every((p) => p.exactlyOnce) ? "yes" : "NO";
+function yes(...phases: (PhaseResult | null)[]): string {
+  return phases.every((p) => p?.exactlyOnce) ? "yes" : "NO";
 }
 
 function batchText(p: PhaseResult): string {
@@ -237,12 +258,24 @@ function batchText(p: PhaseResult): string {
 
 function referenceRows(r: RunReport): string[][] {
   const w = r.refs;
+  const perf = (p: PerfResult) => `${n0(p.recordsPerSec)} records/s, ${n1(p.mbPerSec)} MB/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms`;
   return [
     [
-      `Apache Kafka ProducerPerformance (${n0(r.perf.records)} × ${r.perf.records ? r.record.perfRecordSize : 0} B, acks=all)`,
-      `${n0(r.perf.recordsPerSec)} records/s, ${n1(r.perf.mbPerSec)} MB/s, p50 ${r.perf.p50Ms} ms, p99 ${r.perf.p99Ms} ms`,
+      `Apache Kafka ProducerPerformance, its defaults (${n0(r.perf.defaults.records)} × ${r.record.perfRecordSize} B, acks=all)`,
+      perf(r.perf.defaults),
     ],
-    [`naive producer (${n0(r.naive.count)} orders, one awaited send each)`, `${n0(r.naive.tps)} orders/s`],
+    [`Apache Kafka ProducerPerformance, batch.size=1048576 linger.ms=5 (${n0(r.perf.tuned.records)} records)`, perf(r.perf.tuned)],
+    [
+      `Apache Kafka ConsumerPerformance (${n0(r.consumerPerf.records)} records of the Kafka ON topic, one consumer)`,
+      `${n0(r.consumerPerf.recordsPerSec)} records/s, ${n1(r.consumerPerf.mbPerSec)} MB/s`,
+    ],
+    ...clientRuns(r).flatMap(([client, c]) => [
+      [`${client}: naive producer (${n0(c.naive.count)} orders, one awaited send each)`, `${n0(c.naive.tps)} orders/s`],
+      [
+        `${client}: its consumer alone (${n0(c.drain.count)} records, one consumer, nothing written)`,
+        `${n0(c.drain.recordsPerSec)} records/s, ${n1((c.drain.cpuSeconds / c.drain.count) * 1e6)} µs CPU per record`,
+      ],
+    ]),
     [`COPY, ${n0(w.rows)} rows, one stream`, `${n0(w.rowsPerSec.copy)} rows/s`],
     [`plain unnest insert, ${n0(w.maxBatch)}/statement × ${w.lanes} writers`, `${n0(w.rowsPerSec.unnest)} rows/s`],
     [`plain multi-row VALUES insert, ${n0(w.maxBatch)}/statement × ${w.lanes} writers`, `${n0(w.rowsPerSec.multirow)} rows/s`],
@@ -280,7 +313,7 @@ function ratioRows(r: RunReport): string[][] {
 export function renderTerminal(r: RunReport): string {
   return [
     "",
-    box(`Kafka ON vs OFF — ${n0(r.on.count)} orders at max rate, then at half load`, ["", "Kafka ON", "Kafka OFF", "ON/OFF"], phaseRows(r)),
+    box(`Kafka ON vs OFF — ${n0(r.off.count)} orders at max rate, then at half load`, phaseHeader(r), phaseRows(r)),
     "",
     box(
       "shopstream figures as ratios to their references (same run)",
@@ -311,7 +344,7 @@ export function renderMarkdown(r: RunReport): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   return [
-    `## Run ${when} UTC — \`bun bench${r.mode === "quick" ? " --quick" : ""}\``,
+    `## Run ${when} UTC — \`bun bench --client ${Object.keys(r.clients).length > 1 ? "both" : Object.keys(r.clients)[0]}${r.mode === "quick" ? " --quick" : ""}\``,
     "",
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.kernel}; shared with other work (see "everything else" CPU)`,
     `- versions: Bun ${m.bun}, PostgreSQL ${r.versions.postgres}, Kafka ${r.versions.kafka} (3 brokers, RF 3, min ISR 2), Redis ${r.versions.redis}`,
@@ -320,9 +353,9 @@ export function renderMarkdown(r: RunReport): string {
     `- record: order value ${n0(r.record.valueBytes)} B + key ${n0(r.record.keyBytes)} B; ProducerPerformance --record-size ${r.record.perfRecordSize}`,
     `- wall time of the whole run: ${n0(r.durationS)} s`,
     "",
-    `### Kafka ON vs OFF (${n0(r.on.count)} orders at max rate, then at half load)`,
+    `### Kafka ON vs OFF (${n0(r.off.count)} orders at max rate, then at half load)`,
     "",
-    mdTable(["", "Kafka ON", "Kafka OFF", "ON/OFF"], phaseRows(r)),
+    mdTable(phaseHeader(r), phaseRows(r)),
     "",
     "### Ratios to the references",
     "",

@@ -1,11 +1,9 @@
 import { seedCatalogue } from "../src/db/seed.ts";
-import { createTestDatabase } from "../test/support/db.ts";
-import { appendFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
+import { createTestDatabase } from "../support/db.ts";
+import { appendResults, resultsHeader } from "./lib/results.ts";
 
 // The initial seeder end to end: generate 10,000 users + 20,000 products and COPY them in one
-// transaction, into a fresh database. Target ≤ 3 s on the 2-core machine (issue: foundation).
+// transaction, into a fresh database. Target ≤ 3 s on the 2-core machine.
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const times: number[] = [];
@@ -24,11 +22,4 @@ times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)]!;
 const line = `initial seed (10,000 users + 20,000 products, generate + COPY in one transaction): median ${(median / 1000).toFixed(2)} s over ${RUNS} runs (min ${(times[0]! / 1000).toFixed(2)} s, max ${(times[times.length - 1]! / 1000).toFixed(2)} s); target ≤ 3 s → ${(3000 / median).toFixed(1)}× under budget`;
 console.log(line);
-if (process.argv.includes("--record")) {
-  const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
-  const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? "?"}`;
-  appendFileSync(
-    join(import.meta.dir, "RESULTS.md"),
-    `\n## Initial seeder — ${new Date().toISOString().slice(0, 10)}\n- machine: ${machine}; commit ${commit}; Bun ${Bun.version}\n- command: \`bun run bench/seed.ts --record\`\n- ${line}\n`,
-  );
-}
+if (process.argv.includes("--record")) appendResults(`${resultsHeader("Initial seeder", "bun run bench/seed.ts --record")}\n- ${line}`);

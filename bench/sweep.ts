@@ -1,4 +1,5 @@
-import { runProducerPerformance } from "./references.ts";
+import type { KafkaClientName } from "../src/config.ts";
+import { PERF_SETTINGS, runProducerPerformance } from "./references.ts";
 import { type BenchContext, fmt, type ProducerSettings, runProducerOnly } from "./tps.ts";
 import { withSpinner } from "./lib/progress.ts";
 
@@ -25,7 +26,12 @@ export interface SweepRow {
 }
 
 /** Every setting twice, the second round in reverse order, with ProducerPerformance before, between and after. */
-export async function runSweep(ctx: BenchContext, count: number, recordSize: number): Promise<{ perf: number[]; rows: SweepRow[] }> {
+export async function runSweep(
+  ctx: BenchContext,
+  client: KafkaClientName,
+  count: number,
+  recordSize: number,
+): Promise<{ perf: number[]; rows: SweepRow[] }> {
   const perf: number[] = [];
   const rows: SweepRow[] = SWEEP.map((s) => ({
     settings: `maxBatch ${s.maxBatch}, linger ${s.lingerMs} ms, ${s.compression}`,
@@ -37,7 +43,7 @@ export async function runSweep(ctx: BenchContext, count: number, recordSize: num
     const r = await withSpinner(
       "ProducerPerformance",
       count / 15_000 + 3,
-      runProducerPerformance(ctx, count, recordSize),
+      runProducerPerformance(ctx, count, recordSize, PERF_SETTINGS.tuned),
       false,
       (p) => `${fmt(p.recordsPerSec)} records/s`,
     );
@@ -52,7 +58,7 @@ export async function runSweep(ctx: BenchContext, count: number, recordSize: num
       const r = await withSpinner(
         row.settings,
         count / 20_000 + 2,
-        runProducerOnly(ctx, count, SWEEP[i] as ProducerSettings),
+        runProducerOnly(ctx, client, count, SWEEP[i] as ProducerSettings),
         false,
         (p) => `${fmt(p.tps)} orders/s`,
       );
@@ -66,6 +72,7 @@ export async function runSweep(ctx: BenchContext, count: number, recordSize: num
 }
 
 export function renderSweep(
+  client: KafkaClientName,
   count: number,
   recordSize: number,
   result: { perf: number[]; rows: SweepRow[] },
@@ -76,8 +83,8 @@ export function renderSweep(
   const lines = [
     `## Producer sweep ${when.toISOString().replace("T", " ").slice(0, 16)} UTC — \`bun run bench -- --sweep\``,
     "",
-    `- commit: ${commit}; ${fmt(count)} orders per setting and round, acks=all, idempotent, fresh 3-partition RF 3 topic each, nobody consuming; two rounds, the second in reverse order`,
-    `- ProducerPerformance (${recordSize} B records, acks=all, its defaults) before / between / after: ${result.perf.map((p) => fmt(p)).join(" / ")} records/s`,
+    `- commit: ${commit}; client ${client}; ${fmt(count)} orders per setting and round, acks=all, idempotent, fresh 3-partition RF 3 topic each, nobody consuming; two rounds, the second in reverse order`,
+    `- ProducerPerformance (${recordSize} B records, acks=all, batch.size=1048576 linger.ms=5) before / between / after: ${result.perf.map((p) => fmt(p)).join(" / ")} records/s`,
     "",
     "| BatchingProducer settings | orders/s, round 1 / 2 | best × ProducerPerformance (mean) | peak RSS MB | CPU s per run |",
     "|---|---:|---:|---:|---:|",

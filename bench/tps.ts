@@ -1,12 +1,13 @@
 import type Redis from "ioredis";
-import type { Admin, Kafka } from "kafkajs";
 import { join } from "node:path";
-import { connectRedis } from "../src/cache/client.ts";
+import { connectRedis, deleteByPrefix } from "../src/cache/client.ts";
 import { cacheKeys } from "../src/cache/keys.ts";
 import { reloadCache } from "../src/cache/reload.ts";
 import { readSnapshot } from "../src/cache/snapshot.ts";
-import { type Config, loadConfig } from "../src/config.ts";
-import { connectAdmin, createKafka, ensureTopics } from "../src/kafka/client.ts";
+import { readMetricSnapshots, snapshotKey } from "../src/metrics/publish.ts";
+import { type Config, type KafkaClientName, loadConfig, serviceRuntimeEnv } from "../src/config.ts";
+import { connectAdmin, createKafkaClient, ensureTopics } from "../src/kafka/client.ts";
+import type { KafkaAdmin, KafkaClient } from "../src/kafka/port.ts";
 import { topicNames, type TopicNames } from "../src/kafka/topics.ts";
 import {
   backendPids,
@@ -23,7 +24,7 @@ import { brokerPids, CpuMeter, type CpuShares, peakRssMb, spawnChild, tail, type
 import { generateOrders, recordSizes } from "./lib/orders.ts";
 import { Progress } from "./lib/progress.ts";
 import type { MicroResult } from "./micro.ts";
-import type { DirectJob, DirectResult, ProducerJob, ProducerResult } from "./procs/job.ts";
+import type { DirectJob, DirectResult, DrainJob, DrainResult, ProducerJob, ProducerResult } from "./procs/job.ts";
 
 // The TPS harness: Kafka ON (producer process → 3-broker Kafka → 3 order-consumer processes →
 // PostgreSQL) and Kafka OFF (the same generator writing straight to PostgreSQL), each on a fresh
@@ -47,8 +48,8 @@ export interface BenchContext {
   baseDb: string;
   cachePrefix: string;
   topicPrefix: string;
-  kafka: Kafka;
-  admin: Admin;
+  client: KafkaClient;
+  admin: KafkaAdmin;
   redis: Redis;
   quiet: boolean;
   brokers: number[];
@@ -66,8 +67,8 @@ export async function openBench(opts: BenchOptions = {}): Promise<BenchContext> 
   const baseDb = `shopstream_bench_${runId}`;
   const cachePrefix = `bench:${runId}:`;
   const redis = connectRedis(config.redisUrl);
-  const kafka = createKafka(config, `bench-${runId}`);
-  const admin = await connectAdmin(kafka, config.kafkaBrokers);
+  const client = await createKafkaClient(config, `bench-${runId}`);
+  const admin = await connectAdmin(client);
   const ctx: BenchContext = {
     runId,
     config,
@@ -75,7 +76,7 @@ export async function openBench(opts: BenchOptions = {}): Promise<BenchContext> 
     baseDb,
     cachePrefix,
     topicPrefix: `bench.${runId}.`,
-    kafka,
+    client,
     admin,
     redis,
     quiet: opts.quiet ?? false,
@@ -100,16 +101,11 @@ export async function openBench(opts: BenchOptions = {}): Promise<BenchContext> 
 /** Deletes everything the run made: topics, consumer groups, cache keys, databases. */
 export async function closeBench(ctx: BenchContext): Promise<void> {
   const topics = (await ctx.admin.listTopics()).filter((t) => t.startsWith(ctx.topicPrefix) && !ctx.deleted.has(t));
-  if (topics.length) await ctx.admin.deleteTopics({ topics }).catch(() => {});
-  const groups = (await ctx.admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(ctx.topicPrefix));
-  if (groups.length) await ctx.admin.deleteGroups(groups).catch(() => {});
-  await ctx.admin.disconnect();
-  let cursor = "0";
-  do {
-    const [next, keys] = await ctx.redis.scan(cursor, "MATCH", `${ctx.cachePrefix}*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length) await ctx.redis.del(...keys);
-  } while (cursor !== "0");
+  await ctx.admin.deleteTopics(topics).catch(() => {});
+  const groups = (await ctx.admin.listGroups()).filter((g) => g.startsWith(ctx.topicPrefix));
+  await ctx.admin.deleteGroups(groups).catch(() => {});
+  await ctx.admin.close();
+  await deleteByPrefix(ctx.redis, ctx.cachePrefix);
   ctx.redis.disconnect();
   for (const db of ctx.databases.reverse()) await dropDatabase(databaseUrl(ctx.config.databaseUrl, db)).catch(() => {});
 }
@@ -129,7 +125,8 @@ async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames
 export function bun(file: string, args: string[] = []): string[] {
   // BENCH_CPU_PROF=<dir>: every child writes a CPU profile (markdown) there, to see where time goes
   const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  return [process.execPath, ...prof, "run", join(ROOT, file), ...args];
+  const extra = process.env.BENCH_BUN_FLAGS ? process.env.BENCH_BUN_FLAGS.split(" ") : [];
+  return [process.execPath, ...prof, ...extra, "run", join(ROOT, file), ...args];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,6 +140,8 @@ export interface ProducerSettings {
 export interface PhaseResult {
   mode: "on" | "off";
   count: number;
+  /** CPU of the producing process (ON) or the direct writer (OFF) per order, µs. */
+  producerCpuUsPerOrder: number;
   /** Producer side: first order generated → last acknowledgement (OFF: last batch written). */
   producerTps: number;
   e2e: Latency;
@@ -167,14 +166,12 @@ export interface BatchStats {
 }
 
 /** The consumers' own batch-size and write-time histograms, from the metrics snapshots they ship to Redis. */
-async function consumerBatches(ctx: BenchContext): Promise<BatchStats> {
-  const keys = await ctx.redis.keys(`${ctx.cachePrefix}metrics:snapshot:order-consumer-*`);
+async function consumerBatches(ctx: BenchContext, consumers: readonly Child[]): Promise<BatchStats> {
   let count = 0;
   let rows = 0;
   let seconds = 0;
-  for (const raw of keys.length ? await ctx.redis.mget(keys) : []) {
-    const metrics = JSON.parse(raw ?? "[]") as { name: string; values: { metricName?: string; value: number }[] }[];
-    for (const m of metrics) {
+  for (const snapshot of await readMetricSnapshots(ctx.redis, ctx.cachePrefix, "order-consumer-*")) {
+    for (const m of snapshot as { values: { metricName?: string; value: number }[] }[]) {
       for (const v of m.values) {
         if (v.metricName === "shopstream_consumer_batch_size_count") count += v.value;
         if (v.metricName === "shopstream_consumer_batch_size_sum") rows += v.value;
@@ -182,15 +179,35 @@ async function consumerBatches(ctx: BenchContext): Promise<BatchStats> {
       }
     }
   }
-  if (keys.length) await ctx.redis.del(...keys);
+  // the next phase's consumers carry the same names: their figures must start from nothing
+  await ctx.redis.del(...consumers.map((c) => snapshotKey(ctx.cachePrefix, c.name)));
   return { count, meanRows: count ? rows / count : 0, meanWriteMs: count ? (seconds * 1000) / count : 0 };
 }
 
+/** Stops the phase's writing process if it still runs and drops the phase's database. */
+async function endPhase(ctx: BenchContext, db: BenchDatabase, writer: Child | null): Promise<void> {
+  if (writer && writer.proc.exitCode === null) await writer.stop(1000);
+  await db.drop();
+  ctx.databases = ctx.databases.filter((d) => d !== db.name);
+}
+
+/** What every process standing for a service runs with: the client under test and the services' runtime settings. */
+function pipelineEnv(ctx: BenchContext, client: KafkaClientName): Record<string, string> {
+  return { KAFKA_CLIENT: client, ...serviceRuntimeEnv(ctx.config) };
+}
+
 /** Kafka ON: producer process → Kafka (acks=all, RF 3) → three `src/services/consumer.ts orders` → PostgreSQL. */
-export async function runKafkaOn(ctx: BenchContext, count: number, settings: ProducerSettings = {}, rate?: number): Promise<PhaseResult> {
+export async function runKafkaOn(
+  ctx: BenchContext,
+  client: KafkaClientName,
+  count: number,
+  settings: ProducerSettings = {},
+  rate?: number,
+): Promise<PhaseResult & { topic: string }> {
   const db = await phaseDatabase(ctx, "on");
   const names = await phaseTopics(ctx, "on");
   const env = {
+    ...pipelineEnv(ctx, client),
     DATABASE_URL: db.url,
     TOPIC_PREFIX: topicPrefixOf(names),
     CACHE_PREFIX: ctx.cachePrefix,
@@ -217,10 +234,10 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
       ...settings,
       ...(rate ? { rate } : {}),
     };
-    const progress = new Progress(rate ? `Kafka ON at ${fmt(rate)}/s` : "Kafka ON", count, ctx.quiet);
+    const progress = new Progress(rate ? `Kafka ON (${client}) at ${fmt(rate)}/s` : `Kafka ON (${client})`, count, ctx.quiet);
     let acked = 0;
     let stored = 0;
-    producer = spawnChild("producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+    producer = spawnChild("producer", bun("bench/procs/producer.ts"), { ...pipelineEnv(ctx, client), BENCH_JOB: JSON.stringify(job) });
     producer.onLine = (l) => {
       if (l.startsWith("PROGRESS ")) acked = Number(l.slice(9));
     };
@@ -241,12 +258,14 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
     for (const c of consumers) rss[c.name] = peakRssMb(c.proc.pid) ?? 0;
     const e2e = await endToEnd(db.sql);
     const fp = await orderFingerprint(db.sql);
-    const dlq = (await ctx.admin.fetchTopicOffsets(names.dlq("orders"))).reduce((s, p) => s + Number(p.high), 0);
+    const dlq = (await ctx.admin.offsets(names.dlq("orders"))).reduce((s, p) => s + p.high, 0);
     await Promise.all(consumers.map((c) => c.stop())); // each ships its metrics once more on the way out
-    const batches = await consumerBatches(ctx);
+    const batches = await consumerBatches(ctx, consumers);
     progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
     return {
       mode: "on",
+      topic: names.topic("orders"),
+      producerCpuUsPerOrder: (produced.cpuSeconds / count) * 1e6,
       count,
       producerTps: produced.tps,
       e2e,
@@ -262,9 +281,7 @@ export async function runKafkaOn(ctx: BenchContext, count: number, settings: Pro
   } finally {
     meter.cancel();
     await Promise.all(consumers.map((c) => c.stop()));
-    if (producer && producer.proc.exitCode === null) await producer.stop(1000);
-    await db.drop();
-    ctx.databases = ctx.databases.filter((d) => d !== db.name);
+    await endPhase(ctx, db, producer);
   }
 }
 
@@ -293,7 +310,10 @@ export async function runKafkaOff(
     };
     const progress = new Progress(rate ? `Kafka OFF at ${fmt(rate)}/s` : "Kafka OFF", count, ctx.quiet);
     await meter.start();
-    writer = spawnChild("direct-writer", bun("bench/procs/direct.ts"), { BENCH_JOB: JSON.stringify(job) });
+    writer = spawnChild("direct-writer", bun("bench/procs/direct.ts"), {
+      ...pipelineEnv(ctx, ctx.config.kafkaClient),
+      BENCH_JOB: JSON.stringify(job),
+    });
     writer.onLine = (l) => {
       if (l.startsWith("PROGRESS ")) progress.update(Number(l.slice(9)), `in PostgreSQL ${fmt(Number(l.slice(9)))}`);
     };
@@ -304,6 +324,7 @@ export async function runKafkaOff(
     progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
     return {
       mode: "off",
+      producerCpuUsPerOrder: (done.cpuSeconds / count) * 1e6,
       count,
       producerTps: done.tps,
       e2e,
@@ -318,14 +339,17 @@ export async function runKafkaOff(
     };
   } finally {
     meter.cancel();
-    if (writer && writer.proc.exitCode === null) await writer.stop(1000);
-    await db.drop();
-    ctx.databases = ctx.databases.filter((d) => d !== db.name);
+    await endPhase(ctx, db, writer);
   }
 }
 
 /** The Kafka ON producer alone (fresh topics, nobody consuming): for the settings sweep. */
-export async function runProducerOnly(ctx: BenchContext, count: number, settings: ProducerSettings): Promise<ProducerResult> {
+export async function runProducerOnly(
+  ctx: BenchContext,
+  client: KafkaClientName,
+  count: number,
+  settings: ProducerSettings,
+): Promise<ProducerResult> {
   const names = await phaseTopics(ctx, "sweep");
   const job: ProducerJob = {
     mode: "batching",
@@ -335,11 +359,11 @@ export async function runProducerOnly(ctx: BenchContext, count: number, settings
     cachePrefix: ctx.cachePrefix,
     ...settings,
   };
-  const child = spawnChild("producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+  const child = spawnChild("producer", bun("bench/procs/producer.ts"), { ...pipelineEnv(ctx, client), BENCH_JOB: JSON.stringify(job) });
   const result = await child.result<ProducerResult>();
   if (result.failed > 0) throw new Error(`${result.failed} orders were not acknowledged`);
   // the topic goes at once: a sweep writes a lot, and the brokers should not carry it into the next setting
-  await ctx.admin.deleteTopics({ topics: [names.topic("orders")] }).catch(() => {});
+  await ctx.admin.deleteTopics([names.topic("orders")]).catch(() => {});
   ctx.deleted.add(names.topic("orders"));
   return result;
 }
@@ -357,7 +381,7 @@ export async function runMicroChild(ctx: BenchContext): Promise<MicroResult> {
 }
 
 /** The naive producer: one awaited send() per order, same topic layout, acks=all. */
-export async function runNaiveProducer(ctx: BenchContext, count: number): Promise<ProducerResult> {
+export async function runNaiveProducer(ctx: BenchContext, client: KafkaClientName, count: number): Promise<ProducerResult> {
   const names = await phaseTopics(ctx, "naive");
   const job: ProducerJob = {
     mode: "naive",
@@ -366,8 +390,18 @@ export async function runNaiveProducer(ctx: BenchContext, count: number): Promis
     topicPrefix: topicPrefixOf(names),
     cachePrefix: ctx.cachePrefix,
   };
-  const child = spawnChild("naive-producer", bun("bench/procs/producer.ts"), { BENCH_JOB: JSON.stringify(job) });
+  const child = spawnChild("naive-producer", bun("bench/procs/producer.ts"), {
+    ...pipelineEnv(ctx, client),
+    BENCH_JOB: JSON.stringify(job),
+  });
   return child.result<ProducerResult>();
+}
+
+/** The client's consumer alone: one consumer of a new group reads `count` records of `topic` through the port, writing nothing. */
+export async function runDrain(ctx: BenchContext, client: KafkaClientName, topic: string, count: number): Promise<DrainResult> {
+  const job: DrainJob = { topic, group: `${ctx.topicPrefix}drain-${client}-${++ctx.phases}`, count };
+  const child = spawnChild(`drain-${client}`, bun("bench/procs/drain.ts"), { ...pipelineEnv(ctx, client), BENCH_JOB: JSON.stringify(job) });
+  return child.result<DrainResult>();
 }
 
 /** Mean encoded value and key size of the orders a run sends, for the reference tools. */
@@ -407,15 +441,14 @@ async function waitForRows(db: BenchDatabase, count: number, consumers: Child[])
 }
 
 /** Waits until the group is Stable with every consumer in it (no rebalance during the measurement). */
-async function waitForGroup(admin: Admin, group: string, members: number, consumers: Child[]): Promise<void> {
+async function waitForGroup(admin: KafkaAdmin, group: string, members: number, consumers: Child[]): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     const dead = consumers.find((c) => c.proc.exitCode !== null);
     if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}:\n${tail(dead.output())}`);
-    const { groups } = await admin.describeGroups([group]);
-    const g = groups[0];
-    if (g && g.state === "Stable" && g.members.length === members) return;
-    if (Date.now() > deadline) throw new Error(`consumer group ${group} not stable with ${members} members after 90 s (state ${g?.state})`);
+    const g = await admin.describeGroup(group);
+    if (g.state.toLowerCase() === "stable" && g.members === members) return;
+    if (Date.now() > deadline) throw new Error(`consumer group ${group} not stable with ${members} members after 90 s (state ${g.state})`);
     await Bun.sleep(250);
   }
 }

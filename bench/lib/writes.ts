@@ -1,7 +1,7 @@
 import type { Sql } from "../../src/db/client.ts";
 import { copyRows, type CopyValue } from "../../src/db/copy.ts";
 import { ORDERS, columnNames, rowValues } from "../../src/db/tables.ts";
-import { insertOrders } from "../../src/db/writers.ts";
+import { insertOrders, insertRows } from "../../src/db/writers.ts";
 import type { Order } from "../../src/domain/types.ts";
 import { laneOf } from "./lanes.ts";
 
@@ -22,7 +22,11 @@ export function writeMethod(sql: Sql, method: WriteMethod, orders: Order[], maxB
         await sql.begin((tx) => copyRows(tx as unknown as Sql, ORDERS.name, columnNames(ORDERS), copySource(orders)));
       };
     case "unnest":
-      return () => inLanes(split, (batch) => plainUnnest(sql, batch));
+      // the write path's own unnest statement, without its reference check and side effects
+      return () =>
+        inLanes(split, async (batch) => {
+          await insertRows(sql, ORDERS, batch);
+        });
     case "multirow":
       return () => inLanes(split, (batch) => plainMultiRow(sql, batch));
     case "insertOrders":
@@ -65,19 +69,6 @@ async function inLanes(lanes: Order[][][], write: (batch: Order[]) => Promise<vo
 }
 
 const COLS = columnNames(ORDERS);
-
-async function plainUnnest(sql: Sql, batch: Order[]): Promise<void> {
-  const params = ORDERS.columns.map(([c]) =>
-    sql.array(
-      batch.map((o) => {
-        const v = o[c] as unknown;
-        return v instanceof Date ? v.toISOString() : v;
-      }) as never[],
-    ),
-  );
-  const args = ORDERS.columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ");
-  await sql.unsafe(`insert into orders (${COLS.join(", ")}) select * from unnest(${args}) on conflict (id) do nothing`, params as never[]);
-}
 
 async function plainMultiRow(sql: Sql, batch: Order[]): Promise<void> {
   // postgres.js' sql(rows, ...columns) is one VALUES list with 15 parameters per row, capped at 65,534

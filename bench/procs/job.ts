@@ -12,8 +12,6 @@ export interface ProducerJob {
   maxBatch?: number;
   lingerMs?: number;
   compression?: "none" | "gzip";
-  /** Orders generated but not yet acknowledged, at most. */
-  window?: number;
   /** Orders per second to generate at; absent: as fast as possible. */
   rate?: number;
 }
@@ -94,4 +92,20 @@ export function finish<T extends { peakRssMb?: number }>(result: T): never {
   result.peakRssMb = peakRssMb(process.pid) ?? undefined;
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
+}
+
+export interface DrainJob {
+  topic: string;
+  group: string;
+  /** Records to read before stopping (the topic's whole content). */
+  count: number;
+}
+
+export interface DrainResult {
+  count: number;
+  /** first batch → last record */
+  seconds: number;
+  recordsPerSec: number;
+  cpuSeconds: number;
+  peakRssMb?: number;
 }
