@@ -18,8 +18,3 @@ export function cacheKeys(prefix = ""): CacheKeys {
     stats: `${prefix}cache:stats`,
   };
 }
-
-/** The live scenario pinned by `PUT /scenario/:id` (absent: the hour decides). */
-export function scenarioKey(prefix = ""): string {
-  return `${prefix}control:scenario`;
-}

@@ -1,30 +1,22 @@
 import type Redis from "ioredis";
 import type { Sql } from "../db/client.ts";
-import { PRODUCT_SPLIT, USER_SPLIT } from "../domain/pools.ts";
-import { splitMerge } from "../domain/split.ts";
+import { PRODUCT_SPLIT, type SplitSizes, splitPools, USER_SPLIT, widenedUserSplit } from "../domain/pools.ts";
 import type { CacheKeys } from "./keys.ts";
 
 // Split load (docs/design.md, "Cache"): one query per table brings both candidate pools in a single round trip,
-// splitMerge picks the 600/400 and 700/300 shares, and both hashes are replaced inside one MULTI,
+// splitPools picks the 600/400 and 700/300 shares, and both hashes are replaced inside one MULTI,
 // so a reader sees the whole previous cache or the whole new one, never a mix.
 
-export interface SplitSizes {
-  users: number;
-  userBuyers: number;
-  products: number;
-  productPopular: number;
+export interface CacheSplit {
+  users: SplitSizes;
+  products: SplitSizes;
 }
 
-export const DEFAULT_SPLIT: SplitSizes = {
-  users: USER_SPLIT.total,
-  userBuyers: USER_SPLIT.primary,
-  products: PRODUCT_SPLIT.total,
-  productPopular: PRODUCT_SPLIT.primary,
-};
+export const DEFAULT_SPLIT: CacheSplit = { users: USER_SPLIT, products: PRODUCT_SPLIT };
 
 /** The split widened to `users` customers in the same 60/40 proportion (under --rate: the whole base). */
-export function widenedSplit(users: number): SplitSizes {
-  return { ...DEFAULT_SPLIT, users, userBuyers: Math.round((users * USER_SPLIT.primary) / USER_SPLIT.total) };
+export function widenedSplit(users: number): CacheSplit {
+  return { users: widenedUserSplit(users), products: PRODUCT_SPLIT };
 }
 
 export interface CachedUser {
@@ -52,35 +44,36 @@ export interface CachedProduct {
 
 type Pooled<T> = T & { pool: "a" | "b" };
 
-export async function selectUsers(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): Promise<CachedUser[]> {
+export async function selectUsers(sql: Sql, sizes: SplitSizes = USER_SPLIT): Promise<CachedUser[]> {
   const rows = await sql<Pooled<CachedUser>[]>`
     (select 'a' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
-       from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${sizes.users})
+       from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${sizes.total})
     union all
     (select 'b' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
-       from users where last_ordered_at is null order by created_at desc, id limit ${sizes.users})`;
+       from users where last_ordered_at is null order by created_at desc, id limit ${sizes.total})`;
   const users = rows.map(toCachedUser);
-  return splitMerge(
+  // a user has ordered or not: the two pools never share a member
+  return splitPools(
     users.filter((_, i) => rows[i]?.pool === "a"),
     users.filter((_, i) => rows[i]?.pool === "b"),
-    sizes.userBuyers,
-    sizes.users,
+    sizes,
   );
 }
 
-export async function selectProducts(sql: Sql, sizes: SplitSizes = DEFAULT_SPLIT): Promise<CachedProduct[]> {
+export async function selectProducts(sql: Sql, sizes: SplitSizes = PRODUCT_SPLIT): Promise<CachedProduct[]> {
   const rows = await sql<Pooled<CachedProduct>[]>`
     (select 'a' as pool, id, name, category, brand, price, order_count, created_at
-       from products where order_count > 0 order by order_count desc, id limit ${sizes.products})
+       from products where order_count > 0 order by order_count desc, id limit ${sizes.total})
     union all
     (select 'b' as pool, id, name, category, brand, price, order_count, created_at
-       from products order by created_at desc, id limit ${sizes.products})`;
+       from products order by created_at desc, id limit ${sizes.total})`;
   const products = rows.map(toCachedProduct);
-  return splitMerge(
+  // the most ordered products can be among the newest
+  return splitPools(
     products.filter((_, i) => rows[i]?.pool === "a"),
     products.filter((_, i) => rows[i]?.pool === "b"),
-    sizes.productPopular,
-    sizes.products,
+    sizes,
+    { overlap: true },
   );
 }
 
@@ -123,9 +116,9 @@ export interface ReloadResult {
 }
 
 /** Loads both tables and swaps them into Redis atomically. */
-export async function reloadCache(sql: Sql, redis: Redis, keys: CacheKeys, sizes: SplitSizes = DEFAULT_SPLIT): Promise<ReloadResult> {
+export async function reloadCache(sql: Sql, redis: Redis, keys: CacheKeys, split: CacheSplit = DEFAULT_SPLIT): Promise<ReloadResult> {
   const started = performance.now();
-  const [users, products] = await Promise.all([selectUsers(sql, sizes), selectProducts(sql, sizes)]);
+  const [users, products] = await Promise.all([selectUsers(sql, split.users), selectProducts(sql, split.products)]);
   const now = new Date().toISOString();
   const tx = redis.multi();
   tx.del(keys.users, keys.products);

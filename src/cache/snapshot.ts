@@ -17,9 +17,16 @@ export async function readSnapshot(redis: Redis, keys: CacheKeys): Promise<Cache
   // sorted by id: Redis hash order is not part of the contract, and draws must be reproducible
   const users = parseAll<CachedUser>(replies[0]?.[1]);
   const products = parseAll<CachedProduct>(replies[1]?.[1]);
-  const hit = users.length > 0 && products.length > 0;
-  void redis.hincrby(keys.stats, hit ? "hits" : "misses", 1).catch(() => {});
   return { users, products, generation: (replies[2]?.[1] as string | null) ?? null };
+}
+
+/**
+ * Counts one cache lookup (the metrics service turns hits and misses into the hit ratio). A lookup
+ * is one of the producer's checks of the cache, at start and once a second: a hit when Redis held a
+ * loaded cache, a miss when it held none (emptied by a restart, or not loaded yet).
+ */
+export async function recordLookup(redis: Redis, keys: CacheKeys, hit: boolean): Promise<void> {
+  await redis.hincrby(keys.stats, hit ? "hits" : "misses", 1);
 }
 
 /** Cheap poll: has the cache been reloaded since `generation`? */

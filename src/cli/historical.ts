@@ -2,11 +2,12 @@ import { parseArgs } from "node:util";
 import { openDatabase } from "../db/open.ts";
 import { seedCatalogue } from "../db/seed.ts";
 import { shopSize } from "../domain/shop-size.ts";
-import { DEFAULT_SETTINGS } from "../historical/generator.ts";
-import { type Period, type PeriodFlags, resolvePeriod } from "../historical/plan.ts";
+import { ORDERS_PER_CUSTOMER_DAY } from "../domain/order-spacing.ts";
+import { type PeriodFlags, resolvePeriod } from "../historical/plan.ts";
 import { progressPrinter } from "../historical/progress.ts";
 import { resetHistorical, runHistorical } from "../historical/run.ts";
 import { runService } from "../services/runtime.ts";
+import { flagsOrUsage } from "./usage.ts";
 
 // `bun run historical --year 2025 --seed 42 [--days N] [--scale K]` (docs/historical.md): a year of past orders
 // straight into PostgreSQL, grades every 7 simulated days. See docs/historical.md.
@@ -73,26 +74,19 @@ if (import.meta.main) {
   runService(
     "historical",
     async ({ config, log, signal }) => {
-      let flags: Flags;
-      let period: Period;
-      try {
-        flags = parseHistoricalFlags(Bun.argv.slice(2));
-        period = resolvePeriod(flags, new Date());
+      const parsed = flagsOrUsage(USAGE, () => {
+        const flags = parseHistoricalFlags(Bun.argv.slice(2));
+        const period = resolvePeriod(flags, new Date());
         if (!(flags.scale > 0)) throw new Error(`--scale: expected a positive number, got ${flags.scale}`);
         if (flags.newUsersPerDay !== undefined && !(flags.newUsersPerDay >= 0))
           throw new Error(`--new-users-per-day: expected a number >= 0, got ${flags.newUsersPerDay}`);
-      } catch (err) {
-        console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-        process.exitCode = 2;
-        return;
-      }
-      if (flags.help) {
-        console.log(USAGE);
-        return;
-      }
+        return { flags, period, help: flags.help };
+      });
+      if (!parsed) return;
+      const { flags, period } = parsed;
       const seed = flags.seed ?? config.seed;
       // COPY on one connection, the weekly grade recompute on another
-      const sql = await openDatabase(config.databaseUrl, { max: 2 });
+      const sql = await openDatabase(config.databaseUrl, { max: 3 });
       try {
         if (flags.resetOnly) {
           const r = await resetHistorical(sql);
@@ -124,7 +118,7 @@ if (import.meta.main) {
           shop,
           reset: flags.reset,
           signal,
-          settings: { ...DEFAULT_SETTINGS, topN: config.producerTopN },
+          topN: config.producerTopN,
           onProgress: bar.update,
           log: log.info,
         });
@@ -145,15 +139,17 @@ if (import.meta.main) {
         );
         if (result.spacingOverruns > 0)
           log.warn(
-            `${result.spacingOverruns} order(s) went to a customer already at ${DEFAULT_SETTINGS.ordersPerCustomerDay} orders in 24 h: the buyer pool is too small for the volume`,
+            `${result.spacingOverruns} order(s) went to a customer already at ${ORDERS_PER_CUSTOMER_DAY} orders in 24 h: the buyer pool is too small for the volume`,
           );
         if (result.gradeMismatches > 0)
-          log.warn(`${result.gradeMismatches} user grade(s) differed between the in-memory window and the updater's SQL`);
+          log.warn(
+            `${result.gradeMismatches} user grade(s) differed between the in-memory window and the updater's SQL (repaired by it at the checkpoint)`,
+          );
         if (result.status === "interrupted") process.exitCode = 130;
       } finally {
         await sql.end();
       }
     },
-    { ownFlags: true },
+    { ownFlags: true, metrics: false },
   );
 }

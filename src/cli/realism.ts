@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { judgeRealism, measureRealism } from "../analytics/realism.ts";
 import { openDatabase } from "../db/open.ts";
 import { runService } from "../services/runtime.ts";
+import { seoulDayFlag } from "../domain/seoul-time.ts";
+import { flagsOrUsage } from "./usage.ts";
 
 // `bun run realism [--source live|historical] [--from D] [--to D]`: how believable the orders table
 // is — grade mix, orders and revenue per customer, category shares, hour of day, the busiest
@@ -26,12 +28,7 @@ export function parseRealismFlags(argv: string[]) {
   const source = values.source;
   if (source !== undefined && source !== "live" && source !== "historical")
     throw new Error(`--source: expected live or historical, got "${source}"`);
-  const date = (flag: string, raw: string | undefined) => {
-    if (raw === undefined) return undefined;
-    const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00+09:00` : raw);
-    if (Number.isNaN(d.getTime())) throw new Error(`${flag}: expected a date YYYY-MM-DD, got "${raw}"`);
-    return d;
-  };
+  const date = (flag: string, raw: string | undefined) => (raw === undefined ? undefined : seoulDayFlag(flag, raw));
   return {
     source: source as "live" | "historical" | undefined,
     from: date("--from", values.from),
@@ -44,15 +41,8 @@ if (import.meta.main) {
   runService(
     "realism",
     async ({ config, log }) => {
-      let flags: ReturnType<typeof parseRealismFlags>;
-      try {
-        flags = parseRealismFlags(Bun.argv.slice(2));
-      } catch (err) {
-        console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-        process.exitCode = 2;
-        return;
-      }
-      if (flags.help) return void console.log(USAGE);
+      const flags = flagsOrUsage(USAGE, () => parseRealismFlags(Bun.argv.slice(2)));
+      if (!flags) return;
       const sql = await openDatabase(config.databaseUrl, { max: 6 });
       try {
         const [span] = await sql<{ first: Date | null; last: Date | null }[]>`
@@ -77,6 +67,6 @@ if (import.meta.main) {
         await sql.end();
       }
     },
-    { ownFlags: true },
+    { ownFlags: true, metrics: false },
   );
 }

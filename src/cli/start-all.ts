@@ -1,10 +1,11 @@
 import { join } from "node:path";
-import { connect as tcpConnect } from "node:net";
-import { ConfigError, loadConfig, type Config } from "../config.ts";
-import { connectAdmin, createKafka } from "../kafka/client.ts";
+import { ConfigError, loadConfig, serviceRuntimeEnv, type Config } from "../config.ts";
+import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { consumerLag } from "../kafka/lag.ts";
+import { ensureInfra } from "./infra.ts";
 import { Supervisor, type ServiceSpec } from "./supervisor.ts";
+import { describe } from "../errors.ts";
 
 // `bun run start:all [--speed N] [--rate R] [--scenario ID]`: brings up whatever local infra is
 // missing, migrates and seeds, then runs every service as its own process until Ctrl-C.
@@ -18,7 +19,7 @@ function services(flags: string[], config: Config): ServiceSpec[] {
     name,
     cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args],
     ...opts,
-    env: { SPEED: String(config.speed), ...opts.env },
+    env: { SPEED: String(config.speed), ...serviceRuntimeEnv(config), ...opts.env },
   });
   const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
     [1, 2, 3].map((i) =>
@@ -28,6 +29,7 @@ function services(flags: string[], config: Config): ServiceSpec[] {
   return [
     svc("producer", "producer.ts", { stopStage: 0 }, flags),
     svc("user-seeder", "user-seeder.ts", { stopStage: 0 }),
+    svc("lifecycle", "lifecycle.ts", { stopStage: 0 }),
     // under --rate the producer rotates buyers itself and needs the whole customer base cached
     svc("cache-worker", "cache-worker.ts", { stopStage: 1 }, rate ? ["--rate", String(rate)] : []),
     svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: String(config.monitorIntervalS ?? 10) } }),
@@ -45,7 +47,7 @@ async function drain(config: Config): Promise<void> {
   const names = topicNames(config.topicPrefix);
   let admin: Awaited<ReturnType<typeof connectAdmin>> | undefined;
   try {
-    admin = await connectAdmin(createKafka(config, "start-all"), config.kafkaBrokers);
+    admin = await connectAdmin(await createKafkaClient(config, "start-all"));
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     for (;;) {
       const lag = (await consumerLag(admin, names)).reduce((s, l) => s + l.lag, 0);
@@ -57,43 +59,10 @@ async function drain(config: Config): Promise<void> {
       await Bun.sleep(250);
     }
   } catch (err) {
-    console.log(`[start:all] could not check consumer lag (${err instanceof Error ? err.message : err}); stopping consumers anyway`);
+    console.log(`[start:all] could not check consumer lag (${describe(err)}); stopping consumers anyway`);
   } finally {
-    await admin?.disconnect();
+    await admin?.close();
   }
-}
-
-function reachable(hostPort: string): Promise<boolean> {
-  const [host, port] = hostPort.split(":");
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host, port: Number(port), timeout: 1500 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-function hostPortOf(url: string, defaultPort: number): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || defaultPort}`;
-}
-
-async function ensureInfra(config: Config): Promise<void> {
-  const checks = await Promise.all([
-    reachable(hostPortOf(config.databaseUrl, 5432)),
-    reachable(hostPortOf(config.redisUrl, 6379)),
-    ...config.kafkaBrokers.map(reachable),
-  ]);
-  if (checks.every(Boolean)) return;
-  console.log("[start:all] some infrastructure is not running: starting it with deploy/local/infra.sh up");
-  const proc = Bun.spawn(["bash", join(ROOT, "deploy/local/infra.sh"), "up"], { stdout: "inherit", stderr: "inherit" });
-  if ((await proc.exited) !== 0) throw new Error("deploy/local/infra.sh up failed (see above)");
 }
 
 async function runOnce(file: string): Promise<void> {
@@ -105,7 +74,7 @@ async function runOnce(file: string): Promise<void> {
 async function main(): Promise<void> {
   const argv = Bun.argv.slice(2);
   const config = loadConfig(process.env, argv); // flags validated before anything starts
-  await ensureInfra(config);
+  await ensureInfra(config, (line) => console.log(`[start:all] ${line}`));
   await runOnce("initial-seeder.ts");
   const specs = services(argv, config);
   const supervisor = new Supervisor(specs);
@@ -131,6 +100,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof ConfigError ? `config error: ${err.message}` : `[start:all] ${err instanceof Error ? err.message : err}`);
+  console.error(err instanceof ConfigError ? `config error: ${err.message}` : `[start:all] ${describe(err)}`);
   process.exit(err instanceof ConfigError ? 2 : 1);
 });

@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { describe, ShopstreamError } from "../errors.ts";
 
 export type Sql = postgres.Sql;
 
@@ -23,8 +24,7 @@ export async function assertReachable(sql: Sql, variable = "DATABASE_URL"): Prom
   try {
     await sql`select 1`;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`${variable}: cannot reach PostgreSQL (${reason})`);
+    throw new ShopstreamError(`${variable}: cannot reach PostgreSQL (${describe(err)})`, { cause: err, retriable: true });
   }
 }
 

@@ -17,8 +17,9 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
  * a deploy must fix (a missing column): pausing loses nothing, dead-lettering would.
  */
 export function classifyDbError(err: unknown): DbErrorClass {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== "string" || !SQLSTATE.test(code)) return { permanent: false };
+  // only the server's errors carry a SQLSTATE; a client-side code of five letters (EPIPE) is not one
+  const { code, name } = (err ?? {}) as { code?: unknown; name?: unknown };
+  if (name !== "PostgresError" || typeof code !== "string" || !SQLSTATE.test(code)) return { permanent: false };
   const permanent = code.startsWith("22") || (code.startsWith("23") && code !== "23503");
   return { permanent, sqlstate: code };
 }

@@ -1,10 +1,12 @@
 import { GRADE_RULES, GRADE_WINDOW_MONTHS } from "../domain/grades.ts";
+import { COUNTED_STATUSES } from "../domain/lifecycle.ts";
 import type { Grade } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 
-// The grade rule (docs/design.md) as one set-based statement: per-user PAID totals over the trailing
-// window, the rule as a CASE built from the same GRADE_RULES the domain uses, users updated only
-// where the grade changes, and a grade_history row for each of those. The live updater calls it at
+// The grade rule (docs/design.md, "Grades") as one set-based statement: per-user totals of the
+// orders that count (COUNTED_STATUSES: not cancelled, not refunded) over the trailing window, the
+// rule as a CASE built from the same GRADE_RULES the domain uses, users updated only where the
+// grade changes, and a grade_history row for each of those with the window that decided it. The live updater calls it at
 // now(); the historical year writes the changes of its in-memory window and checks them against
 // the same statement (gradeDrift).
 
@@ -20,20 +22,28 @@ export interface GradeRun {
   changedTo: Partial<Record<Grade, number>>;
 }
 
+const COUNTED = `status in (${COUNTED_STATUSES.map((s) => `'${s}'`).join(", ")})`;
+/** A user's window as the rule sees it: the orders that count, and those it leaves out (cancelled, refunded). */
+const WINDOW_STATS = `coalesce(sum(total_amount) filter (where ${COUNTED}), 0) as amount,
+       count(*) filter (where ${COUNTED}) as orders, count(*) filter (where not ${COUNTED}) as excluded`;
+
 /** Every user's stored grade beside the rule's grade at $1 (the statement's shared head). */
 const TARGETS = `with window_totals as (
-       select user_id, sum(total_amount) as amount, count(*) as orders
-       from orders
-       where status = 'PAID' and created_at > $1::timestamptz - interval '${GRADE_WINDOW_MONTHS} months' and created_at <= $1::timestamptz
+       select user_id, ${WINDOW_STATS} from orders
+       where created_at > $1::timestamptz - interval '${GRADE_WINDOW_MONTHS} months' and created_at <= $1::timestamptz
        group by user_id
      ),
      target as (
-       select s.id, s.old_grade, ${gradeCase} as new_grade
+       select s.*, ${gradeCase} as new_grade
        from (
-         select u.id, u.grade as old_grade, coalesce(w.amount, 0) as amount, coalesce(w.orders, 0) as orders
+         select u.id, u.grade as old_grade, coalesce(w.amount, 0) as amount, coalesce(w.orders, 0) as orders,
+                coalesce(w.excluded, 0) as excluded
          from users u left join window_totals w on w.user_id = u.id
        ) s
      )`;
+
+/** Each grade change is recorded with the window that decided it (why a customer went up or down). */
+const HISTORY_COLUMNS = "user_id, old_grade, new_grade, changed_at, reason, window_amount, window_orders, excluded_orders";
 
 export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "historical"): Promise<GradeRun> {
   const rows = await sql.unsafe<{ new_grade: Grade; n: number }[]>(
@@ -42,11 +52,11 @@ export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "h
        update users u set grade = t.new_grade, updated_at = now()
        from target t
        where u.id = t.id and u.grade <> t.new_grade
-       returning u.id, t.old_grade, t.new_grade
+       returning u.id, t.old_grade, t.new_grade, t.amount, t.orders, t.excluded
      ),
      history as (
-       insert into grade_history (user_id, old_grade, new_grade, changed_at, reason)
-       select id, old_grade, new_grade, $1::timestamptz, $2 from changed
+       insert into grade_history (${HISTORY_COLUMNS})
+       select id, old_grade, new_grade, $1::timestamptz, $2, amount, orders, excluded from changed
      )
      select new_grade, count(*)::int as n from changed group by new_grade`,
     [asOf.toISOString(), reason],
@@ -76,6 +86,7 @@ export async function applyGradeChanges(
   reason: "historical",
 ): Promise<GradeRun> {
   if (changes.length === 0) return { changed: 0, changedTo: {} };
+  const asOfIso = asOf.toISOString();
   const rows = await sql<{ new_grade: Grade; n: number }[]>`
     with wanted as (
       select c.id, u.grade as old_grade, c.new_grade
@@ -83,14 +94,23 @@ export async function applyGradeChanges(
       join users u on u.id = c.id
       where u.grade <> c.new_grade
     ),
+    stats as (
+      select user_id, ${sql.unsafe(WINDOW_STATS)} from orders
+      where user_id in (select id from wanted)
+        and created_at > ${asOfIso}::timestamptz - ${sql.unsafe(`interval '${GRADE_WINDOW_MONTHS} months'`)}
+        and created_at <= ${asOfIso}::timestamptz
+      group by user_id
+    ),
     changed as (
       update users u set grade = w.new_grade, updated_at = now()
       from wanted w where u.id = w.id
       returning u.id, w.old_grade, w.new_grade
     ),
     history as (
-      insert into grade_history (user_id, old_grade, new_grade, changed_at, reason)
-      select id, old_grade, new_grade, ${asOf}, ${reason} from changed
+      insert into grade_history (${sql.unsafe(HISTORY_COLUMNS)})
+      select c.id, c.old_grade, c.new_grade, ${asOfIso}::timestamptz, ${reason}, coalesce(s.amount, 0), coalesce(s.orders, 0),
+             coalesce(s.excluded, 0)
+      from changed c left join stats s on s.user_id = c.id
     )
     select new_grade, count(*)::int as n from changed group by new_grade`;
   return tally(rows);

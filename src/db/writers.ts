@@ -1,6 +1,14 @@
-import type { Order, Product, User } from "../domain/types.ts";
+import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
+import type { Schedule } from "./lifecycle.ts";
 import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
+
+type ScheduledOrder = Order & { next_status: OrderStatus | null; next_status_at: Date | null };
+/** An order as the consumers insert it: its columns and its first planned step. */
+const ORDER_INSERT: TableSpec<ScheduledOrder> = {
+  ...(ORDERS as unknown as TableSpec<ScheduledOrder>),
+  columns: [...(ORDERS.columns as TableSpec<ScheduledOrder>["columns"]), ["next_status", "text"], ["next_status_at", "timestamptz"]],
+};
 
 // Batched writes: one statement per table per batch, with unnest (one parameter per column, one
 // plan for any batch size) rather than a multi-row VALUES list capped at 65,534 parameters.
@@ -31,8 +39,8 @@ export interface WriteResult {
   conflicts: Conflict[];
 }
 
-/** Inserts rows that are new by id; a redelivered row changes nothing, a reused id is reported. */
-async function insertNew<T extends { id: string }>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<WriteResult> {
+/** Inserts rows that are new by id, one statement; a redelivered row changes nothing, a reused id is reported. */
+export async function insertRows<T extends { id: string }>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<WriteResult> {
   if (rows.length === 0) return { inserted: 0, conflicts: [] };
   const { select, params } = unnestSource(sql, spec, rows);
   const res = await sql.unsafe(
@@ -57,8 +65,8 @@ async function findConflicts<T>(sql: Pick<Sql, "unsafe">, spec: TableSpec<T>, se
   );
 }
 
-export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertNew(sql, USERS, users);
-export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertNew(sql, PRODUCTS, products);
+export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertRows(sql, USERS, users);
+export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertRows(sql, PRODUCTS, products);
 
 export interface OrderWriteResult extends WriteResult {
   /** Ids of orders whose user or product row does not exist yet: not written, to be retried. */
@@ -75,9 +83,14 @@ export interface OrderWriteResult extends WriteResult {
  * id order (no deadlock) and come last (the shared rows stay locked for the updates and the commit
  * only, not for the insert and its foreign-key checks, which is most of the work).
  */
-export async function insertOrders(sql: Sql, orders: readonly Order[], source: "live" | "historical" = "live"): Promise<OrderWriteResult> {
+export async function insertOrders(
+  sql: Sql,
+  orders: readonly Order[],
+  opts: { source?: "live" | "historical"; schedule?: Schedule } = {},
+): Promise<OrderWriteResult> {
   if (orders.length === 0) return { inserted: 0, missingRefs: [], conflicts: [] };
-  const cols = columnNames(ORDERS).join(", ");
+  const source = opts.source ?? "live";
+  const cols = columnNames(ORDER_INSERT).join(", ");
   return sql.begin(async (tx) => {
     // The reference check looks up the batch's distinct ids only (2,000 orders from the 200 top
     // buyers name ~200 users and ~750 products) instead of joining every order against both tables.
@@ -90,7 +103,12 @@ export async function insertOrders(sql: Sql, orders: readonly Order[], source: "
     const missingRefs =
       ready.length === orders.length ? [] : orders.filter((o) => !users.has(o.user_id) || !products.has(o.product_id)).map((o) => o.id);
     if (ready.length === 0) return { inserted: 0, missingRefs, conflicts: [] };
-    const { select, params } = unnestSource(sql, ORDERS, ready);
+    // with its first planned lifecycle step, which the lifecycle service emits when it falls due
+    const rows = ready.map((o) => {
+      const next = opts.schedule?.(o, o.status) ?? null;
+      return { ...o, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
+    });
+    const { select, params } = unnestSource(sql, ORDER_INSERT, rows);
     const [row] = await tx.unsafe<InsertedOrders[]>(
       `with ins as (
          insert into orders (${cols}, source)

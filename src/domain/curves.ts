@@ -16,19 +16,12 @@ export interface UserCurveParams {
   decayPerHour: number;
 }
 
-export const DEFAULT_USER_CURVE: UserCurveParams = {
-  startBatch: 10,
-  startIntervalS: 10,
-  endIntervalS: 120,
-  decayPerHour: 0.6,
-};
-
 /**
  * Sign-ups after launch: batch size and spacing follow an exponential decay from a burst of
  * `startBatch` users every `startIntervalS` to one user every `endIntervalS`. (The original called
  * this an S-curve; the formula is a plain exponential decay.)
  */
-export function newUserStep(elapsedHours: number, p: UserCurveParams = DEFAULT_USER_CURVE): { batch: number; intervalS: number } {
+export function newUserStep(elapsedHours: number, p: UserCurveParams): { batch: number; intervalS: number } {
   const decay = Math.exp(-p.decayPerHour * Math.max(0, elapsedHours));
   return {
     batch: Math.max(1, Math.floor(p.startBatch * decay)),
@@ -36,8 +29,6 @@ export function newUserStep(elapsedHours: number, p: UserCurveParams = DEFAULT_U
   };
 }
 
-export const ORDER_INTERVAL_RANGE_S: readonly [number, number] = [3, 5];
-export const PRODUCT_INTERVAL_RANGE_S: readonly [number, number] = [6, 8];
 export const ORDER_INTERVAL_CLAMP_S: readonly [number, number] = [1, 30];
 
 function checkSpeed(speed: number): void {
@@ -48,13 +39,7 @@ function checkSpeed(speed: number): void {
  * Seconds until the next order: uniform(range) divided by the hour's volume (× the scenario's
  * volume), clamped to 1–30 s so nights are slow but never silent, then divided by `speed`.
  */
-export function orderIntervalS(
-  rng: Rng,
-  at: Date,
-  speed: number,
-  range: readonly [number, number] = ORDER_INTERVAL_RANGE_S,
-  volume = 1,
-): number {
+export function orderIntervalS(rng: Rng, at: Date, speed: number, range: readonly [number, number], volume = 1): number {
   checkSpeed(speed);
   const hourly = (HOURLY_VOLUME[seoulHour(at)] as number) * volume;
   const [lo, hi] = ORDER_INTERVAL_CLAMP_S;
@@ -62,7 +47,7 @@ export function orderIntervalS(
   return Math.min(hi, Math.max(lo, raw)) / speed;
 }
 
-export function productIntervalS(rng: Rng, speed: number, range: readonly [number, number] = PRODUCT_INTERVAL_RANGE_S): number {
+export function productIntervalS(rng: Rng, speed: number, range: readonly [number, number]): number {
   checkSpeed(speed);
   return rng.uniform(range[0], range[1]) / speed;
 }

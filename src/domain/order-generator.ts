@@ -1,25 +1,16 @@
-import { CATEGORY_BY_CODE, drawQuantity } from "./categories.ts";
-import { newId } from "./ids.ts";
+import { type BuyerCandidate, OrderDraw, type ProductCandidate } from "./order-draw.ts";
 import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "./order-spacing.ts";
-import { buildOrder } from "./orders.ts";
 import { BuyerPool, type SimUser, USER_SPLIT } from "./pools.ts";
-import { topBuyers, type ScoreInput } from "./propensity.ts";
-import { type Rng, WeightedTable } from "./random.ts";
-import { BASELINE, demographicFactor, type Scenario } from "./scenarios.ts";
-import type { Gender, Order } from "./types.ts";
+import { topBuyers } from "./propensity.ts";
+import type { Rng } from "./random.ts";
+import { BASELINE, type Scenario } from "./scenarios.ts";
+import type { Order } from "./types.ts";
 
-// The producer's decision (docs/design.md, "Buyers"): at each cache generation, score every cached user and keep the
-// top N; for each order draw the buyer from those N weighted by score (× the scenario's gender/age
-// factor), the product weighted by its category's order weight (× the scenario's category
-// weight), the quantity by the category's weights. Pure: the same rng, snapshot and clock give
-// the same orders.
+// The producer's decision (docs/design.md, "Buyers"): at each cache generation, score every cached
+// user and keep the top N, then draw each order with the order draw the historical year uses too
+// (src/domain/order-draw.ts). Pure: the same rng, snapshot and clock give the same orders.
 
-export interface BuyerCandidate extends ScoreInput {
-  id: string;
-  gender: Gender;
-  age: number;
-  region: string;
-}
+export type { BuyerCandidate, ProductCandidate };
 
 /** A cached user as the rotation needs it: when they signed up and last ordered (ISO strings). */
 export interface RotatingCandidate extends BuyerCandidate {
@@ -46,15 +37,8 @@ export function simulatedDay(customers: number, ordersPerSecond: number): { orde
   return { orders, ms: (orders / ordersPerSecond) * 1000 };
 }
 
-export interface ProductCandidate {
-  id: string;
-  category: string;
-  price: number;
-}
-
 export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends ProductCandidate = ProductCandidate> {
-  private buyerTable: WeightedTable<{ user: U; score: number }> | null = null;
-  private productTable: WeightedTable<P> | null = null;
+  private readonly draw = new OrderDraw<U, P>();
   /** The top-N of the current generation, highest score first. */
   top: readonly { user: U; score: number }[] = [];
   scenario: Scenario = BASELINE;
@@ -101,14 +85,11 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
       this.top = topBuyers(users, at, this.rng, this.topN);
       this.setBuyers(this.top);
     }
-    const known = products.filter((p) => CATEGORY_BY_CODE.has(p.category));
-    this.productTable = known.length ? new WeightedTable(known, (p) => productWeight(p.category, scenario)) : null;
-    if (this.productTable && this.productTable.total <= 0) this.productTable = null;
+    this.draw.setProducts(products, scenario);
   }
 
   private setBuyers(top: readonly { user: U; score: number }[]): void {
-    this.buyerTable = top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(this.scenario, b.user)) : null;
-    if (this.buyerTable && this.buyerTable.total <= 0) this.buyerTable = null;
+    this.draw.setBuyers(top, this.scenario);
   }
 
   /** A new cache generation under --rate: the pool rebuilt from it, own recent sales kept at the back. */
@@ -141,19 +122,17 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     const r = this.rotation!;
     if (!r.pool) return;
     const pool = r.pool.split(USER_SPLIT).map((s) => r.byId.get(s.id) as U);
-    r.ranked = topBuyers(pool, at, this.rng, pool.length);
+    // a simulated day spans every hour of the shop's day: ranked by the whole day's time-of-day
+    // factor, or at night the older customers' 0.1 would keep them out of every day's top N, and
+    // the never-ordered part of the pool (the newest who never bought) would stop rotating
+    r.ranked = topBuyers(pool, at, this.rng, pool.length, { wholeDay: true });
     this.top = r.ranked.slice(0, this.topN);
     this.setBuyers(this.top);
     r.sinceSplit = 0;
   }
 
-  /** Switches the scenario without waiting for the next reload. */
-  setScenario(scenario: Scenario, users: readonly U[], products: readonly P[], at: Date): void {
-    this.refresh(users, products, at, scenario);
-  }
-
   get ready(): boolean {
-    return this.buyerTable !== null && this.productTable !== null;
+    return this.draw.ready;
   }
 
   /** Under --rate: a new simulated day's pool once this one's orders are placed, then a draw that passes the ceiling. */
@@ -161,10 +140,9 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     const r = this.rotation!;
     if (r.sinceSplit >= r.dayOrders) this.split(at);
     r.sinceSplit++;
-    const table = this.buyerTable!;
     const ms = at.getTime();
     const { user } = r.spacing.pick(
-      () => table.draw(this.rng),
+      () => this.draw.buyer(this.rng),
       (b) => b.user.id,
       r.ranked,
       ms,
@@ -180,23 +158,8 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
   }
 
   next(at: Date): Order {
-    if (!this.buyerTable || !this.productTable) throw new Error("order generator has no cached users or products yet");
-    const user = this.rotation ? this.rotatingBuyer(at) : this.buyerTable.draw(this.rng).user;
-    const product = this.productTable.draw(this.rng);
-    const category = CATEGORY_BY_CODE.get(product.category)!;
-    return buildOrder({
-      id: newId("O_", this.rng, at.getTime()),
-      user,
-      product,
-      quantity: drawQuantity(category, this.rng),
-      at,
-      rng: this.rng,
-    });
+    if (!this.draw.ready) throw new Error("order generator has no cached users or products yet");
+    const user = this.rotation ? this.rotatingBuyer(at) : this.draw.buyer(this.rng).user;
+    return this.draw.order(this.rng, user, at.getTime()).order;
   }
-}
-
-export function productWeight(categoryCode: string, scenario: Scenario = BASELINE): number {
-  const category = CATEGORY_BY_CODE.get(categoryCode);
-  if (!category) return 0;
-  return category.orderWeight * (scenario.categoryWeights[categoryCode] ?? 1);
 }

@@ -1,7 +1,7 @@
 // One order from a buyer, a product and a quantity: prices, shipping, discount, payment, status and
 // the snapshot columns analysts group by.
 import type { Rng } from "./random.ts";
-import { ageBandOf, type AgeBand, type Gender, type Order, type OrderStatus, type PaymentMethod } from "./types.ts";
+import { ageBandOf, type AgeBand, type Gender, type Order, type PaymentMethod } from "./types.ts";
 
 export interface OrderBuyer {
   id: string;
@@ -37,9 +37,6 @@ export const PAYMENT_WEIGHTS: Readonly<Record<AgeBand, readonly number[]>> = {
   "50s+": [58, 10, 10, 22],
 };
 
-const STATUSES: readonly OrderStatus[] = ["PAID", "CANCELLED", "REFUNDED"];
-const STATUS_WEIGHTS: readonly number[] = [95, 3.5, 1.5];
-
 export function shippingCost(category: string, subtotal: number): number {
   if (NOT_SHIPPED.has(category) || subtotal >= FREE_SHIPPING_FROM) return 0;
   return COLD_CHAIN.has(category) ? SHIPPING_COLD : SHIPPING_STANDARD;
@@ -73,7 +70,8 @@ export function buildOrder(a: { id: string; user: OrderBuyer; product: OrderProd
     discount_amount: discount,
     total_amount: subtotal + shipping - discount,
     payment_method: drawPaymentMethod(band, rng),
-    status: STATUSES[rng.weightedIndex(STATUS_WEIGHTS)] as OrderStatus,
+    // born paid; what happens next is the lifecycle's (src/domain/lifecycle.ts)
+    status: "PAID",
     created_at: a.at,
     category: product.category,
     user_region: user.region,

@@ -2,7 +2,7 @@
 // (every simulated hour) and the producer under --rate (every simulated day) cannot ask PostgreSQL
 // "who has not ordered for longest" that often, so they keep the answer up to date as they order. Users and products only join their pools once their
 // created_at has passed, so nobody orders before they exist.
-import type { BuyerCandidate } from "./order-generator.ts";
+import type { BuyerCandidate } from "./order-draw.ts";
 import type { Rng } from "./random.ts";
 
 export interface SimUser extends BuyerCandidate {
@@ -31,15 +31,49 @@ export const USER_SPLIT: SplitSizes = { total: 1000, primary: 600 };
 export const PRODUCT_SPLIT: SplitSizes = { total: 1000, primary: 700 };
 
 /**
- * splitMerge's result for two pools that cannot share a member (someone either has ordered or not):
- * `primary` from the first, the rest from the second, the first filling the second's gap. Without
- * the de-duplication set, which cost a third of the year's generation time at 2 splits an hour.
+ * The split load as a pure merge, for the cache-worker (pools from PostgreSQL), the historical year
+ * and the producer under --rate (pools replayed in memory): `sizes.primary` from the primary pool,
+ * the rest from the secondary, either filling the other's gap so the result holds `sizes.total`
+ * whenever the two pools together have that many. Pools that may share a member (the most ordered
+ * products can be among the newest) are merged without repeats (`overlap`); disjoint ones (a user
+ * has ordered or not) skip the de-duplication, which cost a third of the year's generation time.
  */
-export function disjointSplit<T>(primary: readonly T[], secondary: readonly T[], sizes: SplitSizes): T[] {
+export function splitPools<T extends { id: string }>(
+  primary: readonly T[],
+  secondary: readonly T[],
+  sizes: SplitSizes,
+  opts: { overlap?: boolean } = {},
+): T[] {
+  if (opts.overlap) return mergeWithoutRepeats(primary, secondary, sizes);
   const fromPrimary = Math.min(sizes.primary, sizes.total, primary.length);
   const fromSecondary = Math.min(sizes.total - fromPrimary, secondary.length);
   const primaryWithGap = Math.min(sizes.total - fromSecondary, primary.length);
   return [...primary.slice(0, fromPrimary), ...secondary.slice(0, fromSecondary), ...primary.slice(fromPrimary, primaryWithGap)];
+}
+
+function mergeWithoutRepeats<T extends { id: string }>(primary: readonly T[], secondary: readonly T[], sizes: SplitSizes): T[] {
+  const taken = new Set<string>();
+  const out: T[] = [];
+  const take = (pool: readonly T[], limit: number, from = 0): number => {
+    let i = from;
+    for (; i < pool.length && out.length < limit; i++) {
+      const item = pool[i] as T;
+      if (taken.has(item.id)) continue;
+      taken.add(item.id);
+      out.push(item);
+    }
+    return i;
+  };
+  const primaryNext = take(primary, Math.min(sizes.primary, sizes.total));
+  const secondaryNext = take(secondary, sizes.total);
+  take(primary, sizes.total, primaryNext); // secondary was short: primary fills the gap
+  take(secondary, sizes.total, secondaryNext);
+  return out;
+}
+
+/** The user split widened to `users` customers in the same 60/40 proportion (under --rate: the whole base). */
+export function widenedUserSplit(users: number): SplitSizes {
+  return { total: users, primary: Math.round((users * USER_SPLIT.primary) / USER_SPLIT.total) };
 }
 
 /** How much of the primary side a split can use, once the secondary side's size is known. */
@@ -207,7 +241,7 @@ export class BuyerPool {
     const want = primaryNeeded(sizes, fresh.length);
     const buyers: SimUser[] = [];
     for (let i = this.head; i >= 0 && buyers.length < want; i = this.next[i] as number) buyers.push(this.users[i] as SimUser);
-    return disjointSplit(buyers, fresh, sizes);
+    return splitPools(buyers, fresh, sizes);
   }
 
   /** `n` distinct signed-up users at random (the first simulated week, before anyone has a history). */
@@ -321,6 +355,6 @@ export class ProductPool {
     );
     const want = primaryNeeded(sizes, fresh.length);
     const popular = this.top.slice(0, want).map((idx) => this.products[idx] as SimProduct);
-    return disjointSplit(popular, fresh, sizes);
+    return splitPools(popular, fresh, sizes);
   }
 }

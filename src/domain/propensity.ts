@@ -1,4 +1,5 @@
 // Purchase propensity (docs/design.md, "Buyers"): score = base × time_of_day × marketing_boost × life_event.
+import { HOURLY_VOLUME } from "./curves.ts";
 import type { Rng } from "./random.ts";
 import { seoulHour } from "./seoul-time.ts";
 import { ageBandOf, type AgeBand, type Gender, type Grade, type User, type UserStatus } from "./types.ts";
@@ -15,6 +16,17 @@ export const HOURLY_FACTORS: Readonly<Record<AgeBand, readonly number[]>> = {
   "40s": [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.3, 1.4, 1.2, 1.0, 0.9, 0.8, 0.9, 1.1, 1.4, 1.6, 1.3, 0.8, 0.4],
   "50s+": [0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.5, 0.8, 1.0, 1.3, 1.5, 1.6, 1.4, 1.2, 1.0, 0.9, 0.8, 0.7, 0.8, 1.0, 1.1, 0.8, 0.5, 0.2],
 };
+
+/**
+ * Each age band's factor over a whole day, weighted by when the shop's orders come (the hourly
+ * volume curve): the ranking for a simulated day under --rate, whose orders span every hour.
+ */
+export const WHOLE_DAY_FACTORS: Readonly<Record<AgeBand, number>> = Object.fromEntries(
+  Object.entries(HOURLY_FACTORS).map(([band, factors]) => [
+    band,
+    factors.reduce((s, f, h) => s + f * (HOURLY_VOLUME[h] as number), 0) / HOURLY_VOLUME.reduce((s, v) => s + v, 0),
+  ]),
+) as Record<AgeBand, number>;
 
 export const AGE_POINTS: Readonly<Record<AgeBand, number>> = { "10s": 12, "20s": 20, "30s": 25, "40s": 22, "50s+": 18 };
 export const GENDER_POINTS: Readonly<Record<Gender, number>> = { F: 15, M: 12 };
@@ -63,17 +75,26 @@ export function propensityScore(u: ScoreInput, at: Date, rng: Rng): number {
   return scoreAtHour(u, seoulHour(at), rng);
 }
 
-function scoreAtHour(u: ScoreInput, hour: number, rng: Rng): number {
-  const tod = HOURLY_FACTORS[ageBandOf(u.age)][hour] as number;
+/** `hour` null: the whole day's factor. */
+function scoreAtHour(u: ScoreInput, hour: number | null, rng: Rng): number {
+  const band = ageBandOf(u.age);
+  const tod = hour === null ? WHOLE_DAY_FACTORS[band] : (HOURLY_FACTORS[band][hour] as number);
   return baseScore(u) * tod * marketingBoost(u.marketing_opt_in, rng) * lifeEventFactor(rng);
 }
 
 /**
- * The n highest-scoring users at `at`, highest first. Ties keep input order so the result depends
- * only on the seed. The hour is computed once for the whole batch.
+ * The n highest-scoring users at `at` (or, with `wholeDay`, over the day the shop's orders span),
+ * highest first. Ties keep input order so the result depends only on the seed. The hour is
+ * computed once for the whole batch.
  */
-export function topBuyers<T extends ScoreInput>(users: readonly T[], at: Date, rng: Rng, n = 200): { user: T; score: number }[] {
-  const hour = seoulHour(at);
+export function topBuyers<T extends ScoreInput>(
+  users: readonly T[],
+  at: Date,
+  rng: Rng,
+  n = 200,
+  opts: { wholeDay?: boolean } = {},
+): { user: T; score: number }[] {
+  const hour = opts.wholeDay ? null : seoulHour(at);
   const scores = new Float64Array(users.length);
   const order = new Uint32Array(users.length);
   for (let i = 0; i < users.length; i++) {

@@ -34,3 +34,20 @@ export function seoulDate(at: Date): SeoulDate {
 export function seoulTime(year: number, month: number, day: number, hour = 0, minute = 0): Date {
   return new Date(Date.UTC(year, month - 1, day, hour, minute) - SEOUL_OFFSET_MS);
 }
+
+/** The start of the Seoul day `raw` names (YYYY-MM-DD); null when it names no day (2025-02-30). */
+export function seoulDay(raw: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const start = seoulTime(y, mo, d);
+  const back = seoulDate(start);
+  return back.year === y && back.month === mo && back.day === d ? start : null;
+}
+
+/** A command-line day flag: its Seoul day, or an error naming the flag. */
+export function seoulDayFlag(flag: string, raw: string): Date {
+  const day = seoulDay(raw);
+  if (!day) throw new Error(`${flag}: expected a date YYYY-MM-DD, got "${raw}"`);
+  return day;
+}

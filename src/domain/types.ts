@@ -3,12 +3,12 @@
 export type Gender = "M" | "F";
 export type Grade = "BRONZE" | "SILVER" | "GOLD" | "VIP";
 export type UserStatus = "ACTIVE" | "DORMANT";
-export type OrderStatus = "PAID" | "CANCELLED" | "REFUNDED";
+export type OrderStatus = "PAID" | "SHIPPED" | "DELIVERED" | "CANCELLED" | "REFUNDED";
+export const ORDER_STATUSES: readonly OrderStatus[] = ["PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"];
 export type PaymentMethod = "CARD" | "NAVER_PAY" | "KAKAO_PAY" | "BANK_TRANSFER";
 /** 10대, 20대, 30대, 40대, 50대 이상 */
 export type AgeBand = "10s" | "20s" | "30s" | "40s" | "50s+";
 
-export const GRADES: readonly Grade[] = ["BRONZE", "SILVER", "GOLD", "VIP"];
 export const AGE_BANDS: readonly AgeBand[] = ["10s", "20s", "30s", "40s", "50s+"];
 
 export interface User {
@@ -61,6 +61,15 @@ export interface Order {
   user_region: string;
   user_gender: Gender;
   user_age_band: AgeBand;
+}
+
+/** One step of an order's lifecycle, as the order_status_changed event carries it. */
+export interface StatusChange {
+  order_id: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  at: Date;
+  reason: string;
 }
 
 export function ageBandOf(age: number | null | undefined): AgeBand {

@@ -57,6 +57,8 @@ const regionTable = new WeightedTable(REGIONS, (r) => r.weight);
 export interface GenerateUsersOptions {
   /** Sign-up time for every user (the live user-seeder: "now"); default spread over 5 years before now. */
   createdAt?: Date;
+  /** Each user's own sign-up time in ms (one per user, wins over createdAt): the id is drawn for it. */
+  createdTimes?: ArrayLike<number>;
   /** E-mails already in use; new ones are added to it. Within one call e-mails are always unique. */
   takenEmails?: Set<string>;
 }
@@ -72,7 +74,7 @@ export function generateUsers(rng: Rng, count: number, now: Date, opts: Generate
   const yearElapsed = (Date.UTC(year, month - 1, day) - Date.UTC(year, 0, 1)) / (365 * DAY_MS);
   const users = new Array<User>(count);
   for (let i = 0; i < count; i++) {
-    const createdMs = fixedCreatedMs ?? Math.floor(nowMs - rng.next() * SIGN_UP_SPAN_MS);
+    const createdMs = opts.createdTimes?.[i] ?? fixedCreatedMs ?? Math.floor(nowMs - rng.next() * SIGN_UP_SPAN_MS);
     const gender: Gender = rng.chance(0.5) ? "F" : "M";
     const [lo, hi] = AGE_RANGES[rng.weightedIndex(AGE_RANGE_WEIGHTS)]!;
     const age = rng.int(lo, hi);

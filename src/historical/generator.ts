@@ -1,14 +1,13 @@
 // One simulated day's orders, decided in memory (docs/historical.md): at every simulated hour the pools are
 // split as the cache would split them, buyers are re-scored with the live producer's propensity
 // code on the simulated clock, and that hour's orders are drawn. No I/O: the caller writes.
-import { type Category, CATEGORIES, drawQuantity } from "../domain/categories.ts";
 import { generateUsers } from "../domain/fake.ts";
-import { newId } from "../domain/ids.ts";
+import { COUNTED_STATUSES, planLifecycle, type Transition } from "../domain/lifecycle.ts";
+import { OrderDraw } from "../domain/order-draw.ts";
 import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "../domain/order-spacing.ts";
-import { buildOrder } from "../domain/orders.ts";
 import { topBuyers } from "../domain/propensity.ts";
-import { type Rng, WeightedTable } from "../domain/random.ts";
-import { categoryWeight, demographicFactor, type Scenario, scenarioAt } from "../domain/scenarios.ts";
+import type { Rng } from "../domain/random.ts";
+import { type Scenario, scenarioAt } from "../domain/scenarios.ts";
 import type { Grade, Order, User } from "../domain/types.ts";
 import type { GradeWindow } from "./grade-window.ts";
 import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
@@ -31,32 +30,25 @@ export interface GeneratorSettings {
   randomBuyerDays: number;
   /** No customer places more than this many orders in any 24 hours. */
   ordersPerCustomerDay: number;
+  /** Each order's lifecycle is planned from this seed and recorded up to `untilMs` (the period's end). */
+  lifecycle: { seed: string; untilMs: number };
 }
 
-export const DEFAULT_SETTINGS: GeneratorSettings = {
-  topN: 200,
-  users: USER_SPLIT,
-  products: PRODUCT_SPLIT,
-  randomBuyerDays: 7,
-  ordersPerCustomerDay: ORDERS_PER_CUSTOMER_DAY,
-};
+/** The year's rules (docs/historical.md) around the producer's top N (PRODUCER_TOP_N, from the config). */
+export function generatorSettings(topN: number, lifecycle: GeneratorSettings["lifecycle"]): GeneratorSettings {
+  return { topN, users: USER_SPLIT, products: PRODUCT_SPLIT, randomBuyerDays: 7, ordersPerCustomerDay: ORDERS_PER_CUSTOMER_DAY, lifecycle };
+}
 
 export interface GradeChange {
   id: string;
   to: Grade;
 }
 
-interface CategoryGroup {
-  category: Category;
-  products: SimProduct[];
-}
-
 export class HistoricalGenerator {
-  private buyerTable: WeightedTable<{ user: SimUser; score: number }> | null = null;
+  private readonly draw = new OrderDraw<SimUser, SimProduct>();
   /** The whole split pool by score, best first: where a busy hour finds buyers once the top N reach the ceiling. */
   private ranked: readonly { user: SimUser; score: number }[] = [];
   private readonly spacing: OrderSpacing;
-  private categoryTable: WeightedTable<CategoryGroup> | null = null;
   /** Orders the plan asked for that could not be drawn (nobody signed up or nothing listed yet). */
   unplaced = 0;
 
@@ -65,7 +57,7 @@ export class HistoricalGenerator {
     readonly products: ProductPool,
     readonly window: GradeWindow,
     private readonly rng: Rng,
-    private readonly settings: GeneratorSettings = DEFAULT_SETTINGS,
+    private readonly settings: GeneratorSettings,
   ) {
     this.spacing = new OrderSpacing(settings.ordersPerCustomerDay, DAY_MS);
   }
@@ -75,8 +67,8 @@ export class HistoricalGenerator {
     return this.spacing.overruns;
   }
 
-  /** Draws the day's orders in time order, handing each to `emit`. */
-  day(plan: DayPlan, emit: (order: Order) => void): number {
+  /** Draws the day's orders in time order, handing each to `emit` with its transitions within the period. */
+  day(plan: DayPlan, emit: (order: Order, done: readonly Transition[]) => void): number {
     const counts = drawHourCounts(plan.orders, this.rng);
     const randomBuyers = plan.index < this.settings.randomBuyerDays;
     this.spacing.prune(plan.start.getTime());
@@ -86,12 +78,13 @@ export class HistoricalGenerator {
       if (n === 0) continue;
       const hourMs = plan.start.getTime() + h * HOUR_MS;
       this.refresh(hourMs, scenarioAt(new Date(hourMs)), randomBuyers);
-      if (!this.buyerTable || !this.categoryTable) {
+      if (!this.draw.ready) {
         this.unplaced += n;
         continue;
       }
       for (const ms of drawTimesInHour(hourMs, n, this.rng)) {
-        emit(this.next(ms));
+        const { order, user } = this.next(ms);
+        emit(order, this.lifecycleOf(order, user));
         made++;
       }
     }
@@ -107,52 +100,35 @@ export class HistoricalGenerator {
     this.products.advance(atMs);
     const pool = randomBuyers ? this.buyers.sample(this.settings.users.total, this.rng) : this.buyers.split(this.settings.users);
     this.ranked = topBuyers(pool, new Date(atMs), this.rng, pool.length);
-    const top = this.ranked.slice(0, this.settings.topN);
-    this.buyerTable = top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(scenario, b.user)) : null;
-    if (this.buyerTable && this.buyerTable.total <= 0) this.buyerTable = null;
-
-    // Category first, by its order weight × the scenario's, then a product of that category from the
-    // pool: each category's share follows its weight however the popular 700 happen to be made up.
-    const byCategory = new Map<string, SimProduct[]>();
-    for (const p of this.products.split(this.settings.products)) {
-      const list = byCategory.get(p.category);
-      if (list) list.push(p);
-      else byCategory.set(p.category, [p]);
-    }
-    const groups: CategoryGroup[] = [];
-    for (const category of CATEGORIES) {
-      const products = byCategory.get(category.code);
-      if (products) groups.push({ category, products });
-    }
-    this.categoryTable = groups.length
-      ? new WeightedTable(groups, (g) => g.category.orderWeight * categoryWeight(scenario, g.category.code))
-      : null;
-    if (this.categoryTable && this.categoryTable.total <= 0) this.categoryTable = null;
+    this.draw.setBuyers(this.ranked.slice(0, this.settings.topN), scenario);
+    this.draw.setProducts(this.products.split(this.settings.products), scenario);
   }
 
-  private next(ms: number): Order {
+  private next(ms: number): { order: Order; user: SimUser } {
     const rng = this.rng;
-    const table = this.buyerTable!;
     const { user } = this.spacing.pick(
-      () => table.draw(rng),
+      () => this.draw.buyer(rng),
       (b) => b.user.id,
       this.ranked,
       ms,
     );
-    const group = this.categoryTable!.draw(rng);
-    const product = group.products[Math.floor(rng.next() * group.products.length)] as SimProduct;
-    const order = buildOrder({
-      id: newId("O_", rng, ms),
-      user,
-      product,
-      quantity: drawQuantity(group.category, rng),
-      at: new Date(ms),
-      rng,
-    });
+    const { order, product } = this.draw.order(rng, user, ms);
     this.buyers.recordOrder(user);
     this.products.recordOrder(product);
-    if (order.status === "PAID") this.window.add(user.idx, order.total_amount, ms);
-    return order;
+    return { order, user };
+  }
+
+  /**
+   * The order's transitions that happen before the period ends, from its own plan. The grades count
+   * it unless it ends the period cancelled or refunded: the rule the updater's SQL applies to the
+   * stored rows, which hold the period's last status.
+   */
+  private lifecycleOf(order: Order, user: SimUser): Transition[] {
+    const { seed, untilMs } = this.settings.lifecycle;
+    const done = planLifecycle(order, seed).filter((t) => t.at.getTime() < untilMs);
+    const status = done.length ? (done[done.length - 1] as Transition).to : order.status;
+    if (COUNTED_STATUSES.includes(status)) this.window.add(user.idx, order.total_amount, order.created_at.getTime());
+    return done;
   }
 
   /**
@@ -183,8 +159,8 @@ export function signUps(day: DayPlan, rng: Rng, takenEmails: Set<string>): User[
   const times = new Float64Array(day.newUsers);
   for (let i = 0; i < times.length; i++) times[i] = dayMs + Math.floor(rng.next() * DAY_MS);
   times.sort();
-  return generateUsers(rng, day.newUsers, day.start, { createdAt: day.start, takenEmails }).map((u, i) => {
-    const created = new Date(times[i] as number);
-    return { ...u, id: newId("U_", rng, created.getTime()), created_at: created, last_login_at: u.status === "ACTIVE" ? created : null };
-  });
+  return generateUsers(rng, day.newUsers, day.start, { createdTimes: times, takenEmails }).map((u) => ({
+    ...u,
+    last_login_at: u.status === "ACTIVE" ? u.created_at : null,
+  }));
 }

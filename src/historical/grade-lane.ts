@@ -2,10 +2,12 @@
 // grade changes the generator worked out in its in-memory window are written as the live updater
 // writes its own (users + grade_history at the simulated time). Every few checkpoints, and at the
 // last, the updater's own statement is run read-only at that instant (gradeDrift): every user's
-// stored grade must be the rule's, so a wrong in-memory window cannot pass unnoticed. It runs while
-// the next week is being written.
+// stored grade must be the rule's, so a wrong in-memory window cannot pass unnoticed. Where it
+// differs, the updater's statement itself then repairs the grades in the database (with their
+// grade_history rows); the generator's window is left alone so the run stays deterministic. It runs
+// while the next week is being written.
 import type { Sql } from "../db/client.ts";
-import { applyGradeChanges, gradeDrift } from "../db/grades.ts";
+import { applyGradeChanges, gradeDrift, recomputeGrades } from "../db/grades.ts";
 import { GRADE_WINDOW_MONTHS } from "../domain/grades.ts";
 import type { GradeChange } from "./generator.ts";
 
@@ -17,7 +19,7 @@ export class GradeLane {
   changes = 0;
   /** Checkpoints checked against the updater's SQL. */
   checks = 0;
-  /** Users whose grade differed from the updater's SQL, summed over the checked checkpoints. */
+  /** Users whose grade differed from the updater's SQL, summed over the checked checkpoints (each then repaired). */
   mismatches = 0;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
@@ -57,9 +59,13 @@ export class GradeLane {
         if (!verify) return;
         await this.housekeeping(ordersWritten);
         const drift = await gradeDrift(this.sql, at);
-        if (drift > 0) this.log(`grades at ${at.toISOString()}: ${drift} user(s) hold a grade other than the updater's SQL gives them`);
         this.checks++;
+        if (drift === 0) return;
         this.mismatches += drift;
+        const repair = await recomputeGrades(this.sql, at, "historical");
+        this.log(
+          `grades at ${at.toISOString()}: ${drift} user(s) held a grade other than the updater's SQL gives them; ${repair.changed} repaired by it`,
+        );
       })
       .catch((err) => {
         this.failure ??= err;

@@ -4,7 +4,7 @@
 import { HOURLY_VOLUME } from "../domain/curves.ts";
 import { type Rng, WeightedTable } from "../domain/random.ts";
 import { scenarioForDate } from "../domain/scenarios.ts";
-import { seoulDate, seoulTime } from "../domain/seoul-time.ts";
+import { seoulDate, seoulDayFlag, seoulTime } from "../domain/seoul-time.ts";
 
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
@@ -48,12 +48,7 @@ export function resolvePeriod(flags: PeriodFlags, today: Date): Period {
   let start: Date;
   let n: number;
   if (flags.start !== undefined) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(flags.start);
-    const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [NaN, NaN, NaN];
-    start = seoulTime(y, mo, d);
-    const back = seoulDate(start);
-    if (!m || back.year !== y || back.month !== mo || back.day !== d)
-      throw new Error(`--start: expected a date YYYY-MM-DD, got "${flags.start}"`);
+    start = seoulDayFlag("--start", flags.start);
     n = days ?? 365;
   } else if (flags.year !== undefined) {
     const y = flags.year;

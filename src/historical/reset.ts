@@ -2,6 +2,7 @@
 // products.order_count agree with whatever orders remain.
 import type { Sql } from "../db/client.ts";
 import { recomputeGrades } from "../db/grades.ts";
+import { bestEffort } from "../errors.ts";
 
 export const META_KEY = "historical";
 
@@ -14,7 +15,7 @@ async function transaction<T>(sql: Sql, body: (tx: Sql) => Promise<T>): Promise<
     await sql`commit`;
     return result;
   } catch (err) {
-    await sql`rollback`.catch(() => {});
+    await bestEffort(sql`rollback`);
     throw err;
   }
 }
@@ -61,8 +62,9 @@ export async function clearHistorical(sql: Sql, now = new Date()): Promise<Clear
     const [{ historical, other }] = (await tx`
       select count(*) filter (where source = 'historical')::int as historical, count(*) filter (where source <> 'historical')::int as other
       from orders`) as unknown as [{ historical: number; other: number }];
-    // nothing references orders: when every order is historical, truncate beats deleting a million rows
-    if (historical > 0 && other === 0) await tx`truncate orders`;
+    // only order_events references orders (its rows go with their order): when every order is
+    // historical, truncating both beats deleting a million rows
+    if (historical > 0 && other === 0) await tx`truncate orders, order_events`;
     else if (historical > 0) await tx`delete from orders where source = 'historical'`;
     const history = await tx`delete from grade_history where reason = 'historical'`;
     const gone = await tx`

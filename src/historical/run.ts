@@ -5,16 +5,21 @@
 import type { Sql } from "../db/client.ts";
 import { LOCKS } from "../db/locks.ts";
 import { generateProducts, generateUsers } from "../domain/fake.ts";
+import { COUNTED_STATUSES } from "../domain/lifecycle.ts";
 import { Rng } from "../domain/random.ts";
-import type { Gender, Grade, UserStatus } from "../domain/types.ts";
-import { DEFAULT_SETTINGS, type GeneratorSettings, HistoricalGenerator, signUps } from "./generator.ts";
+import { scenarioForDate } from "../domain/scenarios.ts";
+import { seoulDate } from "../domain/seoul-time.ts";
+import type { User } from "../domain/types.ts";
+import { generatorSettings, HistoricalGenerator, signUps } from "./generator.ts";
 import { GradeLane, VERIFY_EVERY } from "./grade-lane.ts";
 import { GradeWindow, type WindowOrder } from "./grade-window.ts";
 import { type DayPlan, gradeCheckpoints, type Period, planDays } from "./plan.ts";
 import { BuyerPool, ProductPool, type SimUser } from "../domain/pools.ts";
 import type { Progress } from "./progress.ts";
 import { type ClearResult, clearHistorical, META_KEY, syncLastOrdered, syncOrderCounts } from "./reset.ts";
-import { CopyStream, copyProducts, copyUsers, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";
+import { CopyStream, copyChunks } from "../db/copy.ts";
+import { copyProducts, copyUsers, EVENT_COPY_COLUMNS, eventCopyLines, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";
+import { asError, bestEffort } from "../errors.ts";
 
 export interface HistoricalOptions {
   seed: string;
@@ -29,7 +34,8 @@ export interface HistoricalOptions {
   shop?: { users: number; products: number };
   /** Clear every historical row first, even a finished run's. */
   reset?: boolean;
-  settings?: GeneratorSettings;
+  /** Buyers are drawn from the top N by propensity, as the live producer's (PRODUCER_TOP_N). */
+  topN: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   log?: (msg: string) => void;
@@ -71,8 +77,8 @@ export interface RunFigures {
 export type HistoricalResult = { status: "skipped"; reason: string } | ({ status: "done" | "interrupted" } & RunFigures);
 
 export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<HistoricalResult> {
-  if ((sql.options.max ?? 1) < 2)
-    throw new Error("runHistorical needs a pool of at least 2 connections (COPY and grades run side by side)");
+  if ((sql.options.max ?? 1) < 3)
+    throw new Error("runHistorical needs a pool of at least 3 connections (orders, their events and grades are written side by side)");
   const log = opts.log ?? (() => {});
   const started = performance.now();
   const params: RunParams = {
@@ -86,6 +92,10 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
   const plan = planDays(opts.period, opts.scale, opts.newUsersPerDay);
   const conn = await sql.reserve();
   const gradeConn = await sql.reserve();
+  const eventsConn = await sql.reserve();
+  // a week's order_events go in on their own connection while the next week is generated, once the
+  // orders they reference are committed; resolves to that COPY's error, if it failed
+  let eventsCopied: Promise<unknown> = Promise.resolve(null);
   let locked = false;
   try {
     locked = await lockRuns(conn);
@@ -112,6 +122,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       throw new Error(`the catalogue is empty (${users} users, ${products} products): seed it first (bun run seed)`);
     await conn`insert into shopstream_meta (key, value) values (${META_KEY}, ${conn.json({ ...params, status: "running" })})
                on conflict (key) do update set value = excluded.value, updated_at = now()`;
+    await recordScenarioDays(conn, plan);
     const rng = new Rng(`historical:${opts.seed}`);
     const grown = opts.shop
       ? await growShop(conn, opts.shop, { users, products }, opts.period, rng.fork("shop"))
@@ -119,6 +130,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     if (grown.users || grown.products) log(`grew the shop to the scale: ${grown.users} customers and ${grown.products} products added`);
     // a crash loses at most the last commits, and an unfinished run is cleared and redone anyway
     await conn`select set_config('synchronous_commit', 'off', false), set_config('work_mem', '64MB', false)`;
+    await eventsConn`select set_config('synchronous_commit', 'off', false)`;
     const lane = await GradeLane.open(gradeConn, log);
     const checkpoints = gradeCheckpoints(opts.period);
     const windowStarts = await lane.windowStarts(checkpoints);
@@ -129,7 +141,7 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       state.products,
       state.window,
       rng.fork("orders"),
-      opts.settings ?? DEFAULT_SETTINGS,
+      generatorSettings(opts.topN, { seed: `historical:${opts.seed}`, untilMs: opts.period.end.getTime() }),
     );
     const signUpRng = rng.fork("sign-ups");
     const takenEmails = new Set<string>();
@@ -166,11 +178,16 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     });
 
     let interrupted = false;
+    const eventsDone = async () => {
+      const failed = await eventsCopied;
+      if (failed) throw failed;
+    };
     let newUsers = signUpsOf(weeks[0]);
     for (const [k, week] of weeks.entries()) {
       state.buyers.addSignUps(newUsers.map(simUser));
       figures.users += await copyUsers(conn, newUsers);
       const stream = await CopyStream.open(conn, "orders", ORDER_COPY_COLUMNS);
+      let events = "";
       try {
         for (const d of week.days) {
           if (opts.signal?.aborted) {
@@ -179,8 +196,9 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
           }
           lane.throwIfFailed();
           let text = "";
-          figures.orders += generator.day(d, (o) => {
-            text += orderCopyLine(o);
+          figures.orders += generator.day(d, (o, done) => {
+            text += orderCopyLine(o, done);
+            events += eventCopyLines(o.id, done);
           });
           await stream.write(text);
           figures.days++;
@@ -194,10 +212,16 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
       // next week's sign-ups while PostgreSQL works through the rest of this week's COPY
       newUsers = interrupted ? [] : signUpsOf(weeks[k + 1]);
       await committed;
+      await eventsDone();
+      eventsCopied = copyChunks(eventsConn, "order_events", EVENT_COPY_COLUMNS, [events]).then(
+        () => null,
+        (err: unknown) => asError(err),
+      );
       if (interrupted) break;
       const verify = (k + 1) % VERIFY_EVERY === 0 || k === weeks.length - 1;
       lane.queue(week.checkpoint, generator.checkpoint(week.checkpoint.getTime(), week.windowStart), figures.orders, verify);
     }
+    await eventsDone();
     let mark = performance.now();
     phaseMs.write = mark - started - phaseMs.prepare;
     // order counts meanwhile (products only: the grade lane is updating users)
@@ -222,10 +246,12 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
                where key = ${META_KEY}`;
     return { status: "done", ...figures, ms: performance.now() - started };
   } finally {
-    await Promise.allSettled([conn`reset all`, gradeConn`reset all`]);
+    await eventsCopied; // settles either way (see above): its connection is released below
+    await Promise.allSettled([conn`reset all`, gradeConn`reset all`, eventsConn`reset all`]);
     if (locked) await unlockRuns(conn);
     conn.release();
     gradeConn.release();
+    eventsConn.release();
   }
 }
 
@@ -249,7 +275,7 @@ async function lockRuns(conn: Sql): Promise<true> {
 }
 
 async function unlockRuns(conn: Sql): Promise<void> {
-  await conn`select pg_advisory_unlock(${LOCKS.historical})`.catch(() => {});
+  await bestEffort(conn`select pg_advisory_unlock(${LOCKS.historical})`);
 }
 
 type Meta = RunParams & { status: "running" | "done"; orders?: number; users?: number };
@@ -297,16 +323,24 @@ async function growShop(
   return { users: await copyUsers(sql, users), products: await copyProducts(sql, products) };
 }
 
-function simUser(u: {
-  id: string;
-  gender: Gender;
-  age: number;
-  region: string;
-  status: UserStatus;
-  marketing_opt_in: boolean;
-  grade: Grade;
-  created_at: Date;
-}): Omit<SimUser, "idx"> {
+/** Which scenario each day of the period runs under (the calendar's), for analyses of the year. */
+async function recordScenarioDays(sql: Sql, plan: readonly DayPlan[]): Promise<void> {
+  const days = plan.map((d) => ({ day: seoulDay(d.start), scenario: scenarioForDate(d.start).id }));
+  if (days.length === 0) return;
+  await sql`insert into scenario_days ${sql(days, "day", "scenario")}
+            on conflict (day) do update set scenario = excluded.scenario`;
+}
+
+/** The Seoul calendar date of an instant, as YYYY-MM-DD. */
+function seoulDay(at: Date): string {
+  const { year, month, day } = seoulDate(at);
+  return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** What the simulation needs of a user row. */
+type UserRow = Pick<User, "id" | "gender" | "age" | "region" | "status" | "marketing_opt_in" | "grade" | "created_at">;
+
+function simUser(u: UserRow): Omit<SimUser, "idx"> {
   return {
     id: u.id,
     gender: u.gender,
@@ -325,19 +359,7 @@ function simUser(u: {
  */
 async function loadState(sql: Sql, period: Period, firstBoundMs: number) {
   const start = period.start;
-  const userRows = await sql<
-    {
-      id: string;
-      gender: Gender;
-      age: number;
-      region: string;
-      status: UserStatus;
-      marketing_opt_in: boolean;
-      grade: Grade;
-      created_at: Date;
-      last_at: Date | null;
-    }[]
-  >`
+  const userRows = await sql<(UserRow & { last_at: Date | null })[]>`
     select u.id, u.gender, u.age, u.region, u.status, u.marketing_opt_in, u.grade, u.created_at, l.last_at
     from users u left join (select user_id, max(created_at) as last_at from orders where created_at <= ${start} group by user_id) l on l.user_id = u.id`;
   const buyers = new BuyerPool(
@@ -353,7 +375,7 @@ async function loadState(sql: Sql, period: Period, firstBoundMs: number) {
   const idx = new Map(buyers.users.map((u) => [u.id, u.idx]));
   const live = await sql<{ user_id: string; total_amount: string; created_at: Date }[]>`
     select user_id, total_amount, created_at from orders
-    where status = 'PAID' and created_at > ${new Date(firstBoundMs)} and created_at <= ${period.end}
+    where status = any(${sql.array([...COUNTED_STATUSES])}::text[]) and created_at > ${new Date(firstBoundMs)} and created_at <= ${period.end}
     order by created_at, id`;
   const existing: WindowOrder[] = [];
   for (const o of live) {

@@ -1,14 +1,16 @@
 // The year's writes: orders streamed into one COPY per simulated week while the next day is being
 // generated, sign-ups COPYed before the orders that name them.
 import type { Sql } from "../db/client.ts";
-import { copyRows } from "../db/copy.ts";
-import { columnNames, ORDERS, PRODUCTS, rowValues, USERS } from "../db/tables.ts";
-import type { Order, Product, User } from "../domain/types.ts";
+import { type CopyValue, copyRows } from "../db/copy.ts";
+import { columnNames, ORDERS, PRODUCTS, rowValues, type TableSpec, USERS } from "../db/tables.ts";
+import type { Transition } from "../domain/lifecycle.ts";
+import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 
 export const SOURCE = "historical";
-export const ORDER_COPY_COLUMNS: readonly string[] = [...columnNames(ORDERS), "source"];
-const USER_COPY_COLUMNS: readonly string[] = [...columnNames(USERS), "source"];
-const PRODUCT_COPY_COLUMNS: readonly string[] = [...columnNames(PRODUCTS), "source"];
+/** The lifecycle's columns after ORDERS' own: when the order reached each status within the period. */
+const LIFECYCLE_COLUMNS = ["shipped_at", "delivered_at", "cancelled_at", "refunded_at"] as const;
+export const ORDER_COPY_COLUMNS: readonly string[] = [...columnNames(ORDERS), ...LIFECYCLE_COLUMNS, "source"];
+export const EVENT_COPY_COLUMNS: readonly string[] = ["order_id", "from_status", "to_status", "at", "reason", "source"];
 
 // orderCopyLine writes the columns by hand (the generic encoder costs ~1.8 µs a row, a million rows
 // a year); this refuses to load if ORDERS ever lists them differently.
@@ -18,93 +20,34 @@ if (columnNames(ORDERS).join(",") !== HAND_ORDER) throw new Error("src/historica
 const UNSAFE = /[\\\t\n\r]/;
 
 /**
- * One order as a line of COPY text, equal to encodeRow(rowValues(ORDERS, o) + source). Ids, enums and
- * numbers never need escaping; the region comes from the database, so it is checked.
+ * One order as a line of COPY text, equal to encodeRow(rowValues(ORDERS, o) + its lifecycle within
+ * the period + source): the status it reached and when it reached each. Ids, enums and numbers never
+ * need escaping; the region comes from the database, so it is checked.
  */
-export function orderCopyLine(o: Order): string {
+export function orderCopyLine(o: Order, done: readonly Transition[]): string {
   if (UNSAFE.test(o.user_region)) throw new Error(`region of order ${o.id} contains a control character`);
-  return `${o.id}\t${o.user_id}\t${o.product_id}\t${o.quantity}\t${o.unit_price}\t${o.shipping_cost}\t${o.discount_amount}\t${o.total_amount}\t${o.payment_method}\t${o.status}\t${o.created_at.toISOString()}\t${o.category}\t${o.user_region}\t${o.user_gender}\t${o.user_age_band}\t${SOURCE}\n`;
+  const status = done.length ? (done[done.length - 1] as Transition).to : o.status;
+  const when = (to: OrderStatus) => done.find((t) => t.to === to)?.at.toISOString() ?? "\\N";
+  return `${o.id}\t${o.user_id}\t${o.product_id}\t${o.quantity}\t${o.unit_price}\t${o.shipping_cost}\t${o.discount_amount}\t${o.total_amount}\t${o.payment_method}\t${status}\t${o.created_at.toISOString()}\t${o.category}\t${o.user_region}\t${o.user_gender}\t${o.user_age_band}\t${when("SHIPPED")}\t${when("DELIVERED")}\t${when("CANCELLED")}\t${when("REFUNDED")}\t${SOURCE}\n`;
 }
 
-export async function copyUsers(sql: Sql, users: readonly User[]): Promise<number> {
-  if (users.length === 0) return 0;
+/** The order's transitions within the period as lines of COPY text for order_events. */
+export function eventCopyLines(orderId: string, done: readonly Transition[]): string {
+  let text = "";
+  for (const t of done) text += `${orderId}\t${t.from}\t${t.to}\t${t.at.toISOString()}\t${t.reason}\t${SOURCE}\n`;
+  return text;
+}
+
+/** Rows of a table COPYed as historical ones (`source = 'historical'`, which --reset removes). */
+async function copyHistorical<T>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<number> {
+  if (rows.length === 0) return 0;
   return copyRows(
     sql,
-    USERS.name,
-    USER_COPY_COLUMNS,
-    users.map((u) => [...rowValues(USERS, u), SOURCE]),
+    spec.name,
+    [...columnNames(spec), "source"],
+    rows.map((r) => [...(rowValues(spec, r) as CopyValue[]), SOURCE]),
   );
 }
 
-export async function copyProducts(sql: Sql, products: readonly Product[]): Promise<number> {
-  if (products.length === 0) return 0;
-  return copyRows(
-    sql,
-    PRODUCTS.name,
-    PRODUCT_COPY_COLUMNS,
-    products.map((p) => [...rowValues(PRODUCTS, p), SOURCE]),
-  );
-}
-
-type Writable = Awaited<ReturnType<ReturnType<Sql["unsafe"]>["writable"]>>;
-
-/** A COPY … FROM STDIN kept open while text is fed to it, with back-pressure. */
-export class CopyStream {
-  private failure: Error | null = null;
-
-  private constructor(private readonly stream: Writable) {
-    stream.on("error", (err: Error) => {
-      this.failure ??= err;
-    });
-  }
-
-  static async open(sql: Sql, table: string, columns: readonly string[]): Promise<CopyStream> {
-    return new CopyStream(await sql.unsafe(`copy ${table} (${columns.join(", ")}) from stdin`).writable());
-  }
-
-  /**
-   * Hands text to the socket; waits only when PostgreSQL is behind, otherwise yields one turn of the
-   * event loop so the socket drains while the next day is generated.
-   */
-  async write(text: string): Promise<void> {
-    this.check();
-    if (text.length === 0) return;
-    if (this.stream.write(text)) await new Promise<void>((resolve) => setImmediate(resolve));
-    else await this.waitFor("drain");
-    this.check();
-  }
-
-  /** Ends the COPY; resolves once PostgreSQL has committed it. */
-  async end(): Promise<void> {
-    this.check();
-    await new Promise<void>((resolve, reject) => {
-      this.stream.once("error", reject);
-      this.stream.end(() => resolve());
-    });
-    this.check();
-  }
-
-  /** Gives the COPY up (PostgreSQL rolls it back), freeing the connection for other statements. */
-  abort(reason: unknown): void {
-    this.stream.destroy(reason instanceof Error ? reason : new Error(String(reason)));
-  }
-
-  private waitFor(event: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        this.stream.off(event, onEvent);
-        reject(err);
-      };
-      const onEvent = () => {
-        this.stream.off("error", onError);
-        resolve();
-      };
-      this.stream.once(event, onEvent);
-      this.stream.once("error", onError);
-    });
-  }
-
-  private check(): void {
-    if (this.failure) throw this.failure;
-  }
-}
+export const copyUsers = (sql: Sql, users: readonly User[]) => copyHistorical(sql, USERS, users);
+export const copyProducts = (sql: Sql, products: readonly Product[]) => copyHistorical(sql, PRODUCTS, products);

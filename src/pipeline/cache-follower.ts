@@ -1,11 +1,13 @@
 import type Redis from "ioredis";
-import { type CacheKeys, cacheKeys, scenarioKey } from "../cache/keys.ts";
+import { type CacheKeys, cacheKeys } from "../cache/keys.ts";
+import { resolveScenario, ScenarioSwitch } from "../cache/scenario-switch.ts";
 import type { CachedProduct, CachedUser } from "../cache/reload.ts";
-import { type CacheSnapshot, currentGeneration, readSnapshot } from "../cache/snapshot.ts";
+import { type CacheSnapshot, currentGeneration, readSnapshot, recordLookup } from "../cache/snapshot.ts";
 import type { OrderGenerator } from "../domain/order-generator.ts";
-import { BASELINE, type Scenario, scenarioById, scenarioForHour } from "../domain/scenarios.ts";
+import { BASELINE, type Scenario, scenarioForHour } from "../domain/scenarios.ts";
 import { seoulHour } from "../domain/seoul-time.ts";
 import type { Logger } from "../log.ts";
+import { describe } from "../errors.ts";
 
 // The producer's view of the cache (docs/design.md, "Cache"): a cheap check each second, a full
 // pipelined read only when the cache-worker has reloaded. An unreachable or emptied Redis (a
@@ -23,15 +25,17 @@ export class CacheFollower {
   private rejectedPin: string | null = null;
 
   private readonly keys: CacheKeys;
+  private readonly scenarioSwitch: ScenarioSwitch;
 
   constructor(
     private readonly redis: Redis,
-    private readonly cachePrefix: string,
+    cachePrefix: string,
     private readonly generator: OrderGenerator<CachedUser, CachedProduct>,
     private readonly log: Logger,
     private readonly startScenario?: Scenario,
   ) {
     this.keys = cacheKeys(cachePrefix);
+    this.scenarioSwitch = new ScenarioSwitch(redis, cachePrefix);
     this.pinned = startScenario;
   }
 
@@ -42,14 +46,16 @@ export class CacheFollower {
   /** One check; refreshes the generator when the cache was reloaded or the scenario moved. */
   async sync(now: Date = new Date()): Promise<void> {
     try {
-      const [gen, pin] = await Promise.all([currentGeneration(this.redis, this.keys), this.redis.get(scenarioKey(this.cachePrefix))]);
+      const [gen, pin] = await Promise.all([currentGeneration(this.redis, this.keys), this.scenarioSwitch.pinned()]);
       if (this.redisDown) this.log.info("Redis is back");
       this.redisDown = false;
       this.followPin(pin);
       const scenario = this.scenarioAt(now);
       if (gen !== this.generation || !this.snapshot) {
         const fresh = await readSnapshot(this.redis, this.keys);
-        if (fresh.users.length === 0 || fresh.products.length === 0) {
+        const hit = fresh.users.length > 0 && fresh.products.length > 0;
+        await recordLookup(this.redis, this.keys, hit);
+        if (!hit) {
           if (!this.waitingForReload) {
             this.log.warn(
               this.snapshot
@@ -63,7 +69,10 @@ export class CacheFollower {
         this.waitingForReload = false;
         this.snapshot = fresh;
         this.generation = fresh.generation;
-      } else if (scenario === this.generator.scenario) return;
+      } else {
+        await recordLookup(this.redis, this.keys, true); // the generation we hold is still the cache's
+        if (scenario === this.generator.scenario) return;
+      }
       this.generator.refresh(this.snapshot.users, this.snapshot.products, now, scenario);
       this.log.info(
         `cache generation ${this.generation}: top ${this.generator.top.length} of ${this.snapshot.users.length} users, ${this.snapshot.products.length} products, scenario ${scenario.id}`,
@@ -88,9 +97,9 @@ export class CacheFollower {
     }
     if (pin === this.pinned?.id) return;
     try {
-      this.pinned = scenarioById(pin);
+      this.pinned = resolveScenario(pin);
     } catch (err) {
-      if (pin !== this.rejectedPin) this.log.warn(`ignoring scenario switch: ${err instanceof Error ? err.message : err}`);
+      if (pin !== this.rejectedPin) this.log.warn(`ignoring scenario switch: ${describe(err)}`);
       this.rejectedPin = pin;
     }
   }

@@ -5,8 +5,7 @@ import { OrderGenerator } from "../domain/order-generator.ts";
 import { Rng } from "../domain/random.ts";
 import { scenarioById } from "../domain/scenarios.ts";
 import { openKafka } from "../kafka/open.ts";
-import { publishMetrics } from "../metrics/publish.ts";
-import { reportBuffered } from "../metrics/registry.ts";
+import { reportBuffered, reportScenario } from "../metrics/registry.ts";
 import { CacheFollower } from "../pipeline/cache-follower.ts";
 import { ShopPublisher } from "../pipeline/shop-publisher.ts";
 import { every, producerMetrics, rateLoop, runService, sleep } from "./runtime.ts";
@@ -17,15 +16,15 @@ runService("producer", async ({ config, log, signal }) => {
   const { speed, live } = config;
   const rng = new Rng(config.seed);
   const redis = connectRedis(config.redisUrl);
-  const { names, producer } = await openKafka(config, "producer", { ...producerMetrics, log });
+  const { names, producer } = await openKafka(config, "producer", { ...producerMetrics(config.topicPrefix), log });
   reportBuffered(() => producer.pending);
-  const stopMetrics = publishMetrics(redis, config.cachePrefix, "producer");
   const rotation = live.rate ? { ordersPerSecond: live.rate } : undefined;
   const generator = new OrderGenerator<CachedUser, CachedProduct>(rng.fork("orders"), config.producerTopN, rotation);
   const startScenario = live.scenario ? scenarioById(live.scenario) : undefined;
   const cache = new CacheFollower(redis, config.cachePrefix, generator, log, startScenario);
   const shop = new ShopPublisher(producer, names, generator, rng.fork("products"));
   const cadence = rng.fork("cadence");
+  reportScenario(() => (generator.ready ? generator.scenario.id : null));
 
   for (await cache.sync(); !generator.ready && !signal.aborted; await cache.sync()) await sleep(1000, signal);
   log.info(live.rate ? `publishing ${live.rate} orders/s` : `publishing at speed ×${speed}`);
@@ -44,7 +43,6 @@ runService("producer", async ({ config, log, signal }) => {
     every(TEN_SECONDS, report, loops),
   ]);
   const lost = await producer.close(); // everything accepted is flushed before exit
-  await stopMetrics();
   redis.disconnect();
   log.info(`stopped: ${shop.progress()}; ${producer.acked} messages acknowledged in all`);
   if (generator.spacingOverruns > 0)

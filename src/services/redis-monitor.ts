@@ -1,7 +1,7 @@
 import { assertRedisReachable, connectRedis } from "../cache/client.ts";
 import { cacheKeys } from "../cache/keys.ts";
 import { readStatus, reloadBanner, statusLine } from "../cache/monitor.ts";
-import { describe } from "../log.ts";
+import { describe } from "../errors.ts";
 import { every, runService } from "./runtime.ts";
 
 // One status line a second: redrawn in place on a terminal, one line per tick when piped.

@@ -1,6 +1,10 @@
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import type { ProducerHooks } from "../kafka/producer.ts";
-import { describe, logger, type Logger } from "../log.ts";
+import { describe } from "../errors.ts";
+import { sleep } from "../retry.ts";
+import { logger, type Logger } from "../log.ts";
+import { connectRedis } from "../cache/client.ts";
+import { publishMetrics } from "../metrics/publish.ts";
 import { produced, produceRetries, producerRecreations } from "../metrics/registry.ts";
 
 export interface ServiceContext {
@@ -13,14 +17,15 @@ export interface ServiceContext {
 }
 
 /**
- * The shell every service runs in: config (fails fast naming the variable), a logger, and a clean
- * shutdown on SIGINT/SIGTERM — main() sees its signal aborted and returns after flushing/committing.
- * The arguments are the live flags (config.live), unless the tool parses flags of its own (`ownFlags`).
+ * The shell every service runs in: config (fails fast naming the variable), a logger, its metrics
+ * shipped to Redis for /metrics, and a clean shutdown on SIGINT/SIGTERM — main() sees its signal
+ * aborted and returns after flushing/committing. The arguments are the live flags (config.live),
+ * unless the tool parses flags of its own (`ownFlags`). One-shot tools ship no metrics (`metrics: false`).
  */
 export function runService(
   naming: string | ((config: Config) => string),
   main: (ctx: ServiceContext) => Promise<void>,
-  opts: { ownFlags?: boolean } = {},
+  opts: { ownFlags?: boolean; metrics?: boolean } = {},
 ): void {
   let config: Config;
   try {
@@ -48,28 +53,24 @@ export function runService(
       if (process.ppid !== parent) stop("supervisor gone");
     }, 1000).unref();
   }
+  // every process of the pipeline ships its figures (its own memory and CPU among them)
+  const metricsRedis = opts.metrics === false ? null : connectRedis(config.redisUrl, { log });
+  const stopMetrics = metricsRedis ? publishMetrics(metricsRedis, config.cachePrefix, name) : async () => {};
+  const exit = async (code: number) => {
+    await stopMetrics();
+    metricsRedis?.disconnect();
+    process.exit(code);
+  };
   main({ config, name, log, signal: controller.signal }).then(
-    () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),
+    () => exit(typeof process.exitCode === "number" ? process.exitCode : 0),
     (err) => {
       log.error("fatal", err);
-      process.exit(1);
+      void exit(1);
     },
   );
 }
 
-/** Resolves after ms, or at once when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
+export { sleep };
 
 /**
  * Resolves when `work` settles (either way) or when the signal aborts, whichever comes first. The
@@ -114,9 +115,14 @@ export async function rateLoop(rate: number, emit: () => Promise<void> | void, s
   }
 }
 
-/** What every producing service counts: acknowledged messages per topic, resends, re-created producers. */
-export const producerMetrics: ProducerHooks = {
-  onAcked: (topic, n) => produced.inc({ topic }, n),
-  onRetry: (n) => produceRetries.inc(n),
-  onRecreate: () => producerRecreations.inc(),
-};
+/**
+ * What every producing service counts: acknowledged messages per topic (labelled without the
+ * pipeline's TOPIC_PREFIX, as the consumers label theirs), resends, re-created producers.
+ */
+export function producerMetrics(topicPrefix: string): ProducerHooks {
+  return {
+    onAcked: (topic, n) => produced.inc({ topic: topic.startsWith(topicPrefix) ? topic.slice(topicPrefix.length) : topic }, n),
+    onRetry: (n) => produceRetries.inc(n),
+    onRecreate: () => producerRecreations.inc(),
+  };
+}

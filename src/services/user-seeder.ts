@@ -3,8 +3,6 @@ import { generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
 import { encode } from "../kafka/envelope.ts";
 import { openKafka } from "../kafka/open.ts";
-import { connectRedis } from "../cache/client.ts";
-import { publishMetrics } from "../metrics/publish.ts";
 import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.ts";
 
 // New sign-ups published to `users` along the decaying curve of docs/design.md, "Live cadence": 10 users every 10 s at
@@ -13,9 +11,7 @@ import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.
 runService("user-seeder", async ({ config, log, signal }) => {
   const { speed } = config;
   const rng = new Rng(config.seed).fork("user-seeder");
-  const { names, producer } = await openKafka(config, "user-seeder", { ...producerMetrics, log });
-  const redis = connectRedis(config.redisUrl);
-  const stopMetrics = publishMetrics(redis, config.cachePrefix, "user-seeder");
+  const { names, producer } = await openKafka(config, "user-seeder", { ...producerMetrics(config.topicPrefix), log });
 
   const started = Date.now();
   let published = 0;
@@ -39,8 +35,6 @@ runService("user-seeder", async ({ config, log, signal }) => {
     await sleep((step.intervalS * 1000) / speed, signal);
   }
   const lost = await producer.close();
-  await stopMetrics();
-  redis.disconnect();
   log.info(`stopped after ${published} users`);
   if (lost > 0) {
     log.error(`${lost} user(s) were not acknowledged: Kafka stayed unreachable through the shutdown timeout`);

@@ -17,7 +17,7 @@ afterAll(async () => {
 }, 60_000);
 
 test("Kafka ON: producer → 3 brokers → 3 order consumers → every order in PostgreSQL exactly once", async () => {
-  const on = await runKafkaOn(ctx, ORDERS);
+  const on = await runKafkaOn(ctx, ctx.config.kafkaClient, ORDERS);
   expect(on.rows).toBe(ORDERS);
   expect(on.distinctIds).toBe(ORDERS);
   expect(on.idsMatch).toBe(true);

@@ -4,7 +4,7 @@ import { cacheKeys } from "../../src/cache/keys.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
 import { readSnapshot } from "../../src/cache/snapshot.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
 import { product, user } from "../support/fixtures.ts";
 
 let db: TestDatabase;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // `bun run historical` as a user runs it: its own flags (not the live services'), a small catalogue
 // seeded on an empty database, the rows it reports are the rows in PostgreSQL; a bad flag is one

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { applyGradeChanges, gradeDrift, recomputeGrades } from "../../src/db/grades.ts";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { Order } from "../../src/domain/types.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { gradeDifferences, gradesByRule } from "../support/grades.ts";
 import { order, product, user } from "../support/fixtures.ts";
 
@@ -48,7 +48,13 @@ function ordersFor(userId: string, amount: number, count: number): Order[] {
 beforeAll(async () => {
   db = await createTestDatabase("grades");
   await insertProducts(db.sql, [product("P_g")]);
-  await insertUsers(db.sql, [...CASES.map(([id]) => user(id)), user("U_window"), user("U_cancel"), user("U_demote", { grade: "VIP" })]);
+  await insertUsers(db.sql, [
+    ...CASES.map(([id]) => user(id)),
+    user("U_window"),
+    user("U_cancel"),
+    user("U_demote", { grade: "VIP" }),
+    user("U_lost", { grade: "GOLD" }),
+  ]);
   const orders = CASES.flatMap(([id, amount, count]) => ordersFor(id, amount, count));
   // outside the 6-month window: big, old orders count for nothing
   orders.push(...ordersFor("U_window", 5_000_000, 20).map((o) => ({ ...o, created_at: new Date(o.created_at.getTime() - 200 * DAY) })));
@@ -56,6 +62,9 @@ beforeAll(async () => {
   orders.push(
     ...ordersFor("U_cancel", 5_000_000, 20).map((o, i) => ({ ...o, status: i % 2 ? ("CANCELLED" as const) : ("REFUNDED" as const) })),
   );
+  // GOLD on 10 orders of 150,000 until 3 were cancelled or refunded: 7 orders, 1,050,000 KRW count
+  const lifecycle = ["CANCELLED", "REFUNDED", "REFUNDED", "SHIPPED", "DELIVERED"] as const;
+  orders.push(...ordersFor("U_lost", 1_500_000, 10).map((o, i) => ({ ...o, status: lifecycle[i] ?? ("PAID" as const) })));
   await insertOrders(db.sql, orders);
 });
 afterAll(async () => {
@@ -69,15 +78,25 @@ test("every boundary lands on the grade the rule gives, equal to an independent 
   expect(actual.U_window).toBe("BRONZE");
   expect(actual.U_cancel).toBe("BRONZE");
   expect(actual.U_demote).toBe("BRONZE");
+  expect(actual.U_lost).toBe("SILVER");
 
   expect(gradeDifferences(new Map(Object.entries(actual)), await gradesByRule(db.sql, AS_OF))).toEqual([]);
 
-  // history only for the changes: 3 to SILVER, 3 to GOLD, 2 to VIP, one VIP demoted
-  const history = await db.sql`select user_id, old_grade, new_grade, changed_at, reason from grade_history order by user_id`;
+  // history only for the changes: 3 to SILVER, 3 to GOLD, 2 to VIP, one VIP demoted, one GOLD down to SILVER
+  const history = await db.sql`select * from grade_history order by user_id`;
   expect(history.length).toBe(run.changed);
-  expect(run.changed).toBe(9);
-  expect(run.changedTo).toEqual({ SILVER: 3, GOLD: 3, VIP: 2, BRONZE: 1 });
+  expect(run.changed).toBe(10);
+  expect(run.changedTo).toEqual({ SILVER: 4, GOLD: 3, VIP: 2, BRONZE: 1 });
   expect(history.find((h) => h.user_id === "U_demote")).toMatchObject({ old_grade: "VIP", new_grade: "BRONZE", reason: "batch" });
+  // each change says why: the window the rule saw, and the cancelled or refunded orders it left out
+  expect(history.find((h) => h.user_id === "U_lost")).toMatchObject({
+    old_grade: "GOLD",
+    new_grade: "SILVER",
+    window_amount: "1050000",
+    window_orders: 7,
+    excluded_orders: 3,
+  });
+  expect(history.find((h) => h.user_id === "U_v_at")).toMatchObject({ window_amount: "3000000", window_orders: 15, excluded_orders: 0 });
   expect(history.every((h) => (h.changed_at as Date).getTime() === AS_OF.getTime())).toBe(true);
 });
 
@@ -103,10 +122,10 @@ test("changes worked out elsewhere are written like the updater's own, and grade
     "historical",
   );
   expect(run).toEqual({ changed: 2, changedTo: { GOLD: 1, VIP: 1 } }); // U_s_at already held SILVER: no row
-  const history = await db.sql`select user_id, old_grade, new_grade from grade_history where reason = 'historical' order by user_id`;
-  expect(history.map((h) => [h.user_id, h.old_grade, h.new_grade])).toEqual([
-    ["U_g_at", "GOLD", "VIP"],
-    ["U_none", "BRONZE", "GOLD"],
+  const history = await db.sql`select * from grade_history where reason = 'historical' order by user_id`;
+  expect(history.map((h) => [h.user_id, h.old_grade, h.new_grade, h.window_amount, h.window_orders])).toEqual([
+    ["U_g_at", "GOLD", "VIP", "1000000", 8],
+    ["U_none", "BRONZE", "GOLD", "0", 0],
   ]);
   expect(await gradeDrift(db.sql, at)).toBe(2);
   // the updater's statement puts both back

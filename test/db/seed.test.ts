@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { CATEGORIES } from "../../src/domain/categories.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 const NOW = new Date("2026-01-15T03:00:00Z");
 const OPTS = { seed: "seed-test", users: 10_000, products: 20_000, now: NOW };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { migrate } from "../../src/db/migrate.ts";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
 
 let db: TestDatabase;

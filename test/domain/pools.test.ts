@@ -1,7 +1,6 @@
 import { expect, test } from "bun:test";
 import { Rng } from "../../src/domain/random.ts";
-import { splitMerge } from "../../src/domain/split.ts";
-import { BuyerPool, disjointSplit, ProductPool, type SimProduct } from "../../src/domain/pools.ts";
+import { BuyerPool, ProductPool, type SimProduct, splitPools } from "../../src/domain/pools.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const MIN = 60_000;
@@ -84,13 +83,24 @@ test("products: the incremental top by order count equals a full sort, new listi
   }
 });
 
-test("disjointSplit is splitMerge for pools without a common member", () => {
+test("the split takes the primary share, fills either side's gap, and never repeats a member of overlapping pools", () => {
   const rng = new Rng("split");
   for (let k = 0; k < 500; k++) {
     const a = Array.from({ length: rng.int(0, 30) }, (_, i) => ({ id: `a${i}` }));
     const b = Array.from({ length: rng.int(0, 30) }, (_, i) => ({ id: `b${i}` }));
     const total = rng.int(0, 40);
     const primary = rng.int(0, total);
-    expect(disjointSplit(a, b, { total, primary })).toEqual(splitMerge(a, b, primary, total));
+    const sizes = { total, primary };
+    // disjoint pools: the fast path and the de-duplicating merge agree
+    const split = splitPools(a, b, sizes);
+    expect(splitPools(a, b, sizes, { overlap: true })).toEqual(split);
+    expect(split).toHaveLength(Math.min(total, a.length + b.length));
+    const fromA = split.filter((x) => x.id.startsWith("a")).length;
+    expect(fromA).toBe(Math.min(a.length, Math.max(primary, total - b.length)));
+    // overlapping pools: a shared member is taken once, and the gap is filled from the rest
+    const shared = [...b.slice(0, 5), ...a];
+    const merged = splitPools(shared, b, sizes, { overlap: true });
+    expect(new Set(merged.map((x) => x.id)).size).toBe(merged.length);
+    expect(merged).toHaveLength(Math.min(total, new Set([...shared, ...b].map((x) => x.id)).size));
   }
 });

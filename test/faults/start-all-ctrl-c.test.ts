@@ -2,10 +2,12 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectRedis } from "../../src/cache/client.ts";
+import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../support/db.ts";
-import { config, createTestTopics, readTopic, type TestTopics } from "../support/kafka.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
+import { createdIds } from "../../support/events.ts";
 
 // `bun run start:all` in a real terminal (a tmux pane on a private tmux server), stopped the way a
 // person stops it: Ctrl-C. Only start:all is in the terminal's foreground process group, so the
@@ -26,8 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   tmux("kill-server");
   const redis = connectRedis(config.redisUrl);
-  const keys = await redis.keys(`${cachePrefix}*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteByPrefix(redis, cachePrefix);
   redis.disconnect();
   await t.cleanup();
   await db.drop();
@@ -119,9 +120,7 @@ test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0",
   const stopped = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(output);
   expect(stopped).not.toBeNull();
   expect(stopped![2]).toBe(stopped![1]);
-  const kafkaIds = [
-    ...new Set((await readTopic(t.kafka, t.admin, t.names.topic("orders"))).map((m) => JSON.parse(m.value).data.id as string)),
-  ].sort();
+  const kafkaIds = [...new Set(createdIds(await readTopic(t.client, t.admin, t.names.topic("orders"))))].sort();
   const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
   expect(kafkaIds.length).toBe(Number(stopped![1]));
   expect(storedIds).toEqual(kafkaIds);

@@ -1,3 +1,4 @@
+import { loadConfig } from "../../src/config.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { pearson } from "../../src/analytics/realism.ts";
 import { CATEGORIES } from "../../src/domain/categories.ts";
@@ -6,7 +7,7 @@ import { categoryWeight, scenarioAt } from "../../src/domain/scenarios.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { resolvePeriod } from "../../src/historical/plan.ts";
 import { runHistorical } from "../../src/historical/run.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // The realism of a whole simulated year at scale 1 (51,500 orders), read back from
 // the orders table: hours, weekdays, months and categories against what the volume curve, the calendar and the order
@@ -18,7 +19,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase("historical_dist");
   await seedCatalogue(db.sql, { seed: "dist", users: 3_000, products: 2_000, now: PERIOD.end });
-  const r = await runHistorical(db.sql, { seed: "dist", period: PERIOD, scale: 1, newUsersPerDay: 5 });
+  const r = await runHistorical(db.sql, { seed: "dist", period: PERIOD, scale: 1, newUsersPerDay: 5, topN: loadConfig({}).producerTopN });
   if (r.status !== "done") throw new Error(`historical run ended ${r.status}`);
   expect(r.orders).toBe(51_500);
   expect(r.unplaced).toBe(0);

@@ -1,16 +1,19 @@
+import { loadConfig } from "../../src/config.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Sql } from "../../src/db/client.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { DAY_MS, planDays, resolvePeriod } from "../../src/historical/plan.ts";
 import { type HistoricalOptions, type HistoricalResult, resetHistorical, runHistorical } from "../../src/historical/run.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { gradeDifferences, gradesByRule } from "../support/grades.ts";
+import { planLifecycle } from "../../src/domain/lifecycle.ts";
+import { expectCourse, storedOrders, storedSteps } from "../support/lifecycle.ts";
 
 // 30 simulated days at scale 7 (≈20,000 orders) over a small catalogue: integrity, existence,
 // grades against an independent SQL statement, the 7-day cadence, idempotence, reset, determinism.
 
 const PERIOD = resolvePeriod({ year: 2025, days: 30 }, new Date("2026-06-01T00:00:00Z"));
-const OPTS: HistoricalOptions = { seed: "42", period: PERIOD, scale: 7, newUsersPerDay: 40 };
+const OPTS: HistoricalOptions = { seed: "42", period: PERIOD, scale: 7, newUsersPerDay: 40, topN: loadConfig({}).producerTopN };
 const PLANNED = planDays(PERIOD, OPTS.scale, 0).reduce((s, d) => s + d.orders, 0);
 const LIVE_ORDER_AT = new Date("2026-03-01T03:00:00Z"); // after the period: must survive every reset
 
@@ -19,12 +22,14 @@ let first: HistoricalResult;
 let firstChecksum: string;
 
 async function checksum(sql: Sql): Promise<string> {
-  const [row] = await sql<{ orders: string; users: string; history: string }[]>`
+  const [row] = await sql<{ orders: string; events: string; users: string; history: string }[]>`
     select (select md5(string_agg(o::text, '|' order by o.id)) from orders o where source = 'historical') as orders,
+           (select md5(string_agg(e.order_id || e.to_status || e.at::text || e.reason, '|' order by e.order_id, e.to_status))
+              from order_events e where source = 'historical') as events,
            (select md5(string_agg(u.id || u.created_at::text || u.email, '|' order by u.id)) from users u where source = 'historical') as users,
            (select md5(string_agg(h.user_id || h.old_grade || h.new_grade || h.changed_at::text, '|' order by h.user_id, h.changed_at))
               from grade_history h where reason = 'historical') as history`;
-  return `${row!.orders}/${row!.users}/${row!.history}`;
+  return `${row!.orders}/${row!.events}/${row!.users}/${row!.history}`;
 }
 
 function done(r: HistoricalResult) {
@@ -89,6 +94,28 @@ test("every user's grade equals an independent SQL computation at the final date
   const dist = Object.fromEntries((await db.sql`select grade, count(*)::int as n from users group by grade`).map((r) => [r.grade, r.n]));
   expect(dist.SILVER + dist.GOLD).toBeGreaterThan(100); // a month at this scale lifts plenty of buyers
 }, 30_000);
+
+test("every order's lifecycle is its plan up to the period's end: a legal path in time order, the row at its last status", async () => {
+  const orders = await storedOrders(db.sql, "historical");
+  const steps = Map.groupBy(await storedSteps(db.sql), (e) => e.order_id);
+  expect(orders.length).toBe(PLANNED);
+  const end = PERIOD.end.getTime();
+  const finals: Record<string, number> = {};
+  for (const o of orders) {
+    const history = steps.get(o.id) ?? [];
+    expect(history.every((e) => e.source === "historical" && e.source_offset === null)).toBe(true);
+    expectCourse(
+      o,
+      history,
+      planLifecycle(o, `historical:${OPTS.seed}`).filter((t) => t.at.getTime() < end),
+      end,
+    );
+    finals[o.status] = (finals[o.status] ?? 0) + 1;
+  }
+  // a month of a shop: most delivered, some cancelled and returned, the last days' orders still on their way
+  expect(Object.keys(finals).sort()).toEqual(["CANCELLED", "DELIVERED", "PAID", "REFUNDED", "SHIPPED"]);
+  expect(finals.DELIVERED!).toBeGreaterThan(PLANNED * 0.7);
+}, 60_000);
 
 test("grade_history follows the 7-day cadence and chains from each user's first grade to the current one", async () => {
   const stamps = (await db.sql`select distinct changed_at from grade_history where reason = 'historical' order by 1`).map((r) =>
@@ -196,13 +223,14 @@ test("reset clears only historical rows and puts the aggregates back", async () 
   expect(cleared.orders).toBe(PLANNED);
   expect(cleared.users).toBe(1200);
   const [c] = await db.sql`
-    select (select count(*) from orders)::int as orders, (select count(*) from users where source = 'historical')::int as signups,
+    select (select count(*) from orders)::int as orders, (select count(*) from order_events)::int as events,
+           (select count(*) from users where source = 'historical')::int as signups,
            (select count(*) from grade_history where reason = 'historical')::int as history,
            (select count(*) from users where last_ordered_at is not null)::int as buyers,
            (select coalesce(sum(order_count), 0) from products)::int as counted,
            (select count(*) from users where grade <> 'BRONZE')::int as graded,
            (select count(*) from shopstream_meta where key = 'historical')::int as meta`;
-  expect(c).toEqual({ orders: 1, signups: 0, history: 0, buyers: 1, counted: 1, graded: 0, meta: 0 });
+  expect(c).toEqual({ orders: 1, events: 0, signups: 0, history: 0, buyers: 1, counted: 1, graded: 0, meta: 0 });
   const [live] = await db.sql`select u.last_ordered_at from orders o join users u on u.id = o.user_id where o.id = 'O_live'`;
   expect(live!.last_ordered_at).toEqual(LIVE_ORDER_AT);
 }, 30_000);

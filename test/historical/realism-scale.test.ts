@@ -1,3 +1,4 @@
+import { loadConfig } from "../../src/config.ts";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { judgeRealism, measureRealism, type RealismFigures } from "../../src/analytics/realism.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
@@ -5,7 +6,7 @@ import { shopSize } from "../../src/domain/shop-size.ts";
 import { resolvePeriod } from "../../src/historical/plan.ts";
 import { clearHistorical } from "../../src/historical/reset.ts";
 import { runHistorical, type RunFigures } from "../../src/historical/run.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // A year at scale 1 and at scale 20, each on the default catalogue (10,000 customers, 20,000
 // products), read back from PostgreSQL: the shop grows with the volume, so each customer's habits
@@ -18,7 +19,14 @@ async function year(scale: number) {
   const db = await createTestDatabase(`realism_${scale}`);
   await seedCatalogue(db.sql, { seed: "realism", users: 10_000, products: 20_000, now: PERIOD.end });
   const shop = shopSize(scale);
-  const run = await runHistorical(db.sql, { seed: "realism", period: PERIOD, scale, newUsersPerDay: shop.signUpsPerDay, shop });
+  const run = await runHistorical(db.sql, {
+    seed: "realism",
+    period: PERIOD,
+    scale,
+    newUsersPerDay: shop.signUpsPerDay,
+    shop,
+    topN: loadConfig({}).producerTopN,
+  });
   if (run.status !== "done") throw new Error(`historical run at scale ${scale} ended ${run.status}`);
   runs[scale] = { db, run, figures: await measureRealism(db.sql, { from: PERIOD.start, to: PERIOD.end }) };
 }

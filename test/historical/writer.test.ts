@@ -6,11 +6,12 @@ import { Rng } from "../../src/domain/random.ts";
 import { seoulTime } from "../../src/domain/seoul-time.ts";
 import { signUps } from "../../src/historical/generator.ts";
 import { DAY_MS } from "../../src/historical/plan.ts";
-import { orderCopyLine } from "../../src/historical/writer.ts";
+import { planLifecycle } from "../../src/domain/lifecycle.ts";
+import { eventCopyLines, orderCopyLine } from "../../src/historical/writer.ts";
 
-test("the hand-written order line is the generic COPY encoding of the same row", () => {
+test("the hand-written order line is the generic COPY encoding of the same row, with its lifecycle", () => {
   const rng = new Rng("line");
-  for (const region of ["서울", "제주", "경기"]) {
+  for (const [i, region] of ["서울", "제주", "경기"].entries()) {
     const order = buildOrder({
       id: `O_${region}`,
       user: { id: "U_1", age: 27, gender: "M", region },
@@ -19,7 +20,24 @@ test("the hand-written order line is the generic COPY encoding of the same row",
       at: new Date("2025-05-05T05:05:05.005Z"),
       rng,
     });
-    expect(orderCopyLine(order)).toBe(encodeRow([...rowValues(ORDERS, order), "historical"]));
+    // none, part of, or the whole of its plan inside the period
+    const plan = planLifecycle(order, "line");
+    const done = plan.slice(0, i === 0 ? 0 : i === 1 ? 1 : plan.length);
+    const at = (to: string) => done.find((t) => t.to === to)?.at ?? null;
+    const status = done.at(-1)?.to ?? "PAID";
+    expect(orderCopyLine(order, done)).toBe(
+      encodeRow([
+        ...rowValues(ORDERS, { ...order, status }),
+        at("SHIPPED"),
+        at("DELIVERED"),
+        at("CANCELLED"),
+        at("REFUNDED"),
+        "historical",
+      ]),
+    );
+    expect(eventCopyLines(order.id, done)).toBe(
+      done.map((t) => encodeRow([order.id, t.from, t.to, t.at, t.reason, "historical"])).join(""),
+    );
   }
   const bad = buildOrder({
     id: "O_x",
@@ -29,7 +47,7 @@ test("the hand-written order line is the generic COPY encoding of the same row",
     at: new Date(),
     rng,
   });
-  expect(() => orderCopyLine(bad)).toThrow("control character");
+  expect(() => orderCopyLine(bad, [])).toThrow("control character");
 });
 
 test("sign-ups land inside their day, in time order, active ones logged in when they signed up", () => {

@@ -72,6 +72,7 @@ describe("deploy/docker-compose.yml", () => {
       "cache-worker",
       "redis-monitor",
       "grade-updater",
+      "lifecycle",
       "producer",
       "user-seeder",
       "metrics",

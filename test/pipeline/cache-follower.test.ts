@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connectRedis } from "../../src/cache/client.ts";
-import { cacheKeys, scenarioKey } from "../../src/cache/keys.ts";
+import { cacheKeys } from "../../src/cache/keys.ts";
+import { ScenarioSwitch } from "../../src/cache/scenario-switch.ts";
 import { type CachedProduct, type CachedUser, reloadCache } from "../../src/cache/reload.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { OrderGenerator } from "../../src/domain/order-generator.ts";
@@ -8,7 +9,7 @@ import { Rng } from "../../src/domain/random.ts";
 import { scenarioById } from "../../src/domain/scenarios.ts";
 import type { Logger } from "../../src/log.ts";
 import { CacheFollower } from "../../src/pipeline/cache-follower.ts";
-import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
 import { product, user } from "../support/fixtures.ts";
 
 // The producer's cache follower against a real Redis filled by the real cache reload: it loads a
@@ -18,6 +19,8 @@ import { product, user } from "../support/fixtures.ts";
 let db: TestDatabase;
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `test:${uniqueSuffix()}:`;
+// written raw where a test plays another writer (a bad id); the follower reads it through ScenarioSwitch
+const pinKey = new ScenarioSwitch(redis, prefix).key;
 const keys = cacheKeys(prefix);
 const NOON_SEOUL = new Date("2026-03-10T03:00:00Z"); // 12:00 in Seoul: no hour-tied preset
 const lines: string[] = [];
@@ -37,7 +40,7 @@ beforeAll(async () => {
   await reloadCache(db.sql, redis, keys);
 });
 afterAll(async () => {
-  await redis.del(keys.users, keys.products, keys.usersMeta, keys.productsMeta, keys.stats, scenarioKey(prefix));
+  await redis.del(keys.users, keys.products, keys.usersMeta, keys.productsMeta, keys.stats, pinKey);
   redis.disconnect();
   await db.drop();
 });
@@ -62,14 +65,14 @@ test("follows generations, the pinned scenario and an emptied cache", async () =
   expect(count("cache generation")).toBe(2);
 
   // the live page pins a scenario; a pin naming nothing is reported once and changes nothing
-  await redis.set(scenarioKey(prefix), "black_friday");
+  await redis.set(pinKey, "black_friday");
   await follower.sync(NOON_SEOUL);
   expect(generator.scenario.id).toBe("black_friday");
-  await redis.set(scenarioKey(prefix), "no_such_scenario");
+  await redis.set(pinKey, "no_such_scenario");
   for (let i = 0; i < 3; i++) await follower.sync(NOON_SEOUL);
   expect(generator.scenario.id).toBe("black_friday");
   expect(count("ignoring scenario switch")).toBe(1);
-  await redis.del(scenarioKey(prefix));
+  await redis.del(pinKey);
   await follower.sync(NOON_SEOUL);
   expect(generator.scenario.id).toBe("camping_season"); // back to the start scenario
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CATEGORIES, CATEGORY_BY_CODE } from "../../src/domain/categories.ts";
 import { generateProducts, generateUsers } from "../../src/domain/fake.ts";
-import { OrderGenerator, productWeight, simulatedDay } from "../../src/domain/order-generator.ts";
+import { OrderGenerator, simulatedDay } from "../../src/domain/order-generator.ts";
 import { baseScore } from "../../src/domain/propensity.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { BASELINE, scenarioById } from "../../src/domain/scenarios.ts";
@@ -49,13 +49,19 @@ describe("OrderGenerator (the producer's decision)", () => {
     expect(Math.max(...dormant)).toBeLessThan(Math.max(...active));
   });
 
-  test("category shares of 10,000 orders are within ±2 pp of the order weights over the cached products", () => {
-    const { orders } = run("categories", 10_000);
-    const totalWeight = products.reduce((s, p) => s + productWeight(p.category), 0);
-    for (const c of CATEGORIES) {
-      const expected = products.filter((p) => p.category === c.code).reduce((s, p) => s + productWeight(p.category), 0) / totalWeight;
-      const actual = orders.filter((o) => o.category === c.code).length / orders.length;
-      expect([c.code, Math.abs(actual - expected) <= 0.02]).toEqual([c.code, true]);
+  test("category shares of 10,000 orders are within ±2 pp of their order weights, whatever the cache holds of each", () => {
+    // a cache that holds five times as many FRESH products as the catalogue's even spread: the share stays FRESH's weight
+    const skewed = [...products, ...generateProducts(new Rng("fresh-heavy"), 400, NOW).map((p) => ({ ...p, category: "FRESH" }))];
+    for (const offer of [products, skewed]) {
+      const gen = new OrderGenerator(new Rng("categories"), 200);
+      gen.refresh(users, offer, NOW);
+      const orders = Array.from({ length: 10_000 }, () => gen.next(NOW));
+      const present = CATEGORIES.filter((c) => offer.some((p) => p.category === c.code));
+      const totalWeight = present.reduce((s, c) => s + c.orderWeight, 0);
+      for (const c of present) {
+        const actual = orders.filter((o) => o.category === c.code).length / orders.length;
+        expect([c.code, Math.abs(actual - c.orderWeight / totalWeight) <= 0.02]).toEqual([c.code, true]);
+      }
     }
   });
 
@@ -81,11 +87,11 @@ describe("OrderGenerator under --rate (buyers rotate every simulated day)", () =
     last_ordered_at: null,
   }));
 
-  function rateRun(seed: string, n: number, rate: number) {
+  function rateRun(seed: string, n: number, rate: number, start = NOW, scenario = BASELINE) {
     const gen = new OrderGenerator(new Rng(seed), 200, { ordersPerSecond: rate });
-    gen.refresh(shop, products, NOW);
+    gen.refresh(shop, products, start, scenario);
     // the rate loop's clock: order i at i / rate seconds
-    const orders = Array.from({ length: n }, (_, i) => gen.next(new Date(NOW.getTime() + Math.floor((i * 1000) / rate))));
+    const orders = Array.from({ length: n }, (_, i) => gen.next(new Date(start.getTime() + Math.floor((i * 1000) / rate))));
     return { gen, orders };
   }
 
@@ -104,6 +110,14 @@ describe("OrderGenerator under --rate (buyers rotate every simulated day)", () =
     // 60,000 orders are 12 orders a customer: the rotation reaches nearly everyone, nobody takes 10×
     expect(times.size).toBeGreaterThan(shop.length * 0.9);
     expect(Math.max(...[...times.values()].map((t) => t.length))).toBeLessThan(120);
+  });
+
+  test("the rotation reaches the whole base at night too, when the hour's factors favour the young", () => {
+    // 02:00 in Seoul under the late-night preset: ranked at that hour alone, the over-50s' 0.1 kept
+    // the newest never-ordered customers out of every day's top 200, and the pool stopped rotating
+    const night = new Date("2026-03-10T17:00:00Z");
+    const { orders } = rateRun("night", 60_000, 3000, night, scenarioById("late_night_small"));
+    expect(new Set(orders.map((o) => o.user_id)).size).toBeGreaterThan(shop.length * 0.9);
   });
 
   test("the propensity ranking still decides: higher base scores buy more often", () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { seedCatalogue } from "../../src/db/seed.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { PrivateRedis } from "../support/redis-server.ts";
 import { startService, type RunningService } from "../support/services.ts";
+import { until as waitUntil } from "../support/until.ts";
 
 // Redis dies under a running producer and comes back: the producer says so, keeps publishing from
 // its last snapshot, and follows the cache again once the cache-worker has reloaded it.
@@ -24,16 +25,11 @@ afterAll(async () => {
   await db.drop();
 });
 
-const ordersInTopic = async () => (await t.admin.fetchTopicOffsets(t.names.topic("orders"))).reduce((s, p) => s + Number(p.high), 0);
+const ordersInTopic = async () => (await t.admin.offsets(t.names.topic("orders"))).reduce((s, p) => s + p.high, 0);
 const generations = (s: RunningService) => (s.output().match(/cache generation/g) ?? []).length;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
+  waitUntil(what, check, { timeoutMs, pollMs: 100 });
 
 test("the producer survives a Redis outage and recovers by itself", async () => {
   const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, TOPIC_PREFIX: t.prefix, CACHE_REFRESH_S: "1" };

@@ -1,6 +1,7 @@
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePorts } from "../../support/ports.ts";
 
 // A private PostgreSQL cluster on its own port and directory, for tests that must kill the
 // database. Uses the system's binaries; run as the postgres user when the suite runs as root.
@@ -12,7 +13,7 @@ const BIN = (() => {
 
 export class PrivatePostgres {
   readonly dir = mkdtempSync(join(tmpdir(), "shopstream-pg-"));
-  readonly port = 20000 + Math.floor(Math.random() * 20000);
+  readonly port = freePorts();
   readonly url = `postgres://postgres@127.0.0.1:${this.port}/shopstream`;
 
   private run(cmd: string): void {

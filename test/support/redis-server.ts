@@ -2,12 +2,13 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePorts } from "../../support/ports.ts";
 
 /** A private redis-server on its own port and directory, for tests that must kill Redis. */
 export class PrivateRedis {
   private proc: Subprocess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), "shopstream-redis-"));
-  readonly port = 20000 + Math.floor(Math.random() * 20000);
+  readonly port = freePorts();
   readonly url = `redis://127.0.0.1:${this.port}`;
 
   async start(): Promise<void> {

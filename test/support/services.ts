@@ -1,5 +1,6 @@
 import type { Subprocess } from "bun";
 import { join } from "node:path";
+import { loadConfig, serviceRuntimeEnv } from "../../src/config.ts";
 
 const SERVICES = join(import.meta.dir, "../../src/services");
 
@@ -14,7 +15,7 @@ export interface RunningService {
 /** Starts a real service process (as start:all and docker-compose do) and collects its output. */
 export function startService(name: string, file: string, args: string[], env: Record<string, string>): RunningService {
   const proc = Bun.spawn([process.execPath, "run", join(SERVICES, file), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...serviceRuntimeEnv(loadConfig()), ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -1,5 +1,5 @@
-import { connect, dropDatabase, ensureDatabase, type Sql } from "../../src/db/client.ts";
-import { migrate } from "../../src/db/migrate.ts";
+import { connect, dropDatabase, ensureDatabase, type Sql } from "../src/db/client.ts";
+import { migrate } from "../src/db/migrate.ts";
 
 export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 

@@ -1,0 +1,90 @@
+import { CATEGORIES, type Category, drawQuantity } from "./categories.ts";
+import { newId } from "./ids.ts";
+import { buildOrder } from "./orders.ts";
+import type { ScoreInput } from "./propensity.ts";
+import { type Rng, WeightedTable } from "./random.ts";
+import { categoryWeight, demographicFactor, type Scenario } from "./scenarios.ts";
+import type { Gender, Order } from "./types.ts";
+
+// The one order draw of the live producer and the historical year (docs/design.md, "Buyers"). The
+// buyer comes from the top N by propensity, weighted by score × the scenario's gender/age factor.
+// The category comes first, weighted by its order weight × the scenario's category weight among the
+// categories the offered products cover; then a product of that category, uniformly; then the
+// quantity by the category's weights. Drawing the category first keeps each category's share at its
+// weight however the offered products happen to be made up: the cache's 700 most ordered would
+// otherwise lift whatever sold most, more with every reload.
+
+export interface BuyerCandidate extends ScoreInput {
+  id: string;
+  gender: Gender;
+  age: number;
+  region: string;
+}
+
+export interface ProductCandidate {
+  id: string;
+  category: string;
+  price: number;
+}
+
+export interface ScoredBuyer<U> {
+  user: U;
+  score: number;
+}
+
+interface CategoryGroup<P> {
+  category: Category;
+  products: P[];
+}
+
+export class OrderDraw<U extends BuyerCandidate, P extends ProductCandidate> {
+  private buyerTable: WeightedTable<ScoredBuyer<U>> | null = null;
+  private categoryTable: WeightedTable<CategoryGroup<P>> | null = null;
+
+  /** The buyers to draw from (the top N) under `scenario`'s gender and age factors. */
+  setBuyers(top: readonly ScoredBuyer<U>[], scenario: Scenario): void {
+    this.buyerTable = nonEmpty(top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(scenario, b.user)) : null);
+  }
+
+  /** The products on offer, grouped by category (unknown categories are left out) and weighted under `scenario`. */
+  setProducts(products: readonly P[], scenario: Scenario): void {
+    const byCategory = new Map<string, P[]>();
+    for (const p of products) {
+      const list = byCategory.get(p.category);
+      if (list) list.push(p);
+      else byCategory.set(p.category, [p]);
+    }
+    const groups: CategoryGroup<P>[] = [];
+    for (const category of CATEGORIES) {
+      const list = byCategory.get(category.code);
+      if (list) groups.push({ category, products: list });
+    }
+    this.categoryTable = nonEmpty(
+      groups.length ? new WeightedTable(groups, (g) => g.category.orderWeight * categoryWeight(scenario, g.category.code)) : null,
+    );
+  }
+
+  get ready(): boolean {
+    return this.buyerTable !== null && this.categoryTable !== null;
+  }
+
+  /** One buyer, weighted by score × the scenario's factor. */
+  buyer(rng: Rng): ScoredBuyer<U> {
+    if (!this.buyerTable) throw new Error("the order draw has no buyers");
+    return this.buyerTable.draw(rng);
+  }
+
+  /** The order `user` places at `atMs`: category, product, quantity, id, all from `rng`. */
+  order(rng: Rng, user: U, atMs: number): { order: Order; product: P } {
+    if (!this.categoryTable) throw new Error("the order draw has no products");
+    const group = this.categoryTable.draw(rng);
+    const product = group.products[Math.floor(rng.next() * group.products.length)] as P;
+    const id = newId("O_", rng, atMs);
+    const quantity = drawQuantity(group.category, rng);
+    return { order: buildOrder({ id, user, product, quantity, at: new Date(atMs), rng }), product };
+  }
+}
+
+function nonEmpty<T>(table: WeightedTable<T> | null): WeightedTable<T> | null {
+  return table && table.total > 0 ? table : null;
+}
