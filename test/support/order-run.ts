@@ -105,7 +105,12 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
       else expect(generated).toBe(opts.count);
       expect(acknowledged).toBe(generated); // the producer dropped nothing
 
-      await waitForZeroLag(topics.admin, topics.names, 120_000, ["orders"]);
+      try {
+        await waitForZeroLag(topics.admin, topics.names, 120_000, ["orders"]);
+      } catch (err) {
+        const logs = consumers.map((s) => `--- ${s.name}\n${s.output().slice(-3000)}`).join("\n");
+        throw new Error(`${(err as Error).message}\n${logs}`);
+      }
       const published = await readTopic(topics.client, topics.admin, topics.names.topic("orders"));
       const kafkaIds = [...new Set(createdIds(published))].sort();
       const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);

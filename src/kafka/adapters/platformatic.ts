@@ -24,6 +24,7 @@ import type {
   PartitionWriter,
   RunningConsumer,
 } from "../port.ts";
+import { FetchBuffer } from "./fetch-buffer.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
 
 // The @platformatic/kafka 2.12 adapter (KAFKA_CLIENT=platformatic): pure TypeScript, about half of
@@ -188,8 +189,7 @@ async function consumeBatches(
   const expected = new Map<number, bigint>();
   /** Partitions whose first message after a rebalance is still to come. */
   const resuming = new Set<number>();
-  let pending: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-  let paused = false;
+  const pending = new FetchBuffer<Message<Buffer, Buffer, Buffer, Buffer>>(() => stream, MAX_BATCH, HIGH_WATER);
   let wake: (() => void) | null = null;
   const notify = () => {
     const w = wake;
@@ -228,7 +228,7 @@ async function consumeBatches(
         }
       for (const p of now) if (!assigned.has(p)) assigned.set(p, ++gains);
       for (const p of now) resuming.add(p);
-      pending = pending.filter((m) => now.has(m.partition));
+      pending.keep(now);
     });
     c.on("error", (err: Error) => fail(err));
     const s = await c.consume({
@@ -248,10 +248,6 @@ async function consumeBatches(
       resuming.delete(m.partition);
       expected.set(m.partition, m.offset + 1n);
       pending.push(m);
-      if (pending.length >= HIGH_WATER && !paused) {
-        paused = true;
-        s.pause();
-      }
       notify();
     });
     s.on("error", (err: Error) => fail(err));
@@ -281,8 +277,7 @@ async function consumeBatches(
     resuming.clear();
     uncommitted.clear(); // the new consumer reads again from the committed offsets
     watch.reset();
-    pending = [];
-    paused = false;
+    pending.clear();
     const started = Date.now();
     await retry(
       async () => {
@@ -331,14 +326,14 @@ async function consumeBatches(
     const s = stream;
     if (!c || !s || stopping || broken !== null) return watch.reset();
     for (const [partition, offset] of uncommitted) if (assigned.has(partition)) await commit(offset);
-    if (paused) return watch.reset(); // fetching stopped on purpose: the buffer is full
+    if (pending.paused) return watch.reset(); // fetching stopped on purpose: the buffer is full
     let ends: bigint[];
     try {
       ends = (await within(CALL_TIMEOUT_MS, "listing offsets", c.listOffsets({ topics: [spec.topic] }))).get(spec.topic) ?? [];
     } catch {
       return watch.reset(); // a broker away: the stream's own errors decide
     }
-    if (c !== consumer || paused) return watch.reset();
+    if (c !== consumer || pending.paused) return watch.reset();
     const view = new Map<number, FetchView>();
     for (const partition of assigned.keys()) {
       const position = s.offsetsToFetch.get(`${spec.topic}:${partition}`);
@@ -369,21 +364,12 @@ async function consumeBatches(
         }
         continue;
       }
-      if (pending.length === 0) {
+      const batch = pending.take();
+      if (batch.length === 0) {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      // one partition's messages at a time, oldest first, up to MAX_BATCH
-      const partition = (pending[0] as Message<Buffer, Buffer, Buffer, Buffer>).partition;
-      const batch: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-      const rest: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
-      for (const m of pending) (m.partition === partition && batch.length < MAX_BATCH ? batch : rest).push(m);
-      pending = rest;
-      if (paused && pending.length < MAX_BATCH) {
-        paused = false;
-        (stream as MessagesStream<Buffer, Buffer, Buffer, Buffer> | null)?.resume();
-      }
-      await handle(partition, batch);
+      await handle((batch[0] as Message<Buffer, Buffer, Buffer, Buffer>).partition, batch);
     }
   })();
 
