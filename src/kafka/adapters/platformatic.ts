@@ -156,7 +156,7 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
 /** Messages gathered per partition before a batch is handed over, and the buffer that pauses fetching. */
 const MAX_BATCH = 5000;
 const HIGH_WATER = 3 * MAX_BATCH;
-/** How often fetching is checked for a stalled partition, and failed commits are tried again. */
+/** How often fetching is checked for a stalled partition, and the group's offsets against what was written. */
 const WATCH_MS = 10_000;
 /** A commit, an offsets lookup or a close that takes longer is taken as failed. */
 const CALL_TIMEOUT_MS = 15_000;
@@ -169,10 +169,12 @@ type CommitOffset = { topic: string; partition: number; offset: bigint; leaderEp
  * rebalance) and is dropped; a message above it right after a rebalance means the stream skipped
  * ahead (a fetch answered after the group moved on), and the stream is then reopened at the
  * committed offsets. Offsets are committed only for partitions still assigned, and only past
- * batches the handler accepted; a commit that fails is tried again until it holds, so the group's
- * offset never stays behind what was written. A stream that fails (a broker gone past its retries)
- * or stops fetching a partition whose log holds more (see StallWatch) is reopened with backoff; only
- * when that keeps failing for two minutes is the consumer given up.
+ * batches the handler accepted. A commit can fail, or be overtaken by an older one the client was
+ * still retrying (the last to land wins), so every WATCH_MS the group's offsets are read back and
+ * any that stands behind what this member wrote is committed again. A stream that fails (a broker
+ * gone past its retries), a membership whose heartbeats stalled, a handler that threw, or a fetch
+ * that stopped on a partition whose log holds more (see StallWatch) reopens the consumer with
+ * backoff; only when that keeps failing for two minutes is the consumer given up.
  */
 async function consumeBatches(
   base: { clientId: string; bootstrapBrokers: string[]; connectTimeout: number },
@@ -197,11 +199,15 @@ async function consumeBatches(
     w?.();
   };
   let broken: Error | null = null;
-  /** Per partition: the commit past its last written batch, while the broker has not confirmed it. */
-  const uncommitted = new Map<number, CommitOffset>();
+  /** Per partition this member owns: the commit past its last written batch. */
+  const written = new Map<number, CommitOffset>();
   const watch = new StallWatch();
+  /** Counts the clients opened and closed: events of a client already closed are ignored. */
+  let generation = 0;
 
   const open = async () => {
+    const mine = ++generation;
+    const current = () => mine === generation;
     const c = new Consumer({
       ...base,
       groupId: spec.group,
@@ -219,26 +225,35 @@ async function consumeBatches(
       retryDelay: 800,
     });
     c.on("consumer:group:join", ({ assignments }: { assignments: { topic: string; partitions: number[] }[] }) => {
+      if (!current()) return;
       const now = new Set(assignments.filter((a) => a.topic === spec.topic).flatMap((a) => a.partitions));
       for (const p of [...assigned.keys()])
         if (!now.has(p)) {
           assigned.delete(p);
           expected.delete(p);
-          uncommitted.delete(p);
+          written.delete(p);
         }
       for (const p of now) if (!assigned.has(p)) assigned.set(p, ++gains);
       for (const p of now) resuming.add(p);
       pending.keep(now);
     });
-    c.on("error", (err: Error) => fail(err));
-    const s = await c.consume({
-      topics: [spec.topic],
-      mode: MessagesStreamModes.COMMITTED,
-      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-      autocommit: false,
-    });
+    c.on("error", (err: Error) => current() && fail(err));
+    // the client stopped heartbeating for a rebalance timeout (a rejoin that failed without an error)
+    c.on("consumer:heartbeat:stalled", () => current() && fail(new Error(`the membership of ${spec.group} stopped heartbeating`)));
+    let s: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      s = await c.consume({
+        topics: [spec.topic],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
+    } catch (err) {
+      await bestEffort(within(CALL_TIMEOUT_MS, `closing the consumer of ${spec.topic}`, c.close(true)));
+      throw err;
+    }
     s.on("data", (m: Message<Buffer, Buffer, Buffer, Buffer>) => {
-      if (!assigned.has(m.partition)) return;
+      if (!current() || !assigned.has(m.partition)) return;
       const next = expected.get(m.partition);
       if (next !== undefined && m.offset < next) return; // a copy of what was fetched already
       if (next !== undefined && m.offset > next && resuming.has(m.partition)) {
@@ -250,7 +265,7 @@ async function consumeBatches(
       pending.push(m);
       notify();
     });
-    s.on("error", (err: Error) => fail(err));
+    s.on("error", (err: Error) => current() && fail(err));
     consumer = c;
     stream = s;
   };
@@ -263,6 +278,7 @@ async function consumeBatches(
 
   const close = async () => {
     const c = consumer;
+    generation++;
     consumer = null;
     stream = null;
     if (c) await bestEffort(within(CALL_TIMEOUT_MS, `closing the consumer of ${spec.topic}`, c.close(true)));
@@ -275,7 +291,7 @@ async function consumeBatches(
     assigned.clear();
     expected.clear();
     resuming.clear();
-    uncommitted.clear(); // the new consumer reads again from the committed offsets
+    written.clear(); // the new consumer reads again from the committed offsets
     watch.reset();
     pending.clear();
     const started = Date.now();
@@ -304,28 +320,42 @@ async function consumeBatches(
     const batch: Batch = { topic: spec.topic, partition, messages: messages.map(incoming) };
     if (!(await spec.onBatch(batch, control)) || !control.owned()) return;
     const last = messages[messages.length - 1] as Message<Buffer, Buffer, Buffer, Buffer>;
-    await commit({ topic: spec.topic, partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch ?? -1 });
+    const offset = { topic: spec.topic, partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch ?? -1 };
+    written.set(partition, offset);
+    await commit([offset]);
   };
 
-  /** Commits past a written batch; a failure is kept and tried again by the next watch, the next batch or stop(). */
-  const commit = async (offset: CommitOffset) => {
+  /** Commits past written batches; one that fails is found behind and sent again by the next watch, or by stop(). */
+  const commit = async (offsets: CommitOffset[]) => {
     const c = consumer;
-    if (!c) return;
-    uncommitted.set(offset.partition, offset);
+    if (!c || offsets.length === 0) return;
+    const what = `the commit of ${spec.topic}/${offsets.map((o) => o.partition).join(",")}`;
     try {
-      await within(CALL_TIMEOUT_MS, `the commit of ${spec.topic}/${offset.partition}`, c.commit({ offsets: [offset] }));
-      if (uncommitted.get(offset.partition) === offset) uncommitted.delete(offset.partition);
+      await within(CALL_TIMEOUT_MS, what, c.commit({ offsets }));
     } catch (err) {
-      storm.note(describe(err), `[platformatic] commit of ${spec.topic}/${offset.partition} failed (tried again):`);
+      storm.note(describe(err), `[platformatic] ${what} failed (tried again):`);
     }
   };
 
-  /** Every WATCH_MS: failed commits again, then a stalled partition reopens the consumer. */
+  /** The commits of the partitions whose group offset stands behind what this member wrote. */
+  const behind = async (c: Consumer): Promise<CommitOffset[]> => {
+    const mine = [...written.values()].filter((o) => assigned.has(o.partition));
+    if (mine.length === 0) return [];
+    const topics = [{ topic: spec.topic, partitions: mine.map((o) => o.partition) }];
+    try {
+      const at = (await within(CALL_TIMEOUT_MS, "reading committed offsets", c.listCommittedOffsets({ topics }))).get(spec.topic) ?? [];
+      return mine.filter((o) => (at[o.partition] ?? -1n) < o.offset);
+    } catch {
+      return []; // a broker away: the next look
+    }
+  };
+
+  /** Every WATCH_MS: commits that stand behind again, then a stalled partition reopens the consumer. */
   const checkProgress = async () => {
     const c = consumer;
     const s = stream;
     if (!c || !s || stopping || broken !== null) return watch.reset();
-    for (const [partition, offset] of uncommitted) if (assigned.has(partition)) await commit(offset);
+    await commit(await behind(c));
     if (pending.paused) return watch.reset(); // fetching stopped on purpose: the buffer is full
     let ends: bigint[];
     try {
@@ -369,7 +399,11 @@ async function consumeBatches(
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      await handle((batch[0] as Message<Buffer, Buffer, Buffer, Buffer>).partition, batch);
+      try {
+        await handle((batch[0] as Message<Buffer, Buffer, Buffer, Buffer>).partition, batch);
+      } catch (err) {
+        fail(asError(err)); // nothing of the batch was committed: it is read again after the reopen
+      }
     }
   })();
 
@@ -388,7 +422,7 @@ async function consumeBatches(
       clearInterval(watchTimer);
       notify();
       await loop;
-      for (const [partition, offset] of uncommitted) if (assigned.has(partition)) await commit(offset);
+      if (consumer) await commit(await behind(consumer));
       await close();
       storm.close();
     },
