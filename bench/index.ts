@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { connectRedis } from "../src/cache/client.ts";
 import { cacheKeys } from "../src/cache/keys.ts";
@@ -8,7 +11,8 @@ import { machineInfo } from "./lib/infra.ts";
 import { peakRssMb } from "./lib/proc.ts";
 import { withSpinner } from "./lib/progress.ts";
 import { PERF_SETTINGS, runConsumerPerformance, runProducerPerformance, runRedisBenchmark, runWriteRefs } from "./references.ts";
-import { type ClientRun, allRss, RSS_LIMIT_MB, type RunReport, renderMarkdown, renderTerminal } from "./report.ts";
+import { readProfile } from "./lib/profile.ts";
+import { type ClientProfile, type ClientRun, allRss, RSS_LIMIT_MB, type RunReport, renderMarkdown, renderTerminal } from "./report.ts";
 import { renderSweep, runSweep } from "./sweep.ts";
 import {
   closeBench,
@@ -27,12 +31,17 @@ import { appendResults } from "./lib/results.ts";
 
 // `bun bench [--client kafkajs|platformatic|both]` (full, several minutes) or `--quick`:
 // micro-benchmarks, then Kafka ON (per client) vs OFF at max rate with every reference measured in
-// the same run; prints the tables and appends them to bench/RESULTS.md.
+// the same run, the CPU account per order of every kind of process, and CPU profiles of a producer
+// and an orders consumer; prints the tables and appends them to bench/RESULTS.md (or --results
+// FILE). `--tiny` runs every phase on a few hundred orders: the suite's check that the report works,
+// its figures meaningless.
 
 const { values: flags } = parseArgs({
   args: Bun.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
+    tiny: { type: "boolean", default: false },
+    results: { type: "string" },
     client: { type: "string" },
     orders: { type: "string" },
     "no-report": { type: "boolean", default: false },
@@ -46,14 +55,16 @@ const { values: flags } = parseArgs({
 
 const config = loadConfig();
 const clients = clientsOf(flags.client ?? config.kafkaClient);
-const quick = flags.quick ?? false;
+const size: RunReport["mode"] = flags.tiny ? "tiny" : flags.quick ? "quick" : "full";
+const PLANS = {
+  full: { orders: 200_000, naive: 2_000, perfRecords: 200_000, refRows: 100_000, refRounds: 2, redisRequests: 5_000, pacedS: 12 },
+  quick: { orders: 20_000, naive: 500, perfRecords: 30_000, refRows: 20_000, refRounds: 1, redisRequests: 1_000, pacedS: 4 },
+  tiny: { orders: 300, naive: 20, perfRecords: 1_000, refRows: 300, refRounds: 1, redisRequests: 100, pacedS: 0.5 },
+};
 const plan = {
-  orders: Number(flags.orders ?? (quick ? 20_000 : 200_000)),
-  naive: quick ? 500 : 2_000,
-  perfRecords: quick ? 30_000 : 200_000,
-  refRows: quick ? 20_000 : 100_000,
-  refRounds: quick ? 1 : 2,
-  redisRequests: quick ? 1_000 : 5_000,
+  ...PLANS[size],
+  orders: Number(flags.orders ?? PLANS[size].orders),
+  sweepOrders: Number(flags.orders ?? { full: 60_000, quick: 20_000, tiny: 300 }[size]),
   // three writers, as three consumers (one partition each)
   lanes: 3,
 };
@@ -65,9 +76,7 @@ const producer: ProducerSettings = {
 
 const started = new Date();
 await ensureInfra(config, (line) => console.error(line));
-console.error(
-  `shopstream bench (${quick ? "quick" : "full"}, ${clients.join(" and ")}): ${fmt(plan.orders)} orders per mode, references in the same run`,
-);
+console.error(`shopstream bench (${size}, ${clients.join(" and ")}): ${fmt(plan.orders)} orders per mode, references in the same run`);
 
 const ctx = await withSpinner("seed bench database", 3, openBench());
 // Ctrl-C reaches the child processes too (same process group); what this run created still goes
@@ -77,7 +86,7 @@ process.once("SIGINT", () => {
 });
 if (flags.sweep) {
   // the producer settings side by side instead of the full run
-  const count = Number(flags.orders ?? (quick ? 20_000 : 60_000));
+  const count = plan.sweepOrders;
   try {
     const sample = await sampleRecordSizes(ctx, 2_000);
     const recordSize = Math.round(sample.valueBytes + sample.keyBytes);
@@ -85,7 +94,7 @@ if (flags.sweep) {
       const result = await runSweep(ctx, client, count, recordSize);
       const md = renderSweep(client, count, recordSize, result, started, machineInfo().commit);
       console.log(`\n${md}`);
-      if (!flags["no-report"]) appendResults(md);
+      if (!flags["no-report"]) appendResults(md, flags.results);
     }
   } finally {
     await closeBench(ctx);
@@ -158,7 +167,7 @@ try {
       false,
       (r) => `${fmt(r.tps)} orders/s`,
     );
-    runs[client] = { alone: alone.get(client)!, on: on.get(client)!, drain, naive, paced: null };
+    runs[client] = { alone: alone.get(client)!, on: on.get(client)!, drain, naive, paced: null, profile: null };
   }
   // "the same batching": Kafka OFF and the batched references write the batch the consumers wrote
   const batch = Math.min(10_000, Math.max(500, Math.round(first.batches.meanRows / 100) * 100));
@@ -166,8 +175,11 @@ try {
   // latency without a backlog: every mode again at half the lowest max rate, for a fixed time
   const lowest = Math.min(off.e2e.tps, ...[...on.values()].map((r) => r.e2e.tps));
   const rate = Math.max(100, Math.round((0.5 * lowest) / 100) * 100);
-  const pacedCount = rate * (quick ? 4 : 12);
+  const pacedCount = Math.round(rate * plan.pacedS);
   for (const client of clients) runs[client].paced = await runKafkaOn(ctx, client, pacedCount, producer, rate);
+  // where the CPU goes: Kafka ON once more per client, its producer and first consumer profiled
+  // (the profiler's own cost stays out of the measured runs above)
+  for (const client of clients) runs[client].profile = await profiledRun(client);
   const pacedOff = await runKafkaOff(ctx, pacedCount, { maxBatch: batch, lanes: plan.lanes }, rate);
   const refs = await withSpinner(
     "PostgreSQL write paths",
@@ -178,7 +190,7 @@ try {
       `COPY ${fmt(r.rowsPerSec.copy)}, unnest ${fmt(r.rowsPerSec.unnest)}, multi-row ${fmt(r.rowsPerSec.multirow)}, insertOrders ${fmt(r.rowsPerSec.insertOrders)} rows/s`,
   );
   report = {
-    mode: quick ? "quick" : "full",
+    mode: size,
     startedAt: started,
     durationS: (Date.now() - started.getTime()) / 1000,
     machine: machineInfo(),
@@ -215,8 +227,24 @@ if (!phases.every((p) => p?.exactlyOnce)) {
   console.error("FAILED: not every order reached PostgreSQL exactly once");
   process.exitCode = 1;
 }
-if (!flags["no-report"]) appendResults(renderMarkdown(report));
+if (!flags["no-report"]) appendResults(renderMarkdown(report), flags.results);
 console.log(`done in ${fmt((Date.now() - started.getTime()) / 1000)} s`);
+
+async function profiledRun(client: KafkaClientName): Promise<ClientProfile> {
+  const root = mkdtempSync(join(tmpdir(), "shopstream-prof-"));
+  const dirs = { producer: join(root, "producer"), consumer: join(root, "consumer") };
+  try {
+    const run = await runKafkaOn(ctx, client, plan.orders, producer, undefined, dirs);
+    return {
+      orders: plan.orders,
+      consumerOrders: run.batches.rowsBy["order-consumer-1"] ?? 0,
+      producer: readProfile(dirs.producer),
+      consumer: readProfile(dirs.consumer),
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
 
 function clientsOf(flag: string): KafkaClientName[] {
   if (flag === "both") return [...KAFKA_CLIENTS];

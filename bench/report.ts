@@ -1,5 +1,7 @@
 import type { KafkaClientName } from "../src/config.ts";
 import type { MachineInfo } from "./lib/infra.ts";
+import { type CpuProfile, shortLocation } from "./lib/profile.ts";
+import { cpuAccount } from "./lib/proc.ts";
 import { MICRO, type MicroResult } from "./micro.ts";
 import type { DrainResult, ProducerResult } from "./procs/job.ts";
 import type { ConsumerPerfResult, PerfResult, RedisBenchResult, WriteRefs } from "./references.ts";
@@ -19,10 +21,20 @@ export interface ClientRun {
   naive: ProducerResult;
   /** Its consumer alone reading the topic Kafka ON filled, writing nothing. */
   drain: DrainResult;
+  /** Kafka ON once more with the producer and the first order consumer profiled. */
+  profile: ClientProfile | null;
+}
+
+export interface ClientProfile {
+  orders: number;
+  /** Orders the profiled consumer wrote (its partition's share). */
+  consumerOrders: number;
+  producer: CpuProfile;
+  consumer: CpuProfile;
 }
 
 export interface RunReport {
-  mode: "full" | "quick";
+  mode: "full" | "quick" | "tiny";
   startedAt: Date;
   durationS: number;
   machine: MachineInfo;
@@ -210,7 +222,6 @@ function phaseHeader(r: RunReport): string[] {
 
 function phaseRows(r: RunReport): string[][] {
   const runs = clientRuns(r).map(([, c]) => c);
-  const share = (p: PhaseResult, g: string) => `${Math.round((p.cpu.shares[g] ?? 0) * 100)} %`;
   const consumerRss = (p: PhaseResult) =>
     Object.entries(p.rss)
       .filter(([k]) => k.startsWith("order-consumer"))
@@ -240,12 +251,54 @@ function phaseRows(r: RunReport): string[][] {
     row("every order in PostgreSQL exactly once (max rate and half load)", (c) => yes(c.on, c.paced), yes(r.off, r.pacedOff)),
     row("peak RSS, MB: producer process / direct writer", (c) => n0(c.on.rss.producer ?? 0), n0(r.off.rss["direct-writer"] ?? 0)),
     row("peak RSS, MB: the three order consumers", (c) => consumerRss(c.on), ""),
-    row("CPU, share of both cores: Kafka brokers", (c) => share(c.on, "brokers"), share(r.off, "brokers")),
-    row("CPU: our Bun processes (incl. harness)", (c) => share(c.on, "bun"), share(r.off, "bun")),
-    row("CPU: PostgreSQL backends of the run", (c) => share(c.on, "postgres"), share(r.off, "postgres")),
-    row("CPU: everything else on the machine", (c) => share(c.on, "other"), share(r.off, "other")),
     row("CPU: machine busy", (c) => `${Math.round(c.on.cpu.busy * 100)} %`, `${Math.round(r.off.cpu.busy * 100)} %`),
   ];
+}
+
+/** The kinds of process a phase's CPU is split into, in the order the account lists them. */
+const ACCOUNT: [group: string, label: string][] = [
+  ["producer", "producer process (generate, encode, send)"],
+  ["direct-writer", "direct writer (generate, write to PostgreSQL)"],
+  ["consumers", "order consumers, all three (fetch, decode, write)"],
+  ["brokers", "Kafka brokers, all three"],
+  ["postgres", "PostgreSQL backends of the run"],
+  ["harness", "bench harness (progress polls)"],
+  ["other", "everything else on the machine"],
+  ["total", "whole machine (all of the above)"],
+];
+
+/** CPU µs per order of each kind of process, at max rate: ON per client and OFF. */
+function accountRows(r: RunReport): string[][] {
+  const phases = [...clientRuns(r).map(([, c]) => c.on), r.off];
+  const accounts = phases.map((p) => cpuAccount(p.cpu, p.count));
+  return ACCOUNT.filter(([g]) => accounts.some((a) => (a[g] ?? 0) > 0)).map(([g, label]) => [
+    label,
+    ...accounts.map((a) => (a[g] === undefined ? "" : n1(a[g]))),
+  ]);
+}
+
+/** The hottest functions of a profile by self time, as µs per order of the process. */
+function profileRows(p: CpuProfile, orders: number, top = 12): string[][] {
+  return p.hot
+    .slice(0, top)
+    .map((f) => [f.name, shortLocation(f.location), `${f.selfPct.toFixed(1)} %`, n1((f.selfMs * 1000) / Math.max(1, orders))]);
+}
+
+function profileSections(r: RunReport, render: (title: string, header: string[], rows: string[][]) => string): string[] {
+  const header = ["function (self time)", "where", "share of samples", "µs per order"];
+  return clientRuns(r).flatMap(([client, c]) => {
+    const p = c.profile;
+    if (!p) return [];
+    const sampled = (q: CpuProfile) => `${n0(q.samples)} samples over ${n1(q.durationMs / 1000)} s`;
+    return [
+      render(`${client} producer, profiled (${n0(p.orders)} orders, ${sampled(p.producer)})`, header, profileRows(p.producer, p.orders)),
+      render(
+        `${client} order consumer 1, profiled (${n0(p.consumerOrders)} of ${n0(p.orders)} orders, its partition; ${sampled(p.consumer)})`,
+        header,
+        profileRows(p.consumer, p.consumerOrders),
+      ),
+    ];
+  });
 }
 
 function yes(...phases: (PhaseResult | null)[]): string {
@@ -321,6 +374,9 @@ export function renderTerminal(r: RunReport): string {
       ratioRows(r),
     ),
     "",
+    box("CPU account at max rate, µs per order", phaseHeader(r), accountRows(r)),
+    "",
+    ...profileSections(r, (title, header, rows) => `${box(title, header, rows)}\n`),
     box("references", ["reference", "result"], referenceRows(r)),
     "",
     box("micro-benchmarks (mitata)", ["benchmark", "p50 ms", "avg ms"], microRows(r)),
@@ -344,7 +400,7 @@ export function renderMarkdown(r: RunReport): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   return [
-    `## Run ${when} UTC — \`bun bench --client ${Object.keys(r.clients).length > 1 ? "both" : Object.keys(r.clients)[0]}${r.mode === "quick" ? " --quick" : ""}\``,
+    `## Run ${when} UTC — \`bun bench --client ${Object.keys(r.clients).length > 1 ? "both" : Object.keys(r.clients)[0]}${r.mode === "full" ? "" : ` --${r.mode}`}\``,
     "",
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.kernel}; shared with other work (see "everything else" CPU)`,
     `- versions: Bun ${m.bun}, PostgreSQL ${r.versions.postgres}, Kafka ${r.versions.kafka} (3 brokers, RF 3, min ISR 2), Redis ${r.versions.redis}`,
@@ -361,6 +417,13 @@ export function renderMarkdown(r: RunReport): string {
     "",
     mdTable(["shopstream", "value", "reference", "value", "ratio", "aim", ""], ratioRows(r)),
     "",
+    "### CPU account at max rate, µs per order (CPU time of each kind of process ÷ orders)",
+    "",
+    mdTable(phaseHeader(r), accountRows(r)),
+    "",
+    "### CPU profiles (Bun --cpu-prof-md), hottest functions by self time",
+    "",
+    ...profileSections(r, (title, header, rows) => `${title}\n\n${mdTable(header, rows)}\n`),
     "### References",
     "",
     mdTable(["reference", "result"], referenceRows(r)),

@@ -4,7 +4,7 @@ import { connectRedis, deleteByPrefix } from "../src/cache/client.ts";
 import { cacheKeys } from "../src/cache/keys.ts";
 import { reloadCache } from "../src/cache/reload.ts";
 import { readSnapshot } from "../src/cache/snapshot.ts";
-import { readMetricSnapshots, snapshotKey } from "../src/metrics/publish.ts";
+import { snapshotKey } from "../src/metrics/publish.ts";
 import { type Config, type KafkaClientName, loadConfig, serviceRuntimeEnv } from "../src/config.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "../src/kafka/client.ts";
 import type { KafkaAdmin, KafkaClient } from "../src/kafka/port.ts";
@@ -122,9 +122,12 @@ async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames
   return names;
 }
 
-export function bun(file: string, args: string[] = []): string[] {
-  // BENCH_CPU_PROF=<dir>: every child writes a CPU profile (markdown) there, to see where time goes
-  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+/**
+ * A Bun child running `file`. `profileDir` (or BENCH_CPU_PROF=<dir> for every child) makes it write
+ * a CPU profile there as markdown (Bun's --cpu-prof-md) when it exits.
+ */
+export function bun(file: string, args: string[] = [], profileDir = process.env.BENCH_CPU_PROF): string[] {
+  const prof = profileDir ? ["--cpu-prof-md", `--cpu-prof-dir=${profileDir}`] : [];
   const extra = process.env.BENCH_BUN_FLAGS ? process.env.BENCH_BUN_FLAGS.split(" ") : [];
   return [process.execPath, ...prof, ...extra, "run", join(ROOT, file), ...args];
 }
@@ -135,6 +138,12 @@ export interface ProducerSettings {
   maxBatch?: number;
   lingerMs?: number;
   compression?: "none" | "gzip";
+}
+
+/** Where the producer and the first order consumer of a Kafka ON phase write their CPU profiles. */
+export interface ProfileDirs {
+  producer: string;
+  consumer: string;
 }
 
 export interface PhaseResult {
@@ -163,6 +172,8 @@ export interface BatchStats {
   count: number;
   meanRows: number;
   meanWriteMs: number;
+  /** Rows each writing process wrote (Kafka ON: per consumer, by name). */
+  rowsBy: Record<string, number>;
 }
 
 /** The consumers' own batch-size and write-time histograms, from the metrics snapshots they ship to Redis. */
@@ -170,18 +181,24 @@ async function consumerBatches(ctx: BenchContext, consumers: readonly Child[]): 
   let count = 0;
   let rows = 0;
   let seconds = 0;
-  for (const snapshot of await readMetricSnapshots(ctx.redis, ctx.cachePrefix, "order-consumer-*")) {
-    for (const m of snapshot as { values: { metricName?: string; value: number }[] }[]) {
+  const rowsBy: Record<string, number> = {};
+  for (const c of consumers) {
+    const snapshot = await ctx.redis.get(snapshotKey(ctx.cachePrefix, c.name));
+    if (!snapshot) continue;
+    for (const m of JSON.parse(snapshot) as { values: { metricName?: string; value: number }[] }[]) {
       for (const v of m.values) {
         if (v.metricName === "shopstream_consumer_batch_size_count") count += v.value;
-        if (v.metricName === "shopstream_consumer_batch_size_sum") rows += v.value;
+        if (v.metricName === "shopstream_consumer_batch_size_sum") {
+          rows += v.value;
+          rowsBy[c.name] = (rowsBy[c.name] ?? 0) + v.value;
+        }
         if (v.metricName === "shopstream_db_write_seconds_sum") seconds += v.value;
       }
     }
   }
   // the next phase's consumers carry the same names: their figures must start from nothing
   await ctx.redis.del(...consumers.map((c) => snapshotKey(ctx.cachePrefix, c.name)));
-  return { count, meanRows: count ? rows / count : 0, meanWriteMs: count ? (seconds * 1000) / count : 0 };
+  return { count, meanRows: count ? rows / count : 0, meanWriteMs: count ? (seconds * 1000) / count : 0, rowsBy };
 }
 
 /** Stops the phase's writing process if it still runs and drops the phase's database. */
@@ -203,6 +220,7 @@ export async function runKafkaOn(
   count: number,
   settings: ProducerSettings = {},
   rate?: number,
+  profile?: ProfileDirs,
 ): Promise<PhaseResult & { topic: string }> {
   const db = await phaseDatabase(ctx, "on");
   const names = await phaseTopics(ctx, "on");
@@ -214,13 +232,18 @@ export async function runKafkaOn(
     METRICS_PORT: "0",
   };
   const consumers = [1, 2, 3].map((i) =>
-    spawnChild(`order-consumer-${i}`, bun("src/services/consumer.ts", ["orders"]), { ...env, INSTANCE: String(i) }),
+    spawnChild(`order-consumer-${i}`, bun("src/services/consumer.ts", ["orders"], i === 1 ? profile?.consumer : undefined), {
+      ...env,
+      INSTANCE: String(i),
+    }),
   );
   let producer: Child | null = null;
   const meter = new CpuMeter(async () => ({
     brokers: ctx.brokers,
     postgres: await backendPids(db.sql, [db.name]),
-    bun: [process.pid, ...consumers.map((c) => c.proc.pid), ...(producer ? [producer.proc.pid] : [])],
+    producer: producer ? [producer.proc.pid] : [],
+    consumers: consumers.map((c) => c.proc.pid),
+    harness: [process.pid],
   }));
   try {
     await waitForGroup(ctx.admin, names.group("orders"), consumers.length, consumers);
@@ -237,7 +260,10 @@ export async function runKafkaOn(
     const progress = new Progress(rate ? `Kafka ON (${client}) at ${fmt(rate)}/s` : `Kafka ON (${client})`, count, ctx.quiet);
     let acked = 0;
     let stored = 0;
-    producer = spawnChild("producer", bun("bench/procs/producer.ts"), { ...pipelineEnv(ctx, client), BENCH_JOB: JSON.stringify(job) });
+    producer = spawnChild("producer", bun("bench/procs/producer.ts", [], profile?.producer), {
+      ...pipelineEnv(ctx, client),
+      BENCH_JOB: JSON.stringify(job),
+    });
     producer.onLine = (l) => {
       if (l.startsWith("PROGRESS ")) acked = Number(l.slice(9));
     };
@@ -297,7 +323,8 @@ export async function runKafkaOff(
   const meter = new CpuMeter(async () => ({
     brokers: ctx.brokers,
     postgres: await backendPids(db.sql, [db.name]),
-    bun: [process.pid, ...(writer ? [writer.proc.pid] : [])],
+    "direct-writer": writer ? [writer.proc.pid] : [],
+    harness: [process.pid],
   }));
   try {
     const job: DirectJob = {
@@ -333,7 +360,7 @@ export async function runKafkaOff(
       idsMatch: fp.md5 === done.idsMd5,
       dlq: 0,
       cpu,
-      batches: { count: done.batches, meanRows: done.count / done.batches, meanWriteMs: done.writeMs / done.batches },
+      batches: { count: done.batches, meanRows: done.count / done.batches, meanWriteMs: done.writeMs / done.batches, rowsBy: {} },
       rss: { "direct-writer": done.peakRssMb ?? 0 },
       exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === done.idsMd5,
     };

@@ -181,21 +181,37 @@ export class CpuMeter {
       byGroup[name] = (byGroup[name] ?? 0) + (ticks - (this.first.get(pid) ?? 0));
     }
     const shares: Record<string, number> = {};
+    const cpuSeconds: Record<string, number> = {};
     let ours = 0;
     for (const [name, ticks] of Object.entries(byGroup)) {
       shares[name] = ticks / capacity;
+      cpuSeconds[name] = ticks / CLOCK_TICKS;
       ours += ticks;
     }
-    const busy = (this.busy1 - this.busy0) / capacity;
+    const busyTicks = this.busy1 - this.busy0;
+    const busy = busyTicks / capacity;
     shares.other = Math.max(0, busy - ours / capacity);
-    return { seconds, busy, shares };
+    cpuSeconds.other = Math.max(0, busyTicks - ours) / CLOCK_TICKS;
+    return { seconds, busy, busySeconds: busyTicks / CLOCK_TICKS, shares, cpuSeconds };
   }
+}
+
+/** CPU µs per order of each group and of the whole machine (`total`), from a phase's CpuShares. */
+export function cpuAccount(cpu: CpuShares, orders: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [group, s] of Object.entries(cpu.cpuSeconds)) out[group] = (s / orders) * 1e6;
+  out.total = (cpu.busySeconds / orders) * 1e6;
+  return out;
 }
 
 export interface CpuShares {
   seconds: number;
   /** Share of the whole machine that was busy (1 = every core busy for the whole phase). */
   busy: number;
+  /** CPU seconds the whole machine was busy (all cores). */
+  busySeconds: number;
   /** Share of the whole machine per group; `other` is busy time no tracked process accounts for. */
   shares: Record<string, number>;
+  /** CPU seconds per group (user + system, all its processes); `other` as in shares. They add up to busySeconds. */
+  cpuSeconds: Record<string, number>;
 }

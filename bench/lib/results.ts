@@ -18,9 +18,10 @@ export function resultsHeader(title: string, command: string, note = ""): string
   ].join("\n");
 }
 
-export function appendResults(markdown: string): void {
-  if (!existsSync(RESULTS))
-    writeFileSync(RESULTS, "# shopstream benchmark results\n\nRuns appended by `bun bench`; analysis sections by hand.\n");
-  appendFileSync(RESULTS, `\n${markdown.trim()}\n`);
-  console.log(`appended to ${RESULTS}`);
+/** Appends a run to bench/RESULTS.md, or to `file` (the suite's own runs). */
+export function appendResults(markdown: string, file = RESULTS): void {
+  if (!existsSync(file))
+    writeFileSync(file, "# shopstream benchmark results\n\nRuns appended by `bun bench`; analysis sections by hand.\n");
+  appendFileSync(file, `\n${markdown.trim()}\n`);
+  console.log(`appended to ${file}`);
 }

@@ -40,7 +40,7 @@ export function writeMethod(sql: Sql, method: WriteMethod, orders: Order[], maxB
 
 /** Empties orders and undoes its side effects, so the next write method starts from the same state. */
 export async function resetOrders(sql: Sql): Promise<void> {
-  await sql`truncate orders`;
+  await sql`truncate orders, order_events`;
   await sql`update users set last_ordered_at = null where last_ordered_at is not null`;
   await sql`update products set order_count = 0 where order_count <> 0`;
   await sql`vacuum analyze users, products, orders`;
