@@ -27,6 +27,10 @@ export interface Config {
   kafkaClientId: string;
   kafkaCompression: "none" | "gzip";
   kafkaClient: KafkaClientName;
+  /** Partitions of every topic the services create (existing topics are left as they are). */
+  kafkaPartitions: number;
+  /** Consumers start:all runs per consumer group: one partition each at most, so no more than kafkaPartitions. */
+  consumersPerGroup: number;
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
@@ -52,6 +56,9 @@ export interface Config {
   /** The RAM JavaScriptCore sizes its heap for in every service process start:all runs (BUN_JSC_forceRAMSize). */
   serviceRamBytes: number;
 }
+
+/** start:all's consumers per group when CONSUMERS_PER_GROUP is unset (fewer when there are fewer partitions). */
+const DEFAULT_CONSUMERS_PER_GROUP = 3;
 
 /** The slowest clock the live services accept (SPEED or --speed): a thousand times slower than real time. */
 const MIN_SPEED = 0.001;
@@ -86,6 +93,7 @@ export interface LiveFlags {
 export function loadConfig(env: Env = process.env, argv: readonly string[] = []): Config {
   const read = new Reader(env);
   const flags = parseLiveFlags(argv);
+  const kafkaPartitions = read.number("KAFKA_PARTITIONS", 3, { min: 1, integer: true });
   const config: Config = {
     databaseUrl: read.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopstream", ["postgres:", "postgresql:"]),
     redisUrl: read.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
@@ -93,6 +101,13 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaClientId: read.string("KAFKA_CLIENT_ID", "shopstream"),
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
     kafkaClient: read.oneOf("KAFKA_CLIENT", "kafkajs", KAFKA_CLIENTS),
+    kafkaPartitions,
+    consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
+      min: 1,
+      max: kafkaPartitions,
+      integer: true,
+      maxReason: "KAFKA_PARTITIONS; a group gives each partition to one member, so more would sit idle",
+    }),
     topicPrefix: read.string("TOPIC_PREFIX", ""),
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
@@ -150,6 +165,14 @@ function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number }
   };
 }
 
+interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** Why the maximum, when it comes from another variable. */
+  maxReason?: string;
+}
+
 class Reader {
   constructor(private readonly env: Env) {}
 
@@ -162,18 +185,21 @@ class Reader {
     return this.raw(name) ?? fallback;
   }
 
-  number(name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  number(name: string, fallback: number, opts: NumberRule = {}): number {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${raw}"`);
     if (opts.integer && !Number.isInteger(n)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
     if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}, got ${n}`);
-    if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max) {
+      const why = opts.maxReason ? ` (${opts.maxReason})` : "";
+      throw new ConfigError(name, `must be <= ${opts.max}${why}, got ${n}`);
+    }
     return n;
   }
 
-  optionalNumber(name: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
+  optionalNumber(name: string, opts: NumberRule = {}): number | null {
     return this.raw(name) === undefined ? null : this.number(name, 0, opts);
   }
 
