@@ -49,7 +49,10 @@ export interface Config {
   productIntervalS: [number, number];
   userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
   supervised: boolean;
-  /** Which of a consumer group's instances this process is (1, 2, 3 under start:all): it names the service. */
+  /**
+   * Which instance of its service this process is, 1..4095; it names the service. A consumer's place
+   * in its group (1, 2, 3 under start:all); a producer's stream and ids (instance 1 draws SEED's own).
+   */
   instance: number;
   /** Seconds between the redis-monitor's status lines; null when unset (1 s alone, 10 s under start:all). */
   monitorIntervalS: number | null;
@@ -59,6 +62,9 @@ export interface Config {
 
 /** start:all's consumers per group when CONSUMERS_PER_GROUP is unset (fewer when there are fewer partitions). */
 const DEFAULT_CONSUMERS_PER_GROUP = 3;
+
+/** The highest INSTANCE: a producer writes its instance into the 12 bits of its ids' rand_a (src/domain/ids.ts). */
+export const MAX_INSTANCE = 4095;
 
 /** The slowest clock the live services accept (SPEED or --speed): a thousand times slower than real time. */
 const MIN_SPEED = 0.001;
@@ -130,7 +136,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       decayPerHour: read.number("USER_DECAY_PER_HOUR", 0.6, { min: 0 }),
     },
     supervised: read.string(SUPERVISED_ENV, "") === "1",
-    instance: read.number("INSTANCE", 1, { min: 1, integer: true }),
+    instance: read.number("INSTANCE", 1, { min: 1, max: MAX_INSTANCE, integer: true }),
     monitorIntervalS: read.optionalNumber("MONITOR_INTERVAL_S", { min: 0.05 }),
     serviceRamBytes: read.number("BUN_JSC_forceRAMSize", SERVICE_RAM_BYTES, { min: 32 * 2 ** 20, integer: true }),
   };

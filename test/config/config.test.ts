@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, loadConfig, MAX_INSTANCE } from "../../src/config.ts";
+import { MAX_ID_INSTANCE } from "../../src/domain/ids.ts";
 
 describe("loadConfig", () => {
   test("defaults are the documented ones", () => {
@@ -19,6 +20,11 @@ describe("loadConfig", () => {
     expect(c.monitorIntervalS).toBeNull();
     expect(c.kafkaPartitions).toBe(3);
     expect(c.consumersPerGroup).toBe(3);
+  });
+
+  test("INSTANCE goes as high as a producer's ids can name", () => {
+    expect(MAX_INSTANCE).toBe(MAX_ID_INSTANCE);
+    expect(loadConfig({ INSTANCE: String(MAX_INSTANCE) }).instance).toBe(MAX_INSTANCE);
   });
 
   test("KAFKA_PARTITIONS and CONSUMERS_PER_GROUP: up to one consumer per partition", () => {
@@ -84,6 +90,7 @@ describe("loadConfig", () => {
     ["CONSUMERS_PER_GROUP", "4"], // more than the 3 partitions
     ["INSTANCE", "0"],
     ["INSTANCE", "two"],
+    ["INSTANCE", "4096"], // beyond what an id can name
     ["MONITOR_INTERVAL_S", "-1"],
   ];
   for (const [variable, value] of bad) {
