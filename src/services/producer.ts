@@ -39,7 +39,8 @@ runService(producerName, async ({ config, log, signal, name }) => {
   const syncCache = () => cache.sync();
   const report = () => log.info(`${shop.progress()}, ${producer.pending} messages buffered`);
   await Promise.all([
-    live.rate ? rateLoop(live.rate, nextOrder, loops) : every(orderGapMs, nextOrder, loops),
+    // the first order goes out as soon as the cache is in: at 04:00 Seoul the curve's gap is 30 s
+    live.rate ? rateLoop(live.rate, nextOrder, loops) : every(orderGapMs, nextOrder, loops, { immediately: true }),
     every(productGapMs, nextProduct, loops),
     every(SECOND, syncCache, loops),
     every(TEN_SECONDS, report, loops),
