@@ -37,7 +37,7 @@ export async function runProducerPerformance(
   props: Record<string, string> = {},
 ): Promise<PerfResult> {
   const names = topicNames(`${ctx.topicPrefix}pp${++ctx.phases}.`);
-  await ensureTopics(ctx.admin, names);
+  await ensureTopics(ctx.admin, names, { partitions: ctx.config.kafkaPartitions });
   const child = spawnChild("ProducerPerformance", [
     ...java(),
     "org.apache.kafka.tools.ProducerPerformance",

@@ -118,7 +118,7 @@ async function phaseDatabase(ctx: BenchContext, label: string, max = 4): Promise
 
 async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames> {
   const names = topicNames(`${ctx.topicPrefix}${label}${++ctx.phases}.`);
-  await ensureTopics(ctx.admin, names);
+  await ensureTopics(ctx.admin, names, { partitions: ctx.config.kafkaPartitions });
   return names;
 }
 

@@ -27,6 +27,10 @@ export interface Config {
   kafkaClientId: string;
   kafkaCompression: "none" | "gzip";
   kafkaClient: KafkaClientName;
+  /** Partitions of every topic the services create (existing topics are left as they are). */
+  kafkaPartitions: number;
+  /** Consumers start:all runs per consumer group: one partition each at most, so no more than kafkaPartitions. */
+  consumersPerGroup: number;
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
@@ -45,13 +49,22 @@ export interface Config {
   productIntervalS: [number, number];
   userCurve: { startBatch: number; startIntervalS: number; endIntervalS: number; decayPerHour: number };
   supervised: boolean;
-  /** Which of a consumer group's instances this process is (1, 2, 3 under start:all): it names the service. */
+  /**
+   * Which instance of its service this process is, 1..4095; it names the service. A consumer's place
+   * in its group (1, 2, 3 under start:all); a producer's stream and ids (instance 1 draws SEED's own).
+   */
   instance: number;
   /** Seconds between the redis-monitor's status lines; null when unset (1 s alone, 10 s under start:all). */
   monitorIntervalS: number | null;
   /** The RAM JavaScriptCore sizes its heap for in every service process start:all runs (BUN_JSC_forceRAMSize). */
   serviceRamBytes: number;
 }
+
+/** start:all's consumers per group when CONSUMERS_PER_GROUP is unset (fewer when there are fewer partitions). */
+const DEFAULT_CONSUMERS_PER_GROUP = 3;
+
+/** The highest INSTANCE: a producer writes its instance into the 12 bits of its ids' rand_a (src/domain/ids.ts). */
+export const MAX_INSTANCE = 4095;
 
 /** The slowest clock the live services accept (SPEED or --speed): a thousand times slower than real time. */
 const MIN_SPEED = 0.001;
@@ -86,6 +99,7 @@ export interface LiveFlags {
 export function loadConfig(env: Env = process.env, argv: readonly string[] = []): Config {
   const read = new Reader(env);
   const flags = parseLiveFlags(argv);
+  const kafkaPartitions = read.number("KAFKA_PARTITIONS", 3, { min: 1, integer: true });
   const config: Config = {
     databaseUrl: read.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopstream", ["postgres:", "postgresql:"]),
     redisUrl: read.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
@@ -93,6 +107,13 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaClientId: read.string("KAFKA_CLIENT_ID", "shopstream"),
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
     kafkaClient: read.oneOf("KAFKA_CLIENT", "kafkajs", KAFKA_CLIENTS),
+    kafkaPartitions,
+    consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
+      min: 1,
+      max: kafkaPartitions,
+      integer: true,
+      maxReason: "KAFKA_PARTITIONS; a group gives each partition to one member, so more would sit idle",
+    }),
     topicPrefix: read.string("TOPIC_PREFIX", ""),
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
@@ -115,7 +136,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       decayPerHour: read.number("USER_DECAY_PER_HOUR", 0.6, { min: 0 }),
     },
     supervised: read.string(SUPERVISED_ENV, "") === "1",
-    instance: read.number("INSTANCE", 1, { min: 1, integer: true }),
+    instance: read.number("INSTANCE", 1, { min: 1, max: MAX_INSTANCE, integer: true }),
     monitorIntervalS: read.optionalNumber("MONITOR_INTERVAL_S", { min: 0.05 }),
     serviceRamBytes: read.number("BUN_JSC_forceRAMSize", SERVICE_RAM_BYTES, { min: 32 * 2 ** 20, integer: true }),
   };
@@ -150,6 +171,14 @@ function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number }
   };
 }
 
+interface NumberRule {
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** Why the maximum, when it comes from another variable. */
+  maxReason?: string;
+}
+
 class Reader {
   constructor(private readonly env: Env) {}
 
@@ -162,18 +191,21 @@ class Reader {
     return this.raw(name) ?? fallback;
   }
 
-  number(name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  number(name: string, fallback: number, opts: NumberRule = {}): number {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${raw}"`);
     if (opts.integer && !Number.isInteger(n)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
     if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}, got ${n}`);
-    if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be <= ${opts.max}, got ${n}`);
+    if (opts.max !== undefined && n > opts.max) {
+      const why = opts.maxReason ? ` (${opts.maxReason})` : "";
+      throw new ConfigError(name, `must be <= ${opts.max}${why}, got ${n}`);
+    }
     return n;
   }
 
-  optionalNumber(name: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | null {
+  optionalNumber(name: string, opts: NumberRule = {}): number | null {
     return this.raw(name) === undefined ? null : this.number(name, 0, opts);
   }
 

@@ -22,7 +22,7 @@ function services(flags: string[], config: Config): ServiceSpec[] {
     env: { SPEED: String(config.speed), ...serviceRuntimeEnv(config), ...opts.env },
   });
   const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
-    [1, 2, 3].map((i) =>
+    instances(config.consumersPerGroup).map((i) =>
       svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic]),
     ),
   );
@@ -37,6 +37,11 @@ function services(flags: string[], config: Config): ServiceSpec[] {
     svc("metrics", "metrics.ts", { stopStage: 1 }),
     ...consumers,
   ];
+}
+
+/** 1..n: the INSTANCE of each consumer of a group (CONSUMERS_PER_GROUP, at most one per partition). */
+function instances(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
 }
 
 const CONSUMER_STAGE = 2;

@@ -38,6 +38,9 @@ interface CategoryGroup<P> {
 }
 
 export class OrderDraw<U extends BuyerCandidate, P extends ProductCandidate> {
+  /** `instance`: the producer instance whose ids the orders carry (src/domain/ids.ts). */
+  constructor(private readonly instance = 1) {}
+
   private buyerTable: WeightedTable<ScoredBuyer<U>> | null = null;
   private categoryTable: WeightedTable<CategoryGroup<P>> | null = null;
 
@@ -79,7 +82,7 @@ export class OrderDraw<U extends BuyerCandidate, P extends ProductCandidate> {
     if (!this.categoryTable) throw new Error("the order draw has no products");
     const group = this.categoryTable.draw(rng);
     const product = group.products[Math.floor(rng.next() * group.products.length)] as P;
-    const id = newId("O_", rng, atMs);
+    const id = newId("O_", rng, atMs, this.instance);
     const quantity = drawQuantity(group.category, rng);
     return { order: buildOrder({ id, user, product, quantity, at: new Date(atMs), rng }), product };
   }

@@ -38,7 +38,7 @@ export function simulatedDay(customers: number, ordersPerSecond: number): { orde
 }
 
 export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends ProductCandidate = ProductCandidate> {
-  private readonly draw = new OrderDraw<U, P>();
+  private readonly draw: OrderDraw<U, P>;
   /** The top-N of the current generation, highest score first. */
   top: readonly { user: U; score: number }[] = [];
   scenario: Scenario = BASELINE;
@@ -60,7 +60,10 @@ export class OrderGenerator<U extends BuyerCandidate = BuyerCandidate, P extends
     private readonly rng: Rng,
     private readonly topN = 200,
     rotation?: RateRotation,
+    /** The producer instance (INSTANCE): its orders' ids name it, so no two instances mint the same id. */
+    instance = 1,
   ) {
+    this.draw = new OrderDraw<U, P>(instance);
     if (rotation) {
       this.rotation = {
         settings: rotation,

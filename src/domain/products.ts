@@ -14,6 +14,8 @@ const MAX_LISTING_DISCOUNT_PCT = 60;
 export interface GenerateProductsOptions {
   /** Listing time for every product (the live producer: "now"); default spread over 2 years before now. */
   createdAt?: Date;
+  /** The producer instance minting them (src/domain/ids.ts); 1 by default. */
+  instance?: number;
 }
 
 export function generateProducts(rng: Rng, count: number, now: Date, opts: GenerateProductsOptions = {}): Product[] {
@@ -25,12 +27,12 @@ export function generateProducts(rng: Rng, count: number, now: Date, opts: Gener
   let block: Category[] = [];
   for (let i = 0; i < count; i++) {
     if (block.length === 0) block = shuffled(CATEGORIES, rng);
-    products[i] = productOf(block.pop() as Category, rng, nowMs, fixedCreatedMs);
+    products[i] = productOf(block.pop() as Category, rng, nowMs, fixedCreatedMs, opts.instance);
   }
   return products;
 }
 
-function productOf(category: Category, rng: Rng, nowMs: number, fixedCreatedMs?: number): Product {
+function productOf(category: Category, rng: Rng, nowMs: number, fixedCreatedMs?: number, instance = 1): Product {
   const words = PRODUCT_WORDS[category.code] as ProductWords;
   const createdMs = fixedCreatedMs ?? Math.floor(nowMs - rng.next() * LISTING_SPAN_MS);
   const brand = rng.pick(category.brands);
@@ -51,7 +53,7 @@ function productOf(category: Category, rng: Rng, nowMs: number, fixedCreatedMs?:
   // Review counts are heavy-tailed: most listings have a few, some have thousands.
   const reviewCount = Math.floor(Math.expm1(rng.uniform(0, 9)));
   return {
-    id: newId("P_", rng, createdMs),
+    id: newId("P_", rng, createdMs, instance),
     name,
     category: category.code,
     brand,

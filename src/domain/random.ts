@@ -81,6 +81,15 @@ export class Rng {
   }
 }
 
+/**
+ * The seed a producer instance draws from (docs/design.md, "Several producers"): SEED itself for
+ * instance 1, so a single producer keeps the stream it always drew, a seed of its own for each
+ * other instance, so two producers on one SEED do not place the same orders.
+ */
+export function instanceSeed(seed: string, instance: number): string {
+  return instance === 1 ? seed : `${seed}/instance-${instance}`;
+}
+
 /** Precomputed cumulative weights for draws in O(log n): the producer draws from 1,000 products per order. */
 export class WeightedTable<T> {
   private readonly cumulative: Float64Array;

@@ -12,7 +12,10 @@ export interface OpenKafka {
   producer: BatchingProducer;
 }
 
-/** Kafka ready for a service: the configured client, the project's topics present, a connected batching producer. */
+/**
+ * Kafka ready for a service: the configured client, the project's topics present (created with
+ * KAFKA_PARTITIONS partitions when missing), a connected batching producer.
+ */
 export async function openKafka(
   config: Config,
   clientName: string,
@@ -22,7 +25,7 @@ export async function openKafka(
   const names = topicNames(config.topicPrefix);
   const admin = await connectAdmin(client);
   try {
-    await ensureTopics(admin, names);
+    await ensureTopics(admin, names, { partitions: config.kafkaPartitions });
   } finally {
     await admin.close();
   }

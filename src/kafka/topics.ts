@@ -28,6 +28,10 @@ export function topicNames(prefix = ""): TopicNames {
   };
 }
 
+/**
+ * Every topic of the pipeline with its settings. `partitions` (KAFKA_PARTITIONS) applies to the
+ * dead-letter topics too; it only shapes topics not yet created (docs/design.md, "Kafka contract").
+ */
 export function topicSpecs(names: TopicNames, opts: { partitions?: number; replication?: number } = {}): TopicSpec[] {
   const numPartitions = opts.partitions ?? 3;
   const replicationFactor = opts.replication ?? 3;

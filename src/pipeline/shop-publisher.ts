@@ -21,6 +21,8 @@ export class ShopPublisher {
     private readonly names: TopicNames,
     private readonly generator: OrderGenerator<CachedUser, CachedProduct>,
     private readonly productRng: Rng,
+    /** The producer instance: new listings' ids name it, as the generator's orders do. */
+    private readonly instance = 1,
   ) {}
 
   /** "N orders generated, M acknowledged": the figures the logs and the tests read. */
@@ -43,7 +45,7 @@ export class ShopPublisher {
     await this.producer.whenRoom(signal);
     if (signal.aborted) return;
     const now = new Date();
-    const [product] = generateProducts(this.productRng, 1, now, { createdAt: now });
+    const [product] = generateProducts(this.productRng, 1, now, { createdAt: now, instance: this.instance });
     if (product)
       this.producer.send(this.names.topic("products"), { key: product.id, value: encode("products", product) }).catch(() => this.failed++);
   }

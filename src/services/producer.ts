@@ -1,8 +1,9 @@
 import { connectRedis } from "../cache/client.ts";
+import type { Config } from "../config.ts";
 import type { CachedProduct, CachedUser } from "../cache/reload.ts";
 import { orderIntervalS, productIntervalS } from "../domain/curves.ts";
 import { OrderGenerator } from "../domain/order-generator.ts";
-import { Rng } from "../domain/random.ts";
+import { instanceSeed, Rng } from "../domain/random.ts";
 import { scenarioById } from "../domain/scenarios.ts";
 import { openKafka } from "../kafka/open.ts";
 import { reportBuffered, reportScenario } from "../metrics/registry.ts";
@@ -12,17 +13,18 @@ import { every, producerMetrics, rateLoop, runService, sleep } from "./runtime.t
 
 // Orders from the Redis cache (never PostgreSQL) on the shop's hourly cadence, or at a fixed
 // --rate with buyers rotating every simulated day (docs/design.md); new products every 6–8 s.
-runService("producer", async ({ config, log, signal }) => {
-  const { speed, live } = config;
-  const rng = new Rng(config.seed);
+// INSTANCE=N runs the N-th of several producers: a stream and ids of its own ("Several producers").
+runService(producerName, async ({ config, log, signal, name }) => {
+  const { speed, live, instance } = config;
+  const rng = new Rng(instanceSeed(config.seed, instance));
   const redis = connectRedis(config.redisUrl);
-  const { names, producer } = await openKafka(config, "producer", { ...producerMetrics(config.topicPrefix), log });
+  const { names, producer } = await openKafka(config, name, { ...producerMetrics(config.topicPrefix), log });
   reportBuffered(() => producer.pending);
   const rotation = live.rate ? { ordersPerSecond: live.rate } : undefined;
-  const generator = new OrderGenerator<CachedUser, CachedProduct>(rng.fork("orders"), config.producerTopN, rotation);
+  const generator = new OrderGenerator<CachedUser, CachedProduct>(rng.fork("orders"), config.producerTopN, rotation, instance);
   const startScenario = live.scenario ? scenarioById(live.scenario) : undefined;
   const cache = new CacheFollower(redis, config.cachePrefix, generator, log, startScenario);
-  const shop = new ShopPublisher(producer, names, generator, rng.fork("products"));
+  const shop = new ShopPublisher(producer, names, generator, rng.fork("products"), instance);
   const cadence = rng.fork("cadence");
   reportScenario(() => (generator.ready ? generator.scenario.id : null));
 
@@ -37,7 +39,8 @@ runService("producer", async ({ config, log, signal }) => {
   const syncCache = () => cache.sync();
   const report = () => log.info(`${shop.progress()}, ${producer.pending} messages buffered`);
   await Promise.all([
-    live.rate ? rateLoop(live.rate, nextOrder, loops) : every(orderGapMs, nextOrder, loops),
+    // the first order goes out as soon as the cache is in: at 04:00 Seoul the curve's gap is 30 s
+    live.rate ? rateLoop(live.rate, nextOrder, loops) : every(orderGapMs, nextOrder, loops, { immediately: true }),
     every(productGapMs, nextProduct, loops),
     every(SECOND, syncCache, loops),
     every(TEN_SECONDS, report, loops),
@@ -52,6 +55,11 @@ runService("producer", async ({ config, log, signal }) => {
     process.exitCode = 1;
   }
 });
+
+/** "producer" as ever for instance 1; "producer-N" for the others, so their metrics and logs stay apart. */
+function producerName(config: Config): string {
+  return config.instance === 1 ? "producer" : `producer-${config.instance}`;
+}
 
 const SECOND = () => 1000;
 const TEN_SECONDS = () => 10_000;

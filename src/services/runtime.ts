@@ -88,8 +88,17 @@ export function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): P
   });
 }
 
-/** Calls tick() after each interval until the signal aborts; intervalMs() is asked anew each time. */
-export async function every(intervalMs: () => number, tick: () => Promise<void> | void, signal: AbortSignal): Promise<void> {
+/**
+ * Calls tick() after each interval until the signal aborts; intervalMs() is asked anew each time.
+ * With `immediately`, tick() runs once at once, before the first interval.
+ */
+export async function every(
+  intervalMs: () => number,
+  tick: () => Promise<void> | void,
+  signal: AbortSignal,
+  opts: { immediately?: boolean } = {},
+): Promise<void> {
+  if (opts.immediately && !signal.aborted) await tick();
   while (!signal.aborted) {
     await sleep(intervalMs(), signal);
     if (signal.aborted) break;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, loadConfig, MAX_INSTANCE } from "../../src/config.ts";
+import { MAX_ID_INSTANCE } from "../../src/domain/ids.ts";
 
 describe("loadConfig", () => {
   test("defaults are the documented ones", () => {
@@ -17,6 +18,22 @@ describe("loadConfig", () => {
     expect(c.productIntervalS).toEqual([6, 8]);
     expect(c.instance).toBe(1);
     expect(c.monitorIntervalS).toBeNull();
+    expect(c.kafkaPartitions).toBe(3);
+    expect(c.consumersPerGroup).toBe(3);
+  });
+
+  test("INSTANCE goes as high as a producer's ids can name", () => {
+    expect(MAX_INSTANCE).toBe(MAX_ID_INSTANCE);
+    expect(loadConfig({ INSTANCE: String(MAX_INSTANCE) }).instance).toBe(MAX_INSTANCE);
+  });
+
+  test("KAFKA_PARTITIONS and CONSUMERS_PER_GROUP: up to one consumer per partition", () => {
+    expect(loadConfig({ KAFKA_PARTITIONS: "6" })).toMatchObject({ kafkaPartitions: 6, consumersPerGroup: 3 });
+    expect(loadConfig({ KAFKA_PARTITIONS: "6", CONSUMERS_PER_GROUP: "6" })).toMatchObject({ kafkaPartitions: 6, consumersPerGroup: 6 });
+    expect(loadConfig({ CONSUMERS_PER_GROUP: "1" }).consumersPerGroup).toBe(1);
+    // fewer partitions than the default three consumers: the default follows them
+    expect(loadConfig({ KAFKA_PARTITIONS: "1" })).toMatchObject({ kafkaPartitions: 1, consumersPerGroup: 1 });
+    expect(() => loadConfig({ CONSUMERS_PER_GROUP: "4" })).toThrow("CONSUMERS_PER_GROUP: must be <= 3 (KAFKA_PARTITIONS;");
   });
 
   test("values from the environment are parsed", () => {
@@ -65,8 +82,15 @@ describe("loadConfig", () => {
     ["ORDER_INTERVAL_S", "5-3"],
     ["KAFKA_COMPRESSION", "brotli"],
     ["KAFKA_CLIENT", "rdkafka"],
+    ["KAFKA_PARTITIONS", "0"],
+    ["KAFKA_PARTITIONS", "2.5"],
+    ["KAFKA_PARTITIONS", "many"],
+    ["CONSUMERS_PER_GROUP", "0"],
+    ["CONSUMERS_PER_GROUP", "1.5"],
+    ["CONSUMERS_PER_GROUP", "4"], // more than the 3 partitions
     ["INSTANCE", "0"],
     ["INSTANCE", "two"],
+    ["INSTANCE", "4096"], // beyond what an id can name
     ["MONITOR_INTERVAL_S", "-1"],
   ];
   for (const [variable, value] of bad) {

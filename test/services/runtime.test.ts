@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { rateLoop, settledOrAborted } from "../../src/services/runtime.ts";
+import { every, rateLoop, settledOrAborted } from "../../src/services/runtime.ts";
 
 test("settledOrAborted() ends with the work, or at the stop if the work never ends", async () => {
   const stop = new AbortController();
@@ -41,4 +41,26 @@ test("rateLoop() keeps the rate, and forgives a stall's backlog beyond one secon
   expect(afterStall).toBeGreaterThan(900);
   expect(afterStall).toBeLessThan(2000); // without the forgiveness it would be ≈ 2,900
   expect(emitted).toBeLessThan(3000);
+});
+
+test("every() waits an interval before each tick; `immediately` ticks once at once first", async () => {
+  const stop = new AbortController();
+  const ticks: number[] = [];
+  const started = performance.now();
+  const tick = () => {
+    ticks.push(performance.now() - started);
+  };
+  // a long gap, as the volume curve gives at night (30 s)
+  const waiting = every(() => 30_000, tick, stop.signal);
+  const prompt = every(() => 30_000, tick, stop.signal, { immediately: true });
+  await Bun.sleep(300);
+  stop.abort();
+  await Promise.all([waiting, prompt]); // both stop at the abort, mid-interval
+  expect(ticks).toHaveLength(1);
+  expect(ticks[0]).toBeLessThan(50);
+
+  const aborted = new AbortController();
+  aborted.abort();
+  await every(() => 10, tick, aborted.signal, { immediately: true }); // already stopped: no tick
+  expect(ticks).toHaveLength(1);
 });

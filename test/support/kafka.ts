@@ -32,14 +32,19 @@ export function testLogger(name: string): Logger {
 
 /**
  * The project's topics under a unique prefix, created on the real cluster (or on `brokers`, a
- * private one); cleanup() deletes them and the groups that read them.
+ * private one) with KAFKA_PARTITIONS partitions unless told otherwise; cleanup() deletes them and
+ * the groups that read them.
  */
-export async function createTestTopics(label: string, brokers = config.kafkaBrokers): Promise<TestTopics> {
+export async function createTestTopics(
+  label: string,
+  brokers = config.kafkaBrokers,
+  partitions = config.kafkaPartitions,
+): Promise<TestTopics> {
   const prefix = `test.${label}.${uniqueSuffix()}.`;
   const names = topicNames(prefix);
   const client = await createKafkaClient({ ...config, kafkaBrokers: brokers }, `test-${label}`);
   const admin = await connectAdmin(client);
-  await ensureTopics(admin, names);
+  await ensureTopics(admin, names, { partitions });
   const producers: BatchingProducer[] = [];
   const consumers: RunningConsumer[] = [];
   return {
