@@ -25,7 +25,7 @@ function drawn(n: number, seed: string): Order[] {
 }
 
 /** The consumer's verdict on what encode() would have published, without encode's own checks: the failing path, or null. */
-function consumerVerdict(o: Record<string, unknown>, occurredAt: unknown = NOW.toISOString()): string | null {
+function consumerVerdict(o: object & { id?: unknown }, occurredAt: unknown = NOW.toISOString()): string | null {
   const wire = { v: 1, event_type: "order_created", event_id: o.id, occurred_at: occurredAt, data: o };
   try {
     decode("orders", JSON.stringify(wire));
@@ -36,7 +36,7 @@ function consumerVerdict(o: Record<string, unknown>, occurredAt: unknown = NOW.t
   }
 }
 
-function producerVerdict(o: Record<string, unknown>, occurredAt = NOW): string | null {
+function producerVerdict(o: object, occurredAt = NOW): string | null {
   try {
     encode("orders", o as unknown as Order, occurredAt);
     return null;
