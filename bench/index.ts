@@ -238,6 +238,8 @@ async function profiledRun(client: KafkaClientName): Promise<ClientProfile> {
     return {
       orders: plan.orders,
       consumerOrders: run.batches.rowsBy["order-consumer-1"] ?? 0,
+      producerCpuSeconds: run.producerCpuSeconds,
+      consumerCpuSeconds: run.consumerCpuSeconds["order-consumer-1"] ?? 0,
       producer: readProfile(dirs.producer),
       consumer: readProfile(dirs.consumer),
     };

@@ -22,8 +22,11 @@ const { values: flags } = parseArgs({
     orders: { type: "string", default: "100000" },
     rounds: { type: "string", default: "3" },
     record: { type: "boolean", default: false },
+    "b-env": { type: "string", multiple: true, default: [] },
   },
 });
+// --b-env K=V: B runs with these variables on top (e.g. the same checkout with another heap size)
+const bEnv = Object.fromEntries((flags["b-env"] ?? []).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 if (!flags.other) {
   console.error("--other: the checkout to compare against (B)");
   process.exit(2);
@@ -33,7 +36,7 @@ const count = Number(flags.orders);
 const rounds = Number(flags.rounds);
 const trees = { A: join(import.meta.dir, ".."), B: flags.other };
 
-async function once(ctx: BenchContext, tree: string): Promise<ProducerResult> {
+async function once(ctx: BenchContext, tree: string, env: Record<string, string>): Promise<ProducerResult> {
   const names = topicNames(`${ctx.topicPrefix}ab${++ctx.phases}.`);
   await ensureTopics(ctx.admin, names);
   const job: ProducerJob = {
@@ -49,6 +52,7 @@ async function once(ctx: BenchContext, tree: string): Promise<ProducerResult> {
     KAFKA_CLIENT: client,
     BUN_JSC_forceRAMSize: String(ctx.config.serviceRamBytes),
     BENCH_JOB: JSON.stringify(job),
+    ...env,
   });
   const r = await child.result<ProducerResult>();
   await ctx.admin.deleteTopics([names.topic("orders")]).catch(() => {});
@@ -61,7 +65,7 @@ const out: Record<"A" | "B", ProducerResult[]> = { A: [], B: [] };
 try {
   for (let round = 0; round < rounds; round++) {
     for (const side of round % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
-      const r = await once(ctx, trees[side]);
+      const r = await once(ctx, trees[side], side === "B" ? bEnv : {});
       out[side].push(r);
       console.error(
         `round ${round + 1} ${side}: ${Math.round(r.tps)} orders/s, ${((r.cpuSeconds / r.count) * 1e6).toFixed(1)} µs CPU per order, ${Math.round(r.peakRssMb ?? 0)} MB`,
@@ -74,7 +78,7 @@ try {
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const us = (r: ProducerResult) => (r.cpuSeconds / r.count) * 1e6;
 const line = (side: "A" | "B") =>
-  `| ${side}: ${trees[side]} | ${Math.round(median(out[side].map((r) => r.tps))).toLocaleString("en-US")} | ${median(out[side].map(us)).toFixed(1)} | ${Math.round(Math.max(...out[side].map((r) => r.peakRssMb ?? 0)))} |`;
+  `| ${side}: ${trees[side]}${side === "B" && flags["b-env"]?.length ? ` with ${flags["b-env"].join(" ")}` : ""} | ${Math.round(median(out[side].map((r) => r.tps))).toLocaleString("en-US")} | ${median(out[side].map(us)).toFixed(1)} | ${Math.round(Math.max(...out[side].map((r) => r.peakRssMb ?? 0)))} |`;
 const pairs = out.B.map((b, i) => (b.tps / (out.A[i]?.tps ?? Number.NaN)).toFixed(2)).join(" / ");
 const table = [
   `| producer (${client}, ${count.toLocaleString("en-US")} orders) | orders/s | CPU µs per order | peak RSS MB |`,
@@ -87,5 +91,5 @@ const table = [
 console.log(table);
 if (flags.record)
   appendResults(
-    `${resultsHeader("Producer A/B", `bun run bench/producer-ab.ts --other B --client ${client} --orders ${count} --rounds ${rounds} --record`)}\n\n${table}`,
+    `${resultsHeader("Producer A/B", `bun run bench/producer-ab.ts --other B${(flags["b-env"] ?? []).map((e) => ` --b-env ${e}`).join("")} --client ${client} --orders ${count} --rounds ${rounds} --record`)}\n\n${table}`,
   );

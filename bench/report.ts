@@ -29,6 +29,9 @@ export interface ClientProfile {
   orders: number;
   /** Orders the profiled consumer wrote (its partition's share). */
   consumerOrders: number;
+  /** CPU of the profiled processes (the producer from its first order; the consumer over its life). */
+  producerCpuSeconds: number;
+  consumerCpuSeconds: number;
   producer: CpuProfile;
   consumer: CpuProfile;
 }
@@ -277,25 +280,31 @@ function accountRows(r: RunReport): string[][] {
   ]);
 }
 
-/** The hottest functions of a profile by self time, as µs per order of the process. */
-function profileRows(p: CpuProfile, orders: number, top = 12): string[][] {
-  return p.hot
-    .slice(0, top)
-    .map((f) => [f.name, shortLocation(f.location), `${f.selfPct.toFixed(1)} %`, n1((f.selfMs * 1000) / Math.max(1, orders))]);
+/** The hottest functions of a profile: their share of its samples, and that share of the process's CPU per order. */
+function profileRows(p: CpuProfile, orders: number, cpuSeconds: number, top = 12): string[][] {
+  const usPerOrder = (cpuSeconds * 1e6) / Math.max(1, orders);
+  return p.hot.slice(0, top).map((f) => {
+    const share = f.selfSamples / Math.max(1, p.samples);
+    return [f.name, shortLocation(f.location), `${(share * 100).toFixed(1)} %`, n1(share * usPerOrder)];
+  });
 }
 
 function profileSections(r: RunReport, render: (title: string, header: string[], rows: string[][]) => string): string[] {
-  const header = ["function (self time)", "where", "share of samples", "µs per order"];
+  const header = ["function (self)", "where", "share of CPU samples", "µs per order"];
   return clientRuns(r).flatMap(([client, c]) => {
     const p = c.profile;
     if (!p) return [];
-    const sampled = (q: CpuProfile) => `${n0(q.samples)} samples over ${n1(q.durationMs / 1000)} s`;
+    const cpu = (s: number, n: number) => `${n1((s * 1e6) / Math.max(1, n))} µs CPU per order`;
     return [
-      render(`${client} producer, profiled (${n0(p.orders)} orders, ${sampled(p.producer)})`, header, profileRows(p.producer, p.orders)),
       render(
-        `${client} order consumer 1, profiled (${n0(p.consumerOrders)} of ${n0(p.orders)} orders, its partition; ${sampled(p.consumer)})`,
+        `${client} producer, profiled (${n0(p.orders)} orders, ${n0(p.producer.samples)} samples; ${cpu(p.producerCpuSeconds, p.orders)})`,
         header,
-        profileRows(p.consumer, p.consumerOrders),
+        profileRows(p.producer, p.orders, p.producerCpuSeconds),
+      ),
+      render(
+        `${client} order consumer 1, profiled (${n0(p.consumerOrders)} of ${n0(p.orders)} orders, its partition; ${n0(p.consumer.samples)} samples; ${cpu(p.consumerCpuSeconds, p.consumerOrders)})`,
+        header,
+        profileRows(p.consumer, p.consumerOrders, p.consumerCpuSeconds),
       ),
     ];
   });

@@ -20,7 +20,18 @@ import {
   type BenchDatabase,
   type Latency,
 } from "./lib/db.ts";
-import { brokerPids, CpuMeter, type CpuShares, peakRssMb, spawnChild, tail, type Child } from "./lib/proc.ts";
+import {
+  brokerPids,
+  CLOCK_TICKS,
+  CpuMeter,
+  type CpuShares,
+  cpuTicks,
+  exitedCpuSeconds,
+  peakRssMb,
+  spawnChild,
+  tail,
+  type Child,
+} from "./lib/proc.ts";
 import { generateOrders, recordSizes } from "./lib/orders.ts";
 import { Progress } from "./lib/progress.ts";
 import type { MicroResult } from "./micro.ts";
@@ -163,6 +174,8 @@ export interface PhaseResult {
   dlq: number;
   /** Peak RSS per process of ours, MB. */
   rss: Record<string, number>;
+  /** CPU seconds of each consumer process over its whole life (Kafka ON). */
+  consumerCpuSeconds: Record<string, number>;
   cpu: CpuShares;
   /** Batches written to PostgreSQL: how many, mean rows and mean write time per batch. */
   batches: BatchStats;
@@ -221,7 +234,7 @@ export async function runKafkaOn(
   settings: ProducerSettings = {},
   rate?: number,
   profile?: ProfileDirs,
-): Promise<PhaseResult & { topic: string }> {
+): Promise<PhaseResult & { topic: string; producerCpuSeconds: number }> {
   const db = await phaseDatabase(ctx, "on");
   const names = await phaseTopics(ctx, "on");
   const env = {
@@ -274,6 +287,7 @@ export async function runKafkaOn(
     let produced: ProducerResult;
     try {
       produced = await producer.result<ProducerResult>();
+      meter.settle("producer", producer.proc.pid, exitedCpuSeconds(producer.proc));
       if (produced.failed > 0) throw new Error(`${produced.failed} orders were not acknowledged by Kafka`);
       stored = await waitForRows(db, count, consumers);
     } finally {
@@ -281,7 +295,11 @@ export async function runKafkaOn(
     }
     const cpu = await meter.stop();
     const rss: Record<string, number> = { producer: produced.peakRssMb ?? 0 };
-    for (const c of consumers) rss[c.name] = peakRssMb(c.proc.pid) ?? 0;
+    const consumerCpuSeconds: Record<string, number> = {};
+    for (const c of consumers) {
+      rss[c.name] = peakRssMb(c.proc.pid) ?? 0;
+      consumerCpuSeconds[c.name] = (cpuTicks(c.proc.pid) ?? 0) / CLOCK_TICKS;
+    }
     const e2e = await endToEnd(db.sql);
     const fp = await orderFingerprint(db.sql);
     const dlq = (await ctx.admin.offsets(names.dlq("orders"))).reduce((s, p) => s + p.high, 0);
@@ -291,6 +309,7 @@ export async function runKafkaOn(
     return {
       mode: "on",
       topic: names.topic("orders"),
+      producerCpuSeconds: produced.cpuSeconds,
       producerCpuUsPerOrder: (produced.cpuSeconds / count) * 1e6,
       count,
       producerTps: produced.tps,
@@ -300,6 +319,7 @@ export async function runKafkaOn(
       idsMatch: fp.md5 === produced.idsMd5,
       dlq,
       rss,
+      consumerCpuSeconds,
       cpu,
       batches,
       exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === produced.idsMd5 && dlq === 0,
@@ -345,6 +365,7 @@ export async function runKafkaOff(
       if (l.startsWith("PROGRESS ")) progress.update(Number(l.slice(9)), `in PostgreSQL ${fmt(Number(l.slice(9)))}`);
     };
     const done = await writer.result<DirectResult>();
+    meter.settle("direct-writer", writer.proc.pid, exitedCpuSeconds(writer.proc));
     const cpu = await meter.stop();
     const e2e = await endToEnd(db.sql);
     const fp = await orderFingerprint(db.sql);
@@ -362,6 +383,7 @@ export async function runKafkaOff(
       cpu,
       batches: { count: done.batches, meanRows: done.count / done.batches, meanWriteMs: done.writeMs / done.batches, rowsBy: {} },
       rss: { "direct-writer": done.peakRssMb ?? 0 },
+      consumerCpuSeconds: {},
       exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === done.idsMd5,
     };
   } finally {

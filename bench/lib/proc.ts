@@ -115,6 +115,12 @@ export function spawnChild(name: string, cmd: string[], env: Record<string, stri
   return child;
 }
 
+/** CPU seconds (user + system) of a child that has exited, over its whole life. */
+export function exitedCpuSeconds(proc: Subprocess): number {
+  const usage = proc.resourceUsage();
+  return usage ? Number(usage.cpuTime.total) / 1e6 : 0;
+}
+
 export function tail(text: string, lines = 30): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
@@ -159,6 +165,16 @@ export class CpuMeter {
         this.group.set(pid, name);
       }
     }
+  }
+
+  /**
+   * A process of `group` born during the phase that has exited: its whole CPU time, which the
+   * samples (every 500 ms) would miss the last part of, or all of for a short-lived one.
+   */
+  settle(group: string, pid: number, cpuSeconds: number): void {
+    this.group.set(pid, group);
+    if (!this.first.has(pid)) this.first.set(pid, 0);
+    this.last.set(pid, Math.round(cpuSeconds * CLOCK_TICKS));
   }
 
   /** Stops sampling without a result (a phase that failed). */

@@ -2,15 +2,18 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 // Bun's --cpu-prof-md writes one markdown profile per process: a header with the duration and the
-// sample count, then "Hot Functions (Self Time)" as a table. This reads the table back so a run can
-// say where each µs of an order goes.
+// sample count, then a section per function with its self samples. Samples are taken while the
+// process runs JavaScript, so a function's share of them is its share of the process's CPU; Bun's
+// "self time" is not (it spans idle gaps between samples). This reads the sections back so a run
+// can say where each µs of an order goes.
 
 export interface HotFunction {
   name: string;
   location: string;
+  /** Samples taken while the function itself ran: its share of the process's CPU. */
+  selfSamples: number;
+  /** Bun's self time: wall time between samples, which counts idle gaps too. */
   selfMs: number;
-  selfPct: number;
-  totalPct: number;
 }
 
 export interface CpuProfile {
@@ -29,26 +32,21 @@ function toMs(text: string): number {
   return m[2] === "s" ? n * 1000 : m[2] === "ms" ? n : n / 1000;
 }
 
-const cell = (c: string) => c.trim().replace(/^`|`$/g, "");
+const cell = (c: string) => c.trim();
 
 export function parseProfile(markdown: string, file = ""): CpuProfile {
   const lines = markdown.split("\n");
   const header = lines.findIndex((l) => l.startsWith("| Duration"));
+  if (header < 0) throw new Error(`${file || "profile"}: not a Bun --cpu-prof-md profile`);
   const [duration, samples] = (lines[header + 2] ?? "").split("|").slice(1, 3).map(cell);
-  const start = lines.findIndex((l) => l.startsWith("## Hot Functions"));
-  if (header < 0 || start < 0) throw new Error(`${file || "profile"}: not a Bun --cpu-prof-md profile`);
   const hot: HotFunction[] = [];
-  for (const line of lines.slice(start + 4)) {
-    if (!line.startsWith("|")) break;
-    const [selfPct, self, totalPct, , name, location] = line.split("|").slice(1).map(cell);
-    hot.push({
-      name: name ?? "?",
-      location: location ?? "",
-      selfMs: toMs(self ?? ""),
-      selfPct: Number.parseFloat(selfPct ?? ""),
-      totalPct: Number.parseFloat(totalPct ?? ""),
-    });
+  for (let i = 0; i < lines.length - 1; i++) {
+    const name = /^### `(.*)`$/.exec(lines[i] ?? "")?.[1];
+    const detail = /^`(.*)` \| Self: [\d.]+% \(([^)]+)\) \| Total: .* \| Samples: (\d+)/.exec(lines[i + 1] ?? "");
+    if (name === undefined || !detail) continue;
+    hot.push({ name, location: detail[1] ?? "", selfMs: toMs(detail[2] ?? ""), selfSamples: Number(detail[3]) });
   }
+  hot.sort((a, b) => b.selfSamples - a.selfSamples);
   return { file, durationMs: toMs(duration ?? ""), samples: Number(samples), hot };
 }
 

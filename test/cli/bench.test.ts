@@ -54,7 +54,9 @@ test("bun run bench -- --tiny --client both: every phase, the CPU account and bo
     expect(account).toContain(row);
   // a profile of the producer and of an orders consumer per client, each with functions in it
   for (const client of ["kafkajs", "platformatic"]) {
-    const producer = new RegExp(`${client} producer, profiled \\(300 orders, \\d+ samples[^\\n]*\\n\\n(\\|[^\\n]*\\n){3,}`);
+    const producer = new RegExp(
+      `${client} producer, profiled \\(300 orders, \\d+ samples; [\\d.,]+ µs CPU per order[^\\n]*\\n\\n(\\|[^\\n]*\\n){3,}`,
+    );
     const consumer = new RegExp(`${client} order consumer 1, profiled \\(\\d+ of 300 orders[^\\n]*\\n\\n(\\|[^\\n]*\\n){3,}`);
     expect(md).toMatch(producer);
     expect(md).toMatch(consumer);
