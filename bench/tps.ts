@@ -169,6 +169,8 @@ export interface PhaseResult {
   exactlyOnce: boolean;
   rows: number;
   distinctIds: number;
+  /** Rows stored with their next lifecycle step (the consumers plan one for every new order). */
+  scheduled: number;
   /** The sorted ids in PostgreSQL hash to the same md5 as the sorted ids the producer generated. */
   idsMatch: boolean;
   dlq: number;
@@ -316,6 +318,7 @@ export async function runKafkaOn(
       e2e,
       rows: fp.rows,
       distinctIds: fp.distinct,
+      scheduled: fp.scheduled,
       idsMatch: fp.md5 === produced.idsMd5,
       dlq,
       rss,
@@ -378,6 +381,7 @@ export async function runKafkaOff(
       e2e,
       rows: fp.rows,
       distinctIds: fp.distinct,
+      scheduled: fp.scheduled,
       idsMatch: fp.md5 === done.idsMd5,
       dlq: 0,
       cpu,

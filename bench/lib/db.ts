@@ -63,13 +63,17 @@ function handle(name: string, url: string, sql: Sql): BenchDatabase {
   };
 }
 
-/** Rows, distinct ids and an order-independent fingerprint of the ids (md5 over the sorted list, as md5OfIds). */
-export async function orderFingerprint(sql: Sql): Promise<{ rows: number; distinct: number; md5: string }> {
-  const [row] = await sql<{ rows: number; distinct: number; md5: string | null }[]>`
+/**
+ * Rows, distinct ids and an order-independent fingerprint of the ids (md5 over the sorted list, as
+ * md5OfIds); `scheduled`: rows stored with their next lifecycle step, as the consumers store them.
+ */
+export async function orderFingerprint(sql: Sql): Promise<{ rows: number; distinct: number; md5: string; scheduled: number }> {
+  const [row] = await sql<{ rows: number; distinct: number; md5: string | null; scheduled: number }[]>`
     select count(*)::int as rows, count(distinct id)::int as distinct,
-           md5(coalesce(string_agg(id, ',' order by id collate "C"), '')) as md5
+           md5(coalesce(string_agg(id, ',' order by id collate "C"), '')) as md5,
+           count(next_status_at)::int as scheduled
     from orders`;
-  return { rows: row?.rows ?? 0, distinct: row?.distinct ?? 0, md5: row?.md5 ?? "" };
+  return { rows: row?.rows ?? 0, distinct: row?.distinct ?? 0, md5: row?.md5 ?? "", scheduled: row?.scheduled ?? 0 };
 }
 
 export interface Latency {

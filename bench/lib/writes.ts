@@ -1,15 +1,21 @@
 import type { Sql } from "../../src/db/client.ts";
+import { loadConfig } from "../../src/config.ts";
 import { copyRows, type CopyValue } from "../../src/db/copy.ts";
-import { ORDERS, columnNames, rowValues } from "../../src/db/tables.ts";
-import { insertOrders, insertRows } from "../../src/db/writers.ts";
+import { columnNames, rowValues } from "../../src/db/tables.ts";
+import { insertOrders, insertRows, ORDER_INSERT, type ScheduledOrder, withSchedule } from "../../src/db/writers.ts";
 import type { Order } from "../../src/domain/types.ts";
+import { lifecycleSchedule } from "../../src/pipeline/lifecycle.ts";
 import { laneOf } from "./lanes.ts";
 
 // PostgreSQL's write paths for the same orders. COPY is one stream (its natural form); the batched
 // paths use the consumers' shape: maxBatch rows per statement, `lanes` writers in parallel, each
 // with its own share of users. unnest and multi-row are plain inserts (ON CONFLICT DO NOTHING on the
 // id, nothing else); insertOrders is the consumers' write path with its side effects (reference
-// check, users.last_ordered_at, products.order_count).
+// check, users.last_ordered_at, products.order_count). Every path writes the same rows the
+// consumers write: each order with its first planned lifecycle step (BENCH_SCHEDULE below).
+
+/** The consumers' schedule: the same SEED and SPEED as the order consumers the bench starts. */
+export const BENCH_SCHEDULE = ((c) => lifecycleSchedule(c.seed, c.speed))(loadConfig());
 
 export type WriteMethod = "copy" | "unnest" | "multirow" | "insertOrders";
 export const WRITE_METHODS: readonly WriteMethod[] = ["copy", "unnest", "multirow", "insertOrders"];
@@ -19,20 +25,21 @@ export function writeMethod(sql: Sql, method: WriteMethod, orders: Order[], maxB
   switch (method) {
     case "copy":
       return async () => {
-        await sql.begin((tx) => copyRows(tx as unknown as Sql, ORDERS.name, columnNames(ORDERS), copySource(orders)));
+        const rows = withSchedule(orders, BENCH_SCHEDULE);
+        await sql.begin((tx) => copyRows(tx as unknown as Sql, ORDER_INSERT.name, columnNames(ORDER_INSERT), copySource(rows)));
       };
     case "unnest":
       // the write path's own unnest statement, without its reference check and side effects
       return () =>
         inLanes(split, async (batch) => {
-          await insertRows(sql, ORDERS, batch);
+          await insertRows(sql, ORDER_INSERT, withSchedule(batch, BENCH_SCHEDULE));
         });
     case "multirow":
       return () => inLanes(split, (batch) => plainMultiRow(sql, batch));
     case "insertOrders":
       return () =>
         inLanes(split, async (batch) => {
-          const r = await insertOrders(sql, batch);
+          const r = await insertOrders(sql, batch, { schedule: BENCH_SCHEDULE });
           if (r.missingRefs.length) throw new Error("insertOrders skipped orders with missing references");
         });
   }
@@ -46,8 +53,8 @@ export async function resetOrders(sql: Sql): Promise<void> {
   await sql`vacuum analyze users, products, orders`;
 }
 
-function* copySource(orders: Order[]): Iterable<readonly CopyValue[]> {
-  for (const o of orders) yield rowValues(ORDERS, o) as CopyValue[];
+function* copySource(rows: ScheduledOrder[]): Iterable<readonly CopyValue[]> {
+  for (const o of rows) yield rowValues(ORDER_INSERT, o) as CopyValue[];
 }
 
 function splitLanes(orders: Order[], lanes: number, maxBatch: number): Order[][][] {
@@ -68,13 +75,14 @@ async function inLanes(lanes: Order[][][], write: (batch: Order[]) => Promise<vo
   );
 }
 
-const COLS = columnNames(ORDERS);
+const COLS = columnNames(ORDER_INSERT);
 
-async function plainMultiRow(sql: Sql, batch: Order[]): Promise<void> {
+async function plainMultiRow(sql: Sql, orders: Order[]): Promise<void> {
+  const batch = withSchedule(orders, BENCH_SCHEDULE);
   // postgres.js' sql(rows, ...columns) is one VALUES list with 15 parameters per row, capped at 65,534
   // parameters: a larger batch goes as several statements in one transaction (still one commit)
   const perStatement = Math.floor(65_534 / COLS.length);
-  const insert = (q: Sql, rows: Order[]) =>
+  const insert = (q: Sql, rows: ScheduledOrder[]) =>
     q`insert into orders ${q(rows as unknown as Record<string, unknown>[], ...(COLS as [string]))} on conflict (id) do nothing`;
   if (batch.length <= perStatement) {
     await insert(sql, batch);

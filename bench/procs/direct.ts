@@ -1,5 +1,6 @@
 import { connect } from "../../src/db/client.ts";
 import { insertOrders } from "../../src/db/writers.ts";
+import { BENCH_SCHEDULE } from "../lib/writes.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { Order } from "../../src/domain/types.ts";
 import { laneOf } from "../lib/lanes.ts";
@@ -42,7 +43,7 @@ function pump(lane: Lane): void {
   queued -= batch.length;
   lane.busy = true;
   const t0 = performance.now();
-  insertOrders(sql, batch)
+  insertOrders(sql, batch, { schedule: BENCH_SCHEDULE })
     .then(
       (r) => {
         writeMs += performance.now() - t0;

@@ -3,9 +3,9 @@ import type { Sql } from "./client.ts";
 import type { Schedule } from "./lifecycle.ts";
 import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
 
-type ScheduledOrder = Order & { next_status: OrderStatus | null; next_status_at: Date | null };
+export type ScheduledOrder = Order & { next_status: OrderStatus | null; next_status_at: Date | null };
 /** An order as the consumers insert it: its columns and its first planned step. */
-const ORDER_INSERT: TableSpec<ScheduledOrder> = {
+export const ORDER_INSERT: TableSpec<ScheduledOrder> = {
   ...(ORDERS as unknown as TableSpec<ScheduledOrder>),
   columns: [...(ORDERS.columns as TableSpec<ScheduledOrder>["columns"]), ["next_status", "text"], ["next_status_at", "timestamptz"]],
 };
@@ -103,11 +103,7 @@ export async function insertOrders(
     const missingRefs =
       ready.length === orders.length ? [] : orders.filter((o) => !users.has(o.user_id) || !products.has(o.product_id)).map((o) => o.id);
     if (ready.length === 0) return { inserted: 0, missingRefs, conflicts: [] };
-    // with its first planned lifecycle step, which the lifecycle service emits when it falls due
-    const rows = ready.map((o) => {
-      const next = opts.schedule?.(o, o.status) ?? null;
-      return { ...o, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
-    });
+    const rows = withSchedule(ready, opts.schedule);
     const { select, params } = unnestSource(sql, ORDER_INSERT, rows);
     const [row] = await tx.unsafe<InsertedOrders[]>(
       `with ins as (
@@ -142,6 +138,14 @@ export async function insertOrders(
                from json_to_recordset(${products}::json) as v(id text, n int) where p.id = v.id`;
     }
     return { inserted: row.inserted, missingRefs, conflicts };
+  });
+}
+
+/** Orders with their first planned lifecycle step, which the lifecycle service emits when it falls due. */
+export function withSchedule(orders: readonly Order[], schedule?: Schedule): ScheduledOrder[] {
+  return orders.map((o) => {
+    const next = schedule?.(o, o.status) ?? null;
+    return { ...o, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
   });
 }
 

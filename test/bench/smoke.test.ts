@@ -23,6 +23,7 @@ test("Kafka ON: producer → 3 brokers → 3 order consumers → every order in 
   expect(on.idsMatch).toBe(true);
   expect(on.dlq).toBe(0);
   expect(on.exactlyOnce).toBe(true);
+  expect(on.scheduled).toBe(ORDERS); // each order stored with its next lifecycle step
 }, 60_000);
 
 test("Kafka OFF: the same generator straight to PostgreSQL → every order exactly once", async () => {
@@ -31,4 +32,5 @@ test("Kafka OFF: the same generator straight to PostgreSQL → every order exact
   expect(off.distinctIds).toBe(ORDERS);
   expect(off.idsMatch).toBe(true);
   expect(off.exactlyOnce).toBe(true);
+  expect(off.scheduled).toBe(ORDERS); // the same rows as the consumers write, next step included
 }, 60_000);
