@@ -45,6 +45,8 @@ function instances(n: number): number[] {
 }
 
 const CONSUMER_STAGE = 2;
+/** Signals this close to the first are one Ctrl-C delivered twice (see main). */
+const SAME_SIGNAL_MS = 1000;
 const DRAIN_TIMEOUT_MS = 20_000;
 
 /** Waits (bounded) until the consumer groups have committed everything the producers flushed. */
@@ -87,11 +89,18 @@ async function main(): Promise<void> {
   console.log(
     `[start:all] ${specs.length} services running; metrics on http://${config.metricsHost}:${config.metricsPort}/ — Ctrl-C stops everything cleanly`,
   );
-  // Ctrl-C (SIGINT) or SIGTERM (containers) starts the staged stop; a second one forces it.
-  let signals = 0;
+  // Ctrl-C (SIGINT) or SIGTERM (containers) starts the staged stop; a second one forces it. One
+  // Ctrl-C under `bun run start:all` arrives twice: the terminal signals its whole foreground
+  // process group, and `bun run` forwards the SIGINT it got to this process as well. A repeat
+  // within SAME_SIGNAL_MS is that echo, not a person asking again.
+  let firstAt: number | null = null;
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
-      if (signals++ === 0) return resolve();
+      if (firstAt === null) {
+        firstAt = Date.now();
+        return resolve();
+      }
+      if (Date.now() - firstAt < SAME_SIGNAL_MS) return;
       console.log(`[start:all] second ${sig}: killing every service now (consumers replay uncommitted batches at the next start)`);
       supervisor.kill();
       process.exit(130);
