@@ -40,6 +40,8 @@ export interface Config {
   producerTopN: number;
   metricsHost: string;
   metricsPort: number;
+  /** Host names besides loopback and METRICS_HOST under which the scenario may be changed (a proxy's, a container's). */
+  metricsAllowedHosts: string[];
   seed: string;
   seedUsers: number;
   seedProducts: number;
@@ -122,6 +124,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),
     metricsHost: read.string("METRICS_HOST", "127.0.0.1"),
     metricsPort: read.number("METRICS_PORT", 9464, { min: 0, max: 65535, integer: true }),
+    metricsAllowedHosts: read
+      .string("METRICS_ALLOWED_HOSTS", "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
     seed: read.string("SEED", "42"),
     seedUsers: read.number("SEED_USERS", 10_000, { min: 0, integer: true }),
     seedProducts: read.number("SEED_PRODUCTS", 20_000, { min: 0, integer: true }),
@@ -179,6 +186,11 @@ interface NumberRule {
   maxReason?: string;
 }
 
+/** A URL as an error message may show it: a password ("user:password@", even in a malformed URL) masked. */
+export function withoutPassword(url: string): string {
+  return url.replace(/(^|\/)([^:/@?#\s]*):[^@/?#\s]*@/, "$1$2:***@");
+}
+
 class Reader {
   constructor(private readonly env: Env) {}
 
@@ -232,10 +244,10 @@ class Reader {
     try {
       parsed = new URL(raw);
     } catch {
-      throw new ConfigError(name, `not a URL: "${raw}"`);
+      throw new ConfigError(name, `not a URL: "${withoutPassword(raw)}"`);
     }
     if (!protocols.includes(parsed.protocol))
-      throw new ConfigError(name, `expected a ${protocols.map((p) => p.slice(0, -1)).join("/")}:// URL, got "${raw}"`);
+      throw new ConfigError(name, `expected a ${protocols.map((p) => p.slice(0, -1)).join("/")}:// URL, got "${withoutPassword(raw)}"`);
     return raw;
   }
 

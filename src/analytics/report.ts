@@ -111,18 +111,23 @@ function hours(el, rows) {
 function bars(el, rows) {
   const [label, value] = Object.keys(rows[0] ?? {});
   const max = Math.max(1, ...rows.map((r) => Number(r[value])));
-  el.innerHTML = rows.map((r) => '<div class="row"><span>' + r[label] + '</span><i style="width:' + (320 * Number(r[value]) / max).toFixed(1) + 'px"></i><em>' + fmt(r[value]) + "</em></div>").join("");
+  el.innerHTML = rows.map((r) => '<div class="row"><span>' + esc(r[label]) + '</span><i style="width:' + (320 * Number(r[value]) / max).toFixed(1) + 'px"></i><em>' + esc(fmt(r[value])) + "</em></div>").join("");
+}
+
+// names and brands come from the shop's data (any producer's): text, never markup
+function esc(v) {
+  return String(v).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";");
 }
 
 function table(el, rows) {
   const cols = Object.keys(rows[0] ?? {});
-  el.innerHTML = "<table><tr>" + cols.map((c) => "<th>" + c + "</th>").join("") + "</tr>" +
-    rows.map((r) => "<tr>" + cols.map((c) => numeric([r], c) ? '<td class="n">' + fmt(r[c]) + "</td>" : "<td>" + r[c] + "</td>").join("") + "</tr>").join("") + "</table>";
+  el.innerHTML = "<table><tr>" + cols.map((c) => "<th>" + esc(c) + "</th>").join("") + "</tr>" +
+    rows.map((r) => "<tr>" + cols.map((c) => numeric([r], c) ? '<td class="n">' + esc(fmt(r[c])) + "</td>" : "<td>" + esc(r[c]) + "</td>").join("") + "</tr>").join("") + "</table>";
 }
 
 for (const s of REPORT.sections) {
   const section = document.createElement("section");
-  section.innerHTML = "<h2>" + s.title + "</h2>";
+  section.innerHTML = "<h2>" + esc(s.title) + "</h2>";
   const el = document.createElement("div");
   el.className = "chart";
   el.dataset.chart = s.id;

@@ -15,6 +15,31 @@ export interface AppDeps {
   health(): Promise<{ up: Health; errors: Partial<Record<keyof Health, string>> }>;
   /** The live page's document; null until the first sample is in. */
   live(): LiveState | null;
+  /** Host names a request that changes something must be addressed to (without port). */
+  hosts: readonly string[];
+}
+
+/** The names this server answers to on loopback, whatever it binds: what `hosts` starts from. */
+export const LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"] as const;
+
+/**
+ * Why a request may not change the scenario, or null. A page elsewhere can reach a server on
+ * 127.0.0.1 through DNS rebinding, but its requests then name its own host, so the Host header must
+ * be one of ours; a browser's Origin, when sent, must be this server (the live page itself).
+ */
+export function refusal(host: string | undefined, origin: string | undefined, hosts: readonly string[]): string | null {
+  const name = (host ?? "").toLowerCase().replace(/:\d+$/, "");
+  if (!hosts.includes(name)) return `Host "${host ?? ""}" is not this server (METRICS_ALLOWED_HOSTS adds names)`;
+  if (origin !== undefined) {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host.toLowerCase();
+    } catch {
+      return `Origin "${origin}" is not a URL`;
+    }
+    if (originHost !== (host ?? "").toLowerCase()) return `Origin "${origin}" is not this server's page`;
+  }
+  return null;
 }
 
 export function metricsApp(deps: AppDeps): Hono {
@@ -41,6 +66,13 @@ export function metricsApp(deps: AppDeps): Hono {
   app.get("/scenario", async (c) => c.json({ active: (await deps.scenario.pinned()) ?? "auto", available: scenarioChoices() }));
 
   // PUT /scenario/black_friday pins a scenario; DELETE /scenario returns to the hour-based default
+  for (const path of ["/scenario", "/scenario/*"])
+    app.on(["PUT", "DELETE", "POST", "PATCH"], path, async (c, next) => {
+      // Bun.serve builds the URL from the Host header; a request made in-process may carry none
+      const why = refusal(c.req.header("host") ?? new URL(c.req.url).host, c.req.header("origin"), deps.hosts);
+      if (why) return c.json({ error: why }, 403);
+      await next();
+    });
   app.put("/scenario/:id", async (c) => {
     try {
       const scenario = await deps.scenario.pin(c.req.param("id"));

@@ -84,6 +84,8 @@ figcaption{font-weight:600;margin-bottom:6px}.chart{min-height:240px}
 // Plain browser JavaScript: no build step, nothing to fetch but this service.
 const SCRIPT = `
 const $ = (id) => document.getElementById(id);
+// labels come from the shop's data (product names, categories): text, never markup
+const esc = (v) => String(v).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";");
 const fmt = (n, d = 0) => n == null || Number.isNaN(n) ? "–" : Number(n).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const GRADES = { BRONZE: "브론즈", SILVER: "실버", GOLD: "골드", VIP: "VIP" };
 const STATUSES = { PAID: "결제 완료", SHIPPED: "배송 중", DELIVERED: "배송 완료", CANCELLED: "취소", REFUNDED: "반품·환불" };
@@ -106,7 +108,7 @@ function chart(id, series, opts = {}) {
 
 function bars(id, rows, label) {
   const max = Math.max(1, ...rows.map((r) => r.value));
-  $(id).innerHTML = rows.map((r) => '<div class="row"><span>' + r.label + '</span><i style="width:' + (300 * r.value / max).toFixed(1) + 'px"></i><em>' + label(r) + '</em></div>').join("");
+  $(id).innerHTML = rows.map((r) => '<div class="row"><span>' + esc(r.label) + '</span><i style="width:' + (300 * r.value / max).toFixed(1) + 'px"></i><em>' + esc(label(r)) + '</em></div>').join("");
   $(id).dataset.total = String(rows.reduce((s, r) => s + r.value, 0));
 }
 
@@ -156,7 +158,7 @@ function render(state) {
   $("hitRatio").textContent = c.hitRatio == null ? "–" : fmt(100 * c.hitRatio, 1) + " %";
   $("cacheSize").textContent = "users " + fmt(c.users) + " · products " + fmt(c.products) + " · 교체 " + fmt(c.reloads) + "회";
 
-  $("health").innerHTML = Object.entries(state.health).map(([k, up]) => '<span class="' + (up ? "up" : "down") + '">' + k + (up ? " up" : " down") + "</span>").join("");
+  $("health").innerHTML = Object.entries(state.health).map(([k, up]) => '<span class="' + (up ? "up" : "down") + '">' + esc(k) + (up ? " up" : " down") + "</span>").join("");
   $("updated").textContent = "updated " + new Date(state.at).toLocaleTimeString();
 
   const byId = Object.fromEntries(state.scenario.choices.map((x) => [x.id, x.name]));
@@ -166,7 +168,7 @@ function render(state) {
   $("scenarioMode").textContent = state.scenario.pinned ? "pinned" : "by the hour";
   const pick = $("scenarioPick");
   if (!pick.options.length) {
-    pick.innerHTML = state.scenario.choices.map((x) => '<option value="' + x.id + '">' + x.name + " · " + x.id + "</option>").join("");
+    pick.innerHTML = state.scenario.choices.map((x) => '<option value="' + esc(x.id) + '">' + esc(x.name) + " · " + esc(x.id) + "</option>").join("");
     if (active) pick.value = active;
   }
 

@@ -6,7 +6,7 @@ import { describe } from "../errors.ts";
 import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { StormLog } from "../log.ts";
-import { metricsApp } from "../metrics/app.ts";
+import { LOOPBACK_HOSTS, metricsApp } from "../metrics/app.ts";
 import { buildRegistry } from "../metrics/collect.ts";
 import { checkHealth } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
@@ -32,7 +32,8 @@ runService("metrics", async ({ config, log, signal }) => {
   const scenario = new ScenarioSwitch(redis, config.cachePrefix);
   const health = () => checkHealth({ sql, redis, admin });
   const monitor = new LiveMonitor({ registry, sql, scenario, health, cachePeriodS: config.cacheRefreshS / config.speed });
-  const app = metricsApp({ registry, scenario, health, live: () => monitor.state() });
+  const hosts = [...LOOPBACK_HOSTS, config.metricsHost, ...config.metricsAllowedHosts];
+  const app = metricsApp({ registry, scenario, health, live: () => monitor.state(), hosts });
   const server = Bun.serve({ hostname: config.metricsHost, port: config.metricsPort, fetch: app.fetch });
   log.info(`serving http://${server.hostname}:${server.port}/ (live page) and /metrics`);
   const sample = () => monitor.sample().catch((err) => storm.note(describe(err), "live page sample failed:"));

@@ -127,6 +127,29 @@ describe("services fail fast with one line", () => {
     expect(stderr).toContain("KAFKA_BROKERS");
   });
 
+  test("a URL's password never reaches the error: refused, unparseable or unreachable", async () => {
+    for (const [variable, value] of [
+      ["DATABASE_URL", "mysql://shop:s3cr3t-pw@127.0.0.1/x"],
+      ["REDIS_URL", "http://:s3cr3t-pw@127.0.0.1:6379"],
+      ["DATABASE_URL", "postgres//shop:s3cr3t-pw@127.0.0.1/x"],
+    ] as const) {
+      const err = (() => {
+        try {
+          loadConfig({ [variable]: value });
+        } catch (e) {
+          return e as ConfigError;
+        }
+      })();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err?.variable).toBe(variable);
+      expect(err?.message).not.toContain("s3cr3t-pw");
+    }
+    expect(loadConfig({}).databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/shopstream");
+    const { stderr } = await run({ DATABASE_URL: "postgres://postgres:s3cr3t-pw@127.0.0.1:1/shopstream" });
+    expect(stderr).toContain("DATABASE_URL");
+    expect(stderr).not.toContain("s3cr3t-pw");
+  });
+
   test("DATABASE_URL unreachable", async () => {
     const { code, stderr } = await run({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/shopstream" });
     expect(code).not.toBe(0);

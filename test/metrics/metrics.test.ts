@@ -7,7 +7,7 @@ import { reloadCache } from "../../src/cache/reload.ts";
 import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
-import { metricsApp } from "../../src/metrics/app.ts";
+import { LOOPBACK_HOSTS, metricsApp } from "../../src/metrics/app.ts";
 import { buildRegistry } from "../../src/metrics/collect.ts";
 import { publishMetrics } from "../../src/metrics/publish.ts";
 import { consumed, produced } from "../../src/metrics/registry.ts";
@@ -37,6 +37,7 @@ const app = (redisForHealth = redis) =>
     scenario: scenarioSwitch,
     health: () => checkHealth({ sql: db.sql, redis: redisForHealth, admin: t.admin }),
     live: () => null,
+    hosts: [...LOOPBACK_HOSTS, "shop.internal"],
   });
 
 beforeAll(async () => {
@@ -161,4 +162,25 @@ test("the live page and its assets are served from this service alone; the scena
   expect(list.available.length).toBe(21);
   await app().request("/scenario", { method: "DELETE" });
   expect(await scenarioSwitch.pinned()).toBeNull();
+});
+
+test("only this server's own page and loopback clients change the scenario (no DNS rebinding, no foreign page)", async () => {
+  const put = (headers: Record<string, string>) => app().request("http://127.0.0.1:9464/scenario/golf_season", { method: "PUT", headers });
+  // a page at evil.example that resolved itself to 127.0.0.1: its requests name its own host
+  const rebound = await put({ host: "evil.example:9464", origin: "http://evil.example:9464" });
+  expect(rebound.status).toBe(403);
+  expect(((await rebound.json()) as { error: string }).error).toContain('Host "evil.example:9464" is not this server');
+  // a foreign page sending to our real address
+  expect((await put({ host: "127.0.0.1:9464", origin: "http://evil.example" })).status).toBe(403);
+  expect((await app().request("http://localhost/scenario", { method: "DELETE", headers: { host: "evil.example" } })).status).toBe(403);
+  expect(await scenarioSwitch.pinned()).toBeNull(); // none of them changed anything
+  // curl (no Origin), the live page itself (same origin), IPv6 loopback, an allowed name
+  expect((await put({ host: "127.0.0.1:9464" })).status).toBe(200);
+  expect((await put({ host: "127.0.0.1:9464", origin: "http://127.0.0.1:9464" })).status).toBe(200);
+  expect((await put({ host: "[::1]:9464" })).status).toBe(200);
+  expect((await put({ host: "shop.internal" })).status).toBe(200);
+  expect(await scenarioSwitch.pinned()).toBe("golf_season");
+  // reading stays open to any client
+  expect((await app().request("http://x/scenario", { headers: { host: "evil.example" } })).status).toBe(200);
+  await app().request("/scenario", { method: "DELETE" });
 });

@@ -68,7 +68,13 @@ test("the committed dashboards are the generated ones and use the provisioned da
   expect(compose).toContain("./grafana/dashboards:/var/lib/grafana/dashboards:ro");
 });
 
+// a name any producer could have published: markup and a script end tag, shown as text
+const HOSTILE = `<img src=x onerror="window.__xss=1"></script><b>굵게</b>`;
+
 test("bun run report writes one self-contained HTML file whose every chart renders in a real browser", async () => {
+  // the best-selling product of the month gets the hostile name and brand
+  await db.sql`update products set name = ${HOSTILE}, brand = ${HOSTILE}
+               where id = (select product_id from orders group by 1 order by count(*) desc, 1 limit 1)`;
   const out = join(tmpdir(), `shopstream-report-${uniqueSuffix()}.html`);
   const run = Bun.spawn([process.execPath, "run", join(ROOT, "src/cli/report.ts"), "--out", out], {
     env: { ...process.env, DATABASE_URL: db.url },
@@ -99,6 +105,10 @@ test("bun run report writes one self-contained HTML file whose every chart rende
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`[report] screenshot: ${shot}`);
     expect(errors).toEqual([]);
+    // the hostile name is on the page as text: no element made of it, no script run
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.$$eval("main img, main b", (els) => els.length)).toBe(0);
+    expect(await page.$eval("main", (m) => (m as HTMLElement).innerText)).toContain(HOSTILE);
   } finally {
     await browser.close();
     rmSync(out, { force: true });
