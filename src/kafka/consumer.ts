@@ -1,7 +1,7 @@
 import { describe, ShopstreamError } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
 import { backoffMs, sleep } from "../retry.ts";
-import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf } from "./envelope.ts";
+import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf, utf8OrNull } from "./envelope.ts";
 import type { Batch, BatchControl, IncomingMessage, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
 import type { EntityTopic, TopicNames } from "./topics.ts";
@@ -62,9 +62,11 @@ export interface DeadLetter {
   attempts: number;
   source: { topic: string; partition: number; offset: string };
   key: string | null;
-  /** The raw value as UTF-8 text, cut short when it would not fit a dead letter (see deadValue). */
+  /** The raw value as UTF-8 text, cut short when it would not fit a dead letter (see deadValue); null when absent or not UTF-8. */
   value: string | null;
-  /** Set only when `value` was cut: the raw value's full size in bytes. */
+  /** The raw value's bytes in base64, instead of `value`, when they are not valid UTF-8 (cut like `value`). */
+  value_base64?: string;
+  /** Set only when the value was cut: the raw value's full size in bytes. */
   value_bytes?: number;
   value_truncated?: true;
   failed_at: string;
@@ -91,7 +93,7 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
         await Promise.all(dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key, value: JSON.stringify(d) })));
-        storm.note(dead[0]?.reason ?? "", `${dead.length} record(s) of ${batch.topic}/${batch.partition} dead-lettered:`, dead.length);
+        noteDeadLetters(storm, dead, `${batch.topic}/${batch.partition}`);
       }
       opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, writeMs });
       return true;
@@ -187,9 +189,24 @@ function deadLetter(
  */
 export const DEAD_VALUE_MAX = 256 * 1024;
 
-export function deadValue(value: Buffer | null | undefined): Pick<DeadLetter, "value" | "value_bytes" | "value_truncated"> {
+/** Dead letters counted in the storm log by reason, each reason a line of its own (never filed under another's). */
+export function noteDeadLetters(storm: StormLog, dead: readonly DeadLetter[], where: string): void {
+  const byReason = new Map<string, number>();
+  for (const d of dead) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
+  for (const [reason, n] of byReason) storm.note(reason, `${n} record(s) of ${where} dead-lettered:`, n);
+}
+
+export function deadValue(
+  value: Buffer | null | undefined,
+): Pick<DeadLetter, "value" | "value_base64" | "value_bytes" | "value_truncated"> {
   if (value === null || value === undefined) return { value: null };
-  const text = value.toString("utf8");
+  const text = utf8OrNull(value);
+  if (text === null) {
+    // bytes that are not UTF-8 travel as base64, whole when they fit (4 characters per 3 bytes)
+    const fits = Math.floor((DEAD_VALUE_MAX / 4) * 3);
+    if (value.length <= fits) return { value: null, value_base64: value.toString("base64") };
+    return { value: null, value_base64: value.subarray(0, fits).toString("base64"), value_bytes: value.length, value_truncated: true };
+  }
   if (value.length <= DEAD_VALUE_MAX / 6 || jsonBytes(text) <= DEAD_VALUE_MAX) return { value: text };
   // the longest prefix whose encoding fits (each character takes one byte at least), searched
   // over whole characters: a prefix never ends in the first half of a surrogate pair

@@ -255,12 +255,26 @@ function check(entity: EntityTopic, raw: unknown): Envelope<unknown> {
   return parsed.data as unknown as Envelope<unknown>;
 }
 
+// Strict: a byte sequence that is not UTF-8 is refused, not stored with U+FFFD in its place
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The bytes as UTF-8 text, or null when they are not valid UTF-8. */
+export function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** Parses and validates one message value; throws InvalidEvent with the reason. */
 export function decode<E extends EntityTopic>(entity: E, value: string | Buffer | null): Envelope<EventKinds[E]> {
   if (value === null) throw new InvalidEvent("empty message value");
+  const text = typeof value === "string" ? value : utf8OrNull(value);
+  if (text === null) throw new InvalidEvent("value is not valid UTF-8");
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof value === "string" ? value : value.toString("utf8"));
+    raw = JSON.parse(text);
   } catch {
     throw new InvalidEvent("value is not JSON");
   }

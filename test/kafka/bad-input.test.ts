@@ -32,8 +32,8 @@ interface Sent {
   entity: EntityTopic;
   label: string;
   key: string;
-  /** The raw value published (null: a Kafka message without a value). */
-  value: string | null;
+  /** The raw value published (null: a Kafka message without a value; a Buffer: bytes that are not UTF-8). */
+  value: string | Buffer | null;
   /** Present for bad records: what the dead letter must say. */
   bad?: {
     reason: RegExp;
@@ -58,7 +58,7 @@ function good<E extends EntityTopic>(entity: E, item: EventKinds[E]): void {
   sent.push({ entity, label: `good ${subjectOf(item)}`, key: KEYS[entity], value: encode(entity, item) });
 }
 
-function bad(entity: EntityTopic, label: string, value: string | null, expect: NonNullable<Sent["bad"]>, id?: string): void {
+function bad(entity: EntityTopic, label: string, value: string | Buffer | null, expect: NonNullable<Sent["bad"]>, id?: string): void {
   if (id) badIds[entity].push(id);
   sent.push({ entity, label, key: KEYS[entity], value, bad: expect });
 }
@@ -75,6 +75,15 @@ function mutated<E extends EntityTopic>(
 }
 
 const decodeFail = (reason: RegExp) => ({ reason, stage: "decode" as const });
+
+/** A valid envelope of `item` whose text `mark` is replaced by `bytes` (bytes no UTF-8 decoder accepts). */
+function withBytes<E extends EntityTopic>(entity: E, item: EventKinds[E], mark: string, bytes: number[]): Buffer {
+  const [before, after] = encode(entity, item).split(mark) as [string, string];
+  return Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+}
+
+/** A value as readTopic gives it back: UTF-8 decoded (leniently), "" for none. */
+const asRead = (v: string | Buffer | null) => (v === null ? "" : v.toString());
 
 // ---- consumers, with a spy on the sink ------------------------------------------------------------
 
@@ -126,7 +135,7 @@ async function checkDeadLetters(entity: EntityTopic): Promise<{ dead: DeadLetter
   const mine = sent.filter((s) => s.entity === entity);
   const source = await readTopic(t.client, t.admin, t.names.topic(entity));
   // readTopic gives a missing value as "": each topic carries at most one null or empty value
-  const byValue = new Map(mine.map((s) => [s.value ?? "", s]));
+  const byValue = new Map(mine.map((s) => [asRead(s.value), s]));
   expect(byValue.size).toBe(mine.length); // every value sent is distinct
   const badAt = new Map<string, Sent>();
   const goodAt = new Set<string>();
@@ -159,7 +168,11 @@ async function checkDeadLetters(entity: EntityTopic): Promise<{ dead: DeadLetter
     if (s.bad.sqlstate) expect(d.sqlstate ?? "", ctx).toMatch(s.bad.sqlstate);
     else expect(d.sqlstate, ctx).toBeUndefined();
     expect(d.key, ctx).toBe(s.key);
-    expect(d.value, ctx).toBe(s.value); // the raw value, byte for byte (null stays null)
+    if (Buffer.isBuffer(s.value)) {
+      // bytes that are not UTF-8: in base64, byte for byte
+      expect(d.value, ctx).toBeNull();
+      expect(d.value_base64, ctx).toBe(s.value.toString("base64"));
+    } else expect(d.value, ctx).toBe(s.value); // the raw value, byte for byte (null stays null)
     expect(Number.isNaN(Date.parse(d.failed_at)), ctx).toBe(false);
   }
   expect(goodAt.size).toBeGreaterThan(0);
@@ -335,6 +348,20 @@ function planProducts(): void {
   bad("products", "JSON string instead of an object", '"x"', decodeFail(/^\(root\): .*expected object, received string/));
   good("products", p(2, { category: "MEAT", brand: "하림" }));
   bad("products", "empty string value", "", decodeFail(/not JSON/));
+  bad(
+    "products",
+    "invalid UTF-8 inside a JSON string (a lone surrogate's bytes)",
+    withBytes("products", product("P_bad_utf8", { name: "한우 @@ 세트" }), "@@", [0xed, 0xa0, 0x80]),
+    decodeFail(/^value is not valid UTF-8$/),
+    "P_bad_utf8",
+  );
+  bad(
+    "products",
+    "invalid UTF-8 inside a JSON string (a stray 0xFF)",
+    withBytes("products", product("P_bad_ff", { brand: "브랜드@@" }), "@@", [0xff]),
+    decodeFail(/^value is not valid UTF-8$/),
+    "P_bad_ff",
+  );
   bad(
     "products",
     "bad enum (unknown category)",

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEAD_VALUE_MAX, deadValue } from "../../src/kafka/consumer.ts";
+import { DEAD_VALUE_MAX, type DeadLetter, deadValue, noteDeadLetters } from "../../src/kafka/consumer.ts";
+import { StormLog } from "../../src/log.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
@@ -30,6 +31,19 @@ describe("a dead letter's copy of the raw value", () => {
     expect(d).toMatchObject({ value_bytes: 200_000, value_truncated: true });
   });
 
+  test("bytes that are not UTF-8 travel as base64, byte for byte, never with U+FFFD in their place", () => {
+    const raw = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+    const d = deadValue(raw);
+    expect(d).toEqual({ value: null, value_base64: raw.toString("base64") });
+    expect(Buffer.from(d.value_base64!, "base64").equals(raw)).toBe(true);
+    // beyond the cap: the first bytes that fit, the full size recorded
+    const big = Buffer.alloc(400_000, 0xff);
+    const cut = deadValue(big);
+    expect(cut.value_base64!.length).toBeLessThanOrEqual(DEAD_VALUE_MAX);
+    expect(Buffer.from(cut.value_base64!, "base64").equals(big.subarray(0, (DEAD_VALUE_MAX / 4) * 3))).toBe(true);
+    expect(cut).toMatchObject({ value: null, value_bytes: 400_000, value_truncated: true });
+  });
+
   test("never cuts a character in two", () => {
     const korean = deadValue(Buffer.from("가".repeat(100_000))); // 3 bytes each
     expect(korean.value).toBe("가".repeat(Math.floor(DEAD_VALUE_MAX / 3)));
@@ -38,6 +52,19 @@ describe("a dead letter's copy of the raw value", () => {
     const odd = deadValue(Buffer.from(`a${"😀".repeat(70_000)}`));
     expect(odd.value).toBe(`a${"😀".repeat(DEAD_VALUE_MAX / 4 - 1)}`);
   });
+});
+
+test("the storm log counts each reason on a line of its own", () => {
+  const lines: string[] = [];
+  const storm = new StormLog((l) => lines.push(l), 60_000);
+  const dead = (reason: string) => ({ reason }) as DeadLetter;
+  noteDeadLetters(storm, [dead("value is not JSON"), dead("duplicate"), dead("value is not JSON"), dead("tombstone")], "orders/0");
+  storm.close();
+  expect(lines).toEqual([
+    "2 record(s) of orders/0 dead-lettered: value is not JSON",
+    "1 record(s) of orders/0 dead-lettered: duplicate",
+    "1 record(s) of orders/0 dead-lettered: tombstone",
+  ]);
 });
 
 describe("on real Kafka", () => {
