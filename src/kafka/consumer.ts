@@ -61,7 +61,13 @@ export interface DeadLetter {
   /** Write rounds the record took part in before it was given up (0: refused on decoding). */
   attempts: number;
   source: { topic: string; partition: number; offset: string };
+  /** The source key as UTF-8 text, cut short like the value (see deadKey); null when absent or not UTF-8. */
   key: string | null;
+  /** The key's bytes in base64, instead of `key`, when they are not valid UTF-8. */
+  key_base64?: string;
+  /** Set only when the key was cut: its full size in bytes. */
+  key_bytes?: number;
+  key_truncated?: true;
   /** The raw value as UTF-8 text, cut short when it would not fit a dead letter (see deadValue); null when absent or not UTF-8. */
   value: string | null;
   /** The raw value's bytes in base64, instead of `value`, when they are not valid UTF-8 (cut like `value`). */
@@ -92,7 +98,9 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       const writeMs = performance.now() - started;
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
-        await Promise.all(dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key, value: JSON.stringify(d) })));
+        await Promise.all(
+          dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key ?? d.key_base64 ?? null, value: JSON.stringify(d) })),
+        );
         noteDeadLetters(storm, dead, `${batch.topic}/${batch.partition}`);
       }
       opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, writeMs });
@@ -175,7 +183,7 @@ function deadLetter(
     ...(more.sqlstate ? { sqlstate: more.sqlstate } : {}),
     attempts: more.attempts ?? 0,
     source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-    key: m.key?.toString("utf8") ?? null,
+    ...deadKey(m.key),
     ...deadValue(m.value),
     failed_at: new Date().toISOString(),
   };
@@ -196,29 +204,60 @@ export function noteDeadLetters(storm: StormLog, dead: readonly DeadLetter[], wh
   for (const [reason, n] of byReason) storm.note(reason, `${n} record(s) of ${where} dead-lettered:`, n);
 }
 
-export function deadValue(
-  value: Buffer | null | undefined,
-): Pick<DeadLetter, "value" | "value_base64" | "value_bytes" | "value_truncated"> {
-  if (value === null || value === undefined) return { value: null };
-  const text = utf8OrNull(value);
+/** How much of a raw key a dead letter keeps (as for values); it also keys the dead letter itself. */
+export const DEAD_KEY_MAX = 4 * 1024;
+
+/** A raw key or value as a dead letter carries it: text, or base64 when not UTF-8, cut to `max` bytes of JSON. */
+interface RawCopy {
+  text: string | null;
+  base64?: string;
+  bytes?: number;
+  truncated?: true;
+}
+
+function rawCopy(raw: Buffer, max: number): RawCopy {
+  const text = utf8OrNull(raw);
   if (text === null) {
     // bytes that are not UTF-8 travel as base64, whole when they fit (4 characters per 3 bytes)
-    const fits = Math.floor((DEAD_VALUE_MAX / 4) * 3);
-    if (value.length <= fits) return { value: null, value_base64: value.toString("base64") };
-    return { value: null, value_base64: value.subarray(0, fits).toString("base64"), value_bytes: value.length, value_truncated: true };
+    const fits = Math.floor(max / 4) * 3;
+    if (raw.length <= fits) return { text: null, base64: raw.toString("base64") };
+    return { text: null, base64: raw.subarray(0, fits).toString("base64"), bytes: raw.length, truncated: true };
   }
-  if (value.length <= DEAD_VALUE_MAX / 6 || jsonBytes(text) <= DEAD_VALUE_MAX) return { value: text };
+  if (raw.length <= max / 6 || jsonBytes(text) <= max) return { text };
   // the longest prefix whose encoding fits (each character takes one byte at least), searched
   // over whole characters: a prefix never ends in the first half of a surrogate pair
   const prefix = (n: number) => text.slice(0, n > 0 && isHighSurrogate(text.charCodeAt(n - 1)) ? n - 1 : n);
   let lo = 0;
-  let hi = Math.min(text.length, DEAD_VALUE_MAX);
+  let hi = Math.min(text.length, max);
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (jsonBytes(prefix(mid)) <= DEAD_VALUE_MAX) lo = mid;
+    if (jsonBytes(prefix(mid)) <= max) lo = mid;
     else hi = mid - 1;
   }
-  return { value: prefix(lo), value_bytes: value.length, value_truncated: true };
+  return { text: prefix(lo), bytes: raw.length, truncated: true };
+}
+
+export function deadValue(
+  value: Buffer | null | undefined,
+): Pick<DeadLetter, "value" | "value_base64" | "value_bytes" | "value_truncated"> {
+  if (value === null || value === undefined) return { value: null };
+  const c = rawCopy(value, DEAD_VALUE_MAX);
+  return {
+    value: c.text,
+    ...(c.base64 !== undefined ? { value_base64: c.base64 } : {}),
+    ...(c.truncated ? { value_bytes: c.bytes, value_truncated: true as const } : {}),
+  };
+}
+
+/** The source key as a dead letter carries it: any size or bytes still make a dead letter the broker takes. */
+export function deadKey(key: Buffer | null | undefined): Pick<DeadLetter, "key" | "key_base64" | "key_bytes" | "key_truncated"> {
+  if (key === null || key === undefined) return { key: null };
+  const c = rawCopy(key, DEAD_KEY_MAX);
+  return {
+    key: c.text,
+    ...(c.base64 !== undefined ? { key_base64: c.base64 } : {}),
+    ...(c.truncated ? { key_bytes: c.bytes, key_truncated: true as const } : {}),
+  };
 }
 
 /** Bytes of `text` as a JSON string body (UTF-8, escapes included, quotes excluded). */

@@ -11,7 +11,8 @@ import type { TopicSpec } from "./topics.ts";
 export type { KafkaClientName };
 
 export interface OutgoingMessage {
-  key: string | null;
+  /** A string, or raw bytes (a dead letter may carry a key that is not UTF-8). */
+  key: string | Buffer | null;
   /** null: a record without a value (a tombstone). */
   value: string | Buffer | null;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEAD_VALUE_MAX, type DeadLetter, deadValue, noteDeadLetters } from "../../src/kafka/consumer.ts";
+import { DEAD_KEY_MAX, DEAD_VALUE_MAX, type DeadLetter, deadKey, deadValue, noteDeadLetters } from "../../src/kafka/consumer.ts";
 import { StormLog } from "../../src/log.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
@@ -42,6 +42,14 @@ describe("a dead letter's copy of the raw value", () => {
     expect(cut.value_base64!.length).toBeLessThanOrEqual(DEAD_VALUE_MAX);
     expect(Buffer.from(cut.value_base64!, "base64").equals(big.subarray(0, (DEAD_VALUE_MAX / 4) * 3))).toBe(true);
     expect(cut).toMatchObject({ value: null, value_bytes: 400_000, value_truncated: true });
+  });
+
+  test("a key of any size or bytes is carried like the value: text up to its cap, base64 when not UTF-8", () => {
+    expect(deadKey(null)).toEqual({ key: null });
+    expect(deadKey(Buffer.from("U_1"))).toEqual({ key: "U_1" });
+    const huge = deadKey(Buffer.alloc(900_000, "k"));
+    expect(huge).toEqual({ key: "k".repeat(DEAD_KEY_MAX), key_bytes: 900_000, key_truncated: true });
+    expect(deadKey(Buffer.from([0xff, 0xfe, 0x00, 0x01]))).toEqual({ key: null, key_base64: "//4AAQ==" });
   });
 
   test("never cuts a character in two", () => {
@@ -89,5 +97,22 @@ describe("on real Kafka", () => {
     expect(more).toEqual([]);
     expect(dead).toMatchObject({ key: "U_huge", value_bytes: 900_000, value_truncated: true });
     expect(dead.reason).toContain("not JSON");
+  });
+
+  test("bad records with a 900 kB key or a key that is not UTF-8 are dead-lettered, and the partition goes on", async () => {
+    const before = (await readTopic(t.client, t.admin, t.names.dlq("products"))).length;
+    await Promise.all([
+      producer.send(t.names.topic("products"), { key: "K".repeat(900_000), value: "{not json, huge key" }),
+      producer.send(t.names.topic("products"), { key: Buffer.from([0xff, 0xfe, 0x00, 0x01]), value: "{not json, binary key" }),
+      producer.send(t.names.topic("products"), { key: "", value: "{not json, empty key" }),
+    ]);
+    await t.consumer({ entity: "products", dlq: producer, sink: noSink });
+    await waitForZeroLag(t.admin, t.names, 60_000, ["products"]);
+    const dead = (await readTopic(t.client, t.admin, t.names.dlq("products"))).map((m) => JSON.parse(m.value) as DeadLetter);
+    expect(dead.length - before).toBe(3);
+    const of = (value: string) => dead.find((d) => d.value === value);
+    expect(of("{not json, huge key")).toMatchObject({ key: "K".repeat(DEAD_KEY_MAX), key_bytes: 900_000, key_truncated: true });
+    expect(of("{not json, binary key")).toMatchObject({ key: null, key_base64: "//4AAQ==" });
+    expect(of("{not json, empty key")).toMatchObject({ key: "" });
   });
 });
