@@ -4,7 +4,7 @@ import { backoffMs, sleep } from "../retry.ts";
 import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf, utf8OrNull } from "./envelope.ts";
 import type { Batch, BatchControl, IncomingMessage, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
-import type { EntityTopic, TopicNames } from "./topics.ts";
+import { type EntityTopic, type TopicNames, topicSpecs } from "./topics.ts";
 
 // One parameterised batch consumer serves all nine instances (users/products/orders × 3).
 // Per fetched batch: validate → one write per table → dead-letter what cannot be stored →
@@ -98,9 +98,7 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       const writeMs = performance.now() - started;
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
-        await Promise.all(
-          dead.map((d) => opts.dlq.send(names.dlq(entity), { key: d.key ?? d.key_base64 ?? null, value: JSON.stringify(d) })),
-        );
+        if (!(await deliverDeadLetters(opts, dead, control, storm))) return false;
         noteDeadLetters(storm, dead, `${batch.topic}/${batch.partition}`);
       }
       opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, writeMs });
@@ -196,6 +194,52 @@ function deadLetter(
  * holding it could never be committed.
  */
 export const DEAD_VALUE_MAX = 256 * 1024;
+
+/** How long dead letters may go unacknowledged before the partition heartbeats and looks at their topic. */
+const DEAD_LETTER_WAIT_MS = 5000;
+
+/**
+ * Sends a batch's dead letters and waits until Kafka acknowledged them all; true once it has. While
+ * their topic is missing (deleted under load) or unavailable, the partition waits: it heartbeats,
+ * recreates the topic when it is gone, says so once per kind, and gives the batch up (false, for
+ * its next owner) when it loses the partition or stops, so neither the group nor a stop hangs.
+ */
+async function deliverDeadLetters<E extends EntityTopic>(
+  opts: EntityConsumerOptions<E>,
+  dead: readonly DeadLetter[],
+  control: BatchControl,
+  storm: StormLog,
+): Promise<boolean> {
+  const topic = opts.names.dlq(opts.entity);
+  let outcome: "pending" | "sent" | "lost" = "pending";
+  const sent = Promise.all(dead.map((d) => opts.dlq.send(topic, { key: d.key ?? d.key_base64 ?? null, value: JSON.stringify(d) }))).then(
+    () => void (outcome = "sent"),
+    () => void (outcome = "lost"), // the producer gave up at shutdown: the batch stays uncommitted
+  );
+  for (let waited = DEAD_LETTER_WAIT_MS; ; waited += DEAD_LETTER_WAIT_MS) {
+    await Promise.race([sent, sleep(DEAD_LETTER_WAIT_MS)]);
+    if (outcome !== "pending") return outcome === "sent";
+    if (!control.owned()) return false;
+    await control.heartbeat();
+    storm.note(`${topic} does not acknowledge`, `dead letters waiting ${waited / 1000} s, partition paused:`);
+    await recreateIfMissing(opts.client, opts.names, opts.entity).catch((err) =>
+      storm.note(describe(err), `cannot recreate the dead-letter topic ${topic}:`),
+    );
+  }
+}
+
+/** The entity's dead-letter topic, created again (as at start, with its source's partitions) when it was deleted. */
+async function recreateIfMissing(client: KafkaClient, names: TopicNames, entity: EntityTopic): Promise<void> {
+  const admin = await client.admin();
+  try {
+    if ((await admin.listTopics()).includes(names.dlq(entity))) return;
+    const partitions = (await admin.partitions(names.topic(entity))).length;
+    const spec = topicSpecs(names, partitions > 0 ? { partitions } : {}).find((t) => t.topic === names.dlq(entity));
+    if (spec) await admin.createTopics([spec]);
+  } finally {
+    await admin.close();
+  }
+}
 
 /** Dead letters counted in the storm log by reason, each reason a line of its own (never filed under another's). */
 export function noteDeadLetters(storm: StormLog, dead: readonly DeadLetter[], where: string): void {

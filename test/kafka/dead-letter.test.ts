@@ -115,4 +115,30 @@ describe("on real Kafka", () => {
     expect(of("{not json, binary key")).toMatchObject({ key: null, key_base64: "//4AAQ==" });
     expect(of("{not json, empty key")).toMatchObject({ key: "" });
   });
+
+  test("a dead-letter topic deleted under load is recreated: its dead letters arrive, the partition goes on, a stop does not hang", async () => {
+    const u = await createTestTopics("dlq-deleted");
+    try {
+      const dlq = await u.producer();
+      const consumer = await u.consumer({ entity: "users", dlq, sink: noSink });
+      const sendBad = (from: number, n: number) =>
+        Promise.all(
+          Array.from({ length: n }, (_, i) => dlq.send(u.names.topic("users"), { key: `U_${from + i}`, value: `{bad ${from + i}` })),
+        );
+      await sendBad(0, 10);
+      await waitForZeroLag(u.admin, u.names, 60_000, ["users"]); // the producer knows the topic now
+      await u.admin.deleteTopics([u.names.dlq("users")]);
+      for (let i = 0; i < 50 && (await u.admin.listTopics()).includes(u.names.dlq("users")); i++) await Bun.sleep(200);
+      await sendBad(10, 10);
+      await waitForZeroLag(u.admin, u.names, 90_000, ["users"]);
+      const dead = (await readTopic(u.client, u.admin, u.names.dlq("users"))).map((m) => JSON.parse(m.value) as DeadLetter);
+      // the recreated topic holds every dead letter sent after the deletion (at least once)
+      expect(new Set(dead.map((d) => d.value))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `{bad ${10 + i}`)));
+      const started = Date.now();
+      await consumer.stop();
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await u.cleanup();
+    }
+  }, 150_000);
 });
