@@ -1,6 +1,11 @@
 // The compose file cannot run here (no Docker engine), so its topology is checked by reading it.
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect, dropDatabase, ensureDatabase } from "../../src/db/client.ts";
+import { migrate } from "../../src/db/migrate.ts";
+import { uniqueSuffix } from "../../support/db.ts";
+import { config } from "../support/kafka.ts";
 
 const deployDir = join(import.meta.dir, "../../deploy");
 
@@ -127,7 +132,7 @@ describe("deploy/docker-compose.yml", () => {
   test("every Bun service reaches PostgreSQL, Redis and Kafka by compose hostname", () => {
     for (const [name, s] of bunServices) {
       const e = env(s);
-      expect(e.DATABASE_URL, name).toBe("postgres://postgres@postgres:5432/shopstream");
+      expect(e.DATABASE_URL, name).toMatch(/^postgres:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/shopstream$/);
       expect(e.REDIS_URL, name).toBe("redis://redis:6379");
       expect(e.KAFKA_BROKERS?.split(",").sort(), name).toEqual(["kafka1:9092", "kafka2:9092", "kafka3:9092"]);
       expect(command(s).slice(0, 2), name).toEqual(["bun", "run"]);
@@ -181,5 +186,108 @@ describe("deploy/docker-compose.yml", () => {
     };
     const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((sc) => sc.targets));
     expect(targets).toContain("metrics:9464");
+  });
+});
+
+/** `${NAME:?message}`: compose refuses to start while NAME is unset, saying so. */
+const REQUIRED = (name: string) => expect.stringMatching(new RegExp(`^\\$\\{${name}:\\?.+\\}$`));
+/** What `${NAME:-default}` gives when deploy/.env does not set NAME. */
+function byDefault(value: string | undefined): string | undefined {
+  const m = /^\$\{[A-Z_]+:-([^}]*)\}$/.exec(value ?? "");
+  return m ? m[1] : value;
+}
+
+describe("safe by default (a laptop on a café network)", () => {
+  const rawCompose = readFileSync(join(deployDir, "docker-compose.yml"), "utf8");
+
+  test("PostgreSQL takes a password from deploy/.env, never trust; every service's URL carries it", () => {
+    const e = env(services.postgres!);
+    expect(e.POSTGRES_HOST_AUTH_METHOD).toBeUndefined();
+    expect(e.POSTGRES_PASSWORD).toEqual(REQUIRED("POSTGRES_PASSWORD"));
+    expect(rawCompose).not.toMatch(/trust/);
+  });
+
+  test("Grafana: no default admin password, no anonymous viewer unless asked, a read-only data source", () => {
+    const e = env(services.grafana!);
+    expect(e.GF_SECURITY_ADMIN_PASSWORD).toEqual(REQUIRED("GRAFANA_ADMIN_PASSWORD"));
+    expect(byDefault(e.GF_AUTH_ANONYMOUS_ENABLED)).toBe("false");
+    expect(e.GF_AUTH_ANONYMOUS_ORG_ROLE ?? "Viewer").toBe("Viewer"); // never Editor or Admin
+    const sources = Bun.YAML.parse(readFileSync(join(deployDir, "grafana/provisioning/datasources/shopstream.yml"), "utf8")) as {
+      datasources: { type: string; user?: string; secureJsonData?: { password?: string } }[];
+    };
+    const pg = sources.datasources.find((d) => d.type.includes("postgres"))!;
+    expect(pg.user).toBe("grafana_reader");
+    expect(pg.secureJsonData?.password).toBe("$GRAFANA_DB_PASSWORD");
+    expect(e.GRAFANA_DB_PASSWORD).toEqual(REQUIRED("GRAFANA_DB_PASSWORD"));
+    const postgres = services.postgres as Service & { volumes?: string[] };
+    expect(postgres.volumes).toContain("./postgres/grafana-reader.sh:/docker-entrypoint-initdb.d/grafana-reader.sh:ro");
+  });
+
+  test("kafka-ui is read-only unless asked; shutdowns get longer than the producer's own close timeout", () => {
+    expect(byDefault(env(services["kafka-ui"]!).KAFKA_CLUSTERS_0_READONLY)).toBe("true");
+    for (const [name, s] of Object.entries(services)) {
+      const grace = (s as Service & { stop_grace_period?: string }).stop_grace_period;
+      if (grace) expect([name, Number.parseInt(grace, 10)]).toEqual([name, 45]);
+    }
+  });
+
+  test("deploy/.env.example names every variable compose requires; deploy/.env is never committed", () => {
+    const required = [...new Set([...rawCompose.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]))].sort();
+    expect(required).toEqual(["GRAFANA_ADMIN_PASSWORD", "GRAFANA_DB_PASSWORD", "POSTGRES_PASSWORD"]);
+    const example = readFileSync(join(deployDir, ".env.example"), "utf8");
+    for (const name of [...required, "GRAFANA_ANONYMOUS", "KAFKA_UI_READONLY"]) expect(example).toMatch(new RegExp(`^${name}=`, "m"));
+    const ignored = Bun.spawnSync(["git", "check-ignore", "-q", join(deployDir, ".env")], { cwd: deployDir });
+    expect(ignored.exitCode).toBe(0);
+    expect(existsSync(join(deployDir, "postgres/grafana-reader.sh"))).toBe(true);
+  });
+
+  test("the read-only role, made by the init script on a real PostgreSQL: reads every table the migrations create, changes none", async () => {
+    const name = `shopstream_test_reader_${uniqueSuffix()}`;
+    const role = `grafana_reader_${uniqueSuffix()}`;
+    const url = new URL(config.databaseUrl);
+    url.pathname = `/${name}`;
+    await ensureDatabase(url.toString());
+    const admin = connect(url.toString(), { max: 1 });
+    try {
+      // as the postgres image runs it: on the empty database, before any table exists
+      const run = Bun.spawnSync(["bash", join(deployDir, "postgres/grafana-reader.sh")], {
+        env: {
+          ...process.env,
+          PGHOST: url.hostname,
+          PGPORT: url.port || "5432",
+          POSTGRES_USER: decodeURIComponent(url.username) || "postgres",
+          POSTGRES_DB: name,
+          GRAFANA_DB_USER: role,
+          GRAFANA_DB_PASSWORD: "reader-pw",
+        },
+        stderr: "pipe",
+      });
+      expect(run.exitCode, run.stderr.toString()).toBe(0);
+      await migrate(admin); // the tables come later, created by the superuser
+      const reader = new URL(url);
+      reader.username = role;
+      reader.password = "reader-pw";
+      const sql = connect(reader.toString(), { max: 1 });
+      try {
+        for (const table of ["orders", "users", "products", "order_events", "grade_history"])
+          expect([table, (await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`))[0]?.n]).toEqual([table, 0]);
+        const refused = (statement: string): Promise<string | undefined> =>
+          sql.unsafe(statement).then(
+            () => "allowed",
+            (e: { code?: string }) => e.code,
+          );
+        expect(await refused("delete from users")).toBe("25006"); // read-only transaction
+        expect(await refused("set transaction read write; update users set name = 'x'")).toBe("42501"); // and no privilege
+        expect(await refused("create table evil (id int)")).toMatch(/^(25006|42501)$/);
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      await admin.end();
+      await dropDatabase(url.toString());
+      const su = connect(config.databaseUrl, { max: 1 });
+      await su.unsafe(`drop role if exists "${role}"`).catch(() => undefined);
+      await su.end();
+    }
   });
 });
