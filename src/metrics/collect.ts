@@ -19,8 +19,39 @@ export interface Sources {
   keys: CacheKeys;
   names: TopicNames;
   prefix: string;
-  /** Told why a source could not be read (its shopstream_source_up is 0 for this scrape). */
+  /** Told why a source could not be read (its shopstream_source_up is 0 for this scrape), or what it skipped. */
   onError?: (source: "kafka" | "redis" | "postgres", err: unknown) => void;
+  /**
+   * Scrapes this close together share one read of the sources (the metrics service: 1 s): a process
+   * polling /metrics cannot make it query Kafka and PostgreSQL any faster.
+   */
+  minReadIntervalMs?: number;
+}
+
+type Readings = ReturnType<typeof readSources>;
+const lastReadings = new WeakMap<Sources, { at: number; readings: Readings }>();
+
+function readSources(src: Sources) {
+  return Promise.allSettled([
+    consumerLag(src.admin, src.names),
+    src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
+    Promise.all([
+      gradeDistribution(src.sql),
+      src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
+      ordersByStatus(src.sql),
+    ]),
+    readMetricSnapshots(src.redis, src.prefix),
+  ] as const);
+}
+
+/** The sources as of at most `minReadIntervalMs` ago: one read in flight serves every scrape that comes meanwhile. */
+function readings(src: Sources): Readings {
+  const ms = src.minReadIntervalMs ?? 0;
+  const last = lastReadings.get(src);
+  if (last && Date.now() - last.at < ms) return last.readings;
+  const fresh = readSources(src);
+  if (ms > 0) lastReadings.set(src, { at: Date.now(), readings: fresh });
+  return fresh;
 }
 
 /** Orders per status scans the whole table (a million rows after a historical year): read at most every 10 s. */
@@ -54,16 +85,7 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   const byStatus = gauge("shopstream_orders_by_status", "Orders in PostgreSQL per lifecycle status", ["status"]);
   const up = gauge("shopstream_source_up", "1 when the metrics service could read the source at scrape time", ["source"]);
 
-  const [lagResult, cacheResult, gradeResult, snapshots] = await Promise.allSettled([
-    consumerLag(src.admin, src.names),
-    src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
-    Promise.all([
-      gradeDistribution(src.sql),
-      src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
-      ordersByStatus(src.sql),
-    ]),
-    readMetricSnapshots(src.redis, src.prefix),
-  ]);
+  const [lagResult, cacheResult, gradeResult, snapshots] = await readings(src);
 
   const report = (source: "kafka" | "redis" | "postgres", r: PromiseSettledResult<unknown>) => {
     up.set({ source }, r.status === "fulfilled" ? 1 : 0);
@@ -95,6 +117,8 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   }
 
   const merged = [local];
+  if (snapshots.status === "fulfilled" && snapshots.value.skipped)
+    src.onError?.("redis", new Error(`metric snapshots skipped: ${snapshots.value.skipped.slice(0, 3).join("; ")}`));
   if (snapshots.status === "fulfilled" && snapshots.value.length > 0) merged.push(AggregatorRegistry.aggregate(snapshots.value));
   return Registry.merge(merged);
 }

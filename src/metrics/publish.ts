@@ -33,8 +33,25 @@ export function publishMetrics(redis: Redis, prefix: string, instance: string, e
   };
 }
 
-/** The live snapshots of the processes under `prefix` (those whose name matches `instance`, a Redis glob), as prom-client JSON. */
-export async function readMetricSnapshots(redis: Redis, prefix: string, instance = "*"): Promise<object[]> {
+/** At most this many snapshots are summed, each with at most this many series: what a pipeline has, with room. */
+export const SNAPSHOT_LIMITS = { processes: 64, seriesPerProcess: 2000 } as const;
+/** A process's name as runService gives it (producer, order-consumer-3, producer-2). */
+const PROCESS_NAME = /^[a-z][a-z-]*(-\d{1,4})?$/;
+/** Metrics a snapshot may carry: shopstream's own, and prom-client's process metrics. */
+const METRIC_NAME = /^(shopstream_|process_|nodejs_)[a-z0-9_]+$/;
+
+interface Snapshot {
+  name?: unknown;
+  values?: unknown;
+}
+
+/**
+ * The live snapshots of the processes under `prefix` (those whose name matches `instance`, a Redis
+ * glob), as prom-client JSON. Any local process can write these keys, so what is summed is checked:
+ * a process name of ours, metric names of ours, a bounded number of series; the rest is skipped and
+ * counted in `skipped` (it would otherwise blow up the scrape's label cardinality).
+ */
+export async function readMetricSnapshots(redis: Redis, prefix: string, instance = "*"): Promise<object[] & { skipped?: string[] }> {
   const keys: string[] = [];
   let cursor = "0";
   do {
@@ -42,7 +59,38 @@ export async function readMetricSnapshots(redis: Redis, prefix: string, instance
     cursor = next;
     keys.push(...batch);
   } while (cursor !== "0");
-  if (keys.length === 0) return [];
-  const values = await redis.mget(keys);
-  return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as object);
+  const out: object[] & { skipped?: string[] } = [];
+  const skipped: string[] = [];
+  if (keys.length === 0) return out;
+  keys.sort();
+  const values = await redis.mget(keys.slice(0, SNAPSHOT_LIMITS.processes));
+  if (keys.length > SNAPSHOT_LIMITS.processes)
+    skipped.push(`${keys.length - SNAPSHOT_LIMITS.processes} snapshot(s) beyond ${SNAPSHOT_LIMITS.processes}`);
+  values.forEach((raw, i) => {
+    const name = (keys[i] as string).slice(snapshotKey(prefix, "").length);
+    const why = raw === null ? null : snapshotFault(name, raw);
+    if (why) skipped.push(`${name}: ${why}`);
+    else if (raw !== null) out.push(JSON.parse(raw) as object);
+  });
+  if (skipped.length) out.skipped = skipped;
+  return out;
+}
+
+function snapshotFault(name: string, raw: string): string | null {
+  if (!PROCESS_NAME.test(name)) return "not a process name of shopstream";
+  let metrics: unknown;
+  try {
+    metrics = JSON.parse(raw);
+  } catch {
+    return "not JSON";
+  }
+  if (!Array.isArray(metrics)) return "not a list of metrics";
+  let series = 0;
+  for (const m of metrics as Snapshot[]) {
+    if (typeof m?.name !== "string" || !METRIC_NAME.test(m.name)) return `metric ${String(m?.name).slice(0, 60)} is not shopstream's`;
+    if (!Array.isArray(m.values)) return `metric ${m.name} has no values`;
+    series += m.values.length;
+  }
+  if (series > SNAPSHOT_LIMITS.seriesPerProcess) return `${series} series, more than ${SNAPSHOT_LIMITS.seriesPerProcess}`;
+  return null;
 }

@@ -7,7 +7,7 @@ import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { StormLog } from "../log.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../metrics/app.ts";
-import { buildRegistry } from "../metrics/collect.ts";
+import { buildRegistry, type Sources } from "../metrics/collect.ts";
 import { checkHealth } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
 import { every, runService } from "./runtime.ts";
@@ -19,16 +19,17 @@ runService("metrics", async ({ config, log, signal }) => {
   await assertRedisReachable(redis);
   const admin = await connectAdmin(await createKafkaClient(config, "metrics", log));
   const storm = new StormLog((line) => log.warn(line));
-  const registry = () =>
-    buildRegistry({
-      redis,
-      sql,
-      admin,
-      keys: cacheKeys(config.cachePrefix),
-      names: topicNames(config.topicPrefix),
-      prefix: config.cachePrefix,
-      onError: (source, err) => storm.note(describe(err), `scrape: ${source} unreadable:`),
-    });
+  const sources: Sources = {
+    redis,
+    sql,
+    admin,
+    keys: cacheKeys(config.cachePrefix),
+    names: topicNames(config.topicPrefix),
+    prefix: config.cachePrefix,
+    onError: (source, err) => storm.note(describe(err), `scrape: ${source}:`),
+    minReadIntervalMs: SCRAPE_READ_MS,
+  };
+  const registry = () => buildRegistry(sources);
   const scenario = new ScenarioSwitch(redis, config.cachePrefix);
   const health = () => checkHealth({ sql, redis, admin });
   const monitor = new LiveMonitor({ registry, sql, scenario, health, cachePeriodS: config.cacheRefreshS / config.speed });
@@ -45,3 +46,6 @@ runService("metrics", async ({ config, log, signal }) => {
   redis.disconnect();
   await sql.end();
 });
+
+/** Scrapes within a second share one read of Kafka, PostgreSQL and Redis (below the live page's 2-s sampling). */
+const SCRAPE_READ_MS = 1000;

@@ -9,7 +9,7 @@ import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../../src/metrics/app.ts";
 import { buildRegistry } from "../../src/metrics/collect.ts";
-import { publishMetrics } from "../../src/metrics/publish.ts";
+import { publishMetrics, snapshotKey } from "../../src/metrics/publish.ts";
 import { consumed, produced } from "../../src/metrics/registry.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
@@ -116,6 +116,69 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
     "CANCELLED 1",
     "REFUNDED 0",
   ]);
+});
+
+test("snapshots any local process could write are checked before they are summed: no label explosion, no foreign metric", async () => {
+  const series = (n: number) =>
+    JSON.stringify([
+      {
+        name: "shopstream_messages_produced_total",
+        help: "h",
+        type: "counter",
+        aggregator: "sum",
+        values: Array.from({ length: n }, (_, i) => ({ value: 1, labels: { topic: `t${i}` } })),
+      },
+    ]);
+  await redis.set(snapshotKey(prefix, "order-consumer-9"), series(10_000)); // 10,000 label values
+  await redis.set(
+    snapshotKey(prefix, "intruder"),
+    JSON.stringify([{ name: "evil_total", help: "h", type: "counter", values: [{ value: 1, labels: {} }] }]),
+  );
+  await redis.set(snapshotKey(prefix, "Not A Name!"), series(1));
+  await redis.set(snapshotKey(prefix, "producer-2"), "{not json");
+  try {
+    const errors: string[] = [];
+    const reg = await buildRegistry({
+      redis,
+      sql: db.sql,
+      admin: t.admin,
+      keys,
+      names: t.names,
+      prefix,
+      onError: (source, e) => errors.push(`${source}: ${e}`),
+    });
+    const text = await reg.metrics();
+    expect(text).not.toContain('topic="t9999"');
+    expect(text).not.toContain("evil_total");
+    expect(text).toMatch(/shopstream_messages_produced_total\{topic="orders"\} 3\b/); // the honest snapshot still counts
+    expect(errors.join("\n")).toContain("metric snapshots skipped");
+  } finally {
+    await redis.del(...["order-consumer-9", "intruder", "Not A Name!", "producer-2"].map((n) => snapshotKey(prefix, n)));
+  }
+});
+
+test("scrapes close together share one read of the sources", async () => {
+  let lagReads = 0;
+  const admin = new Proxy(t.admin, {
+    get(target, key, receiver) {
+      if (key === "offsets") lagReads++;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const sources = { redis, sql: db.sql, admin, keys, names: t.names, prefix, minReadIntervalMs: 60_000 };
+  const texts = await Promise.all(Array.from({ length: 20 }, () => buildRegistry(sources).then((r) => r.metrics())));
+  const reads = lagReads;
+  await buildRegistry(sources);
+  expect(lagReads).toBe(reads); // the 21st, later, too
+  expect(reads).toBeGreaterThan(0);
+  // all answered from that read (the cache age alone is computed per scrape)
+  const lagOf = (text: string) => [...text.matchAll(/shopstream_consumer_lag\{[^}]*\} (\d+)/g)].map((m) => m[1]).join(",");
+  expect(new Set(texts.map(lagOf)).size).toBe(1);
+  // without the bound, every scrape reads again
+  const before = lagReads;
+  await buildRegistry({ ...sources, minReadIntervalMs: 0 });
+  await buildRegistry({ ...sources, minReadIntervalMs: 0 });
+  expect(lagReads).toBe(before + 2 * reads);
 });
 
 test("the exposition passes promtool check metrics", async () => {
