@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
+
+// `kill -9` of start:all: nobody is left to stop the services it started (each runs in a process
+// group of its own), so each notices it lost its supervisor and stops by itself. No service may
+// outlive it, whatever killed it.
+
+const ROOT = join(import.meta.dir, "../..");
+let db: TestDatabase;
+let t: TestTopics;
+const cachePrefix = `test:kill9:${uniqueSuffix()}:`;
+
+beforeAll(async () => {
+  [db, t] = await Promise.all([createTestDatabase("kill9"), createTestTopics("kill9")]);
+});
+afterAll(async () => {
+  for (const pid of ourProcesses()) process.kill(pid, "SIGKILL");
+  const redis = connectRedis(config.redisUrl);
+  await deleteByPrefix(redis, cachePrefix);
+  redis.disconnect();
+  await t.cleanup();
+  await db.drop();
+});
+
+/** Pids of processes started for this test's pipeline (their environment names its topic prefix). */
+function ourProcesses(): number[] {
+  const mark = `TOPIC_PREFIX=${t.prefix}`;
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return []; // exited, not yet reaped
+        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+test("kill -9 of start:all leaves no service running", async () => {
+  const proc = Bun.spawn([process.execPath, "run", join(ROOT, "src/cli/start-all.ts"), "--rate", "200"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      TOPIC_PREFIX: t.prefix,
+      CACHE_PREFIX: cachePrefix,
+      METRICS_PORT: "0",
+      SEED_USERS: "2000",
+      SEED_PRODUCTS: "2000",
+      SEED: "kill9",
+    },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  // running: orders flow into PostgreSQL, every service up
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const [row] = await db.sql`select count(*)::int as n from orders`.catch(() => [{ n: 0 }]);
+    if ((row?.n ?? 0) > 200) break;
+    if (Date.now() > deadline) throw new Error("no orders after 90 s");
+    await Bun.sleep(500);
+  }
+  const services = ourProcesses().filter((pid) => pid !== proc.pid);
+  expect(services.length).toBeGreaterThanOrEqual(15);
+
+  proc.kill("SIGKILL");
+  await proc.exited;
+  let left = ourProcesses();
+  for (const stopBy = Date.now() + 45_000; left.length > 0 && Date.now() < stopBy; left = ourProcesses()) await Bun.sleep(250);
+  const names = left.map((pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ").trim());
+  expect(names).toEqual([]);
+}, 180_000);
