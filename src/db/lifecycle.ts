@@ -8,6 +8,12 @@ import type { Sql } from "./client.ts";
 // step already recorded (a redelivery) changes nothing; a step that can never apply (the order was
 // cancelled, or it would go back in time) is refused; the others move the order, record the step
 // in order_events with its Kafka partition and offset, and schedule the order's next step.
+//
+// A refused step is settled once: when it was the order's own scheduled step, the schedule is
+// cleared, so the lifecycle service does not publish it again and again (and a pile of such
+// orders cannot fill its due-steps query). A next step is never planned before the change it
+// follows (a plan computed under another SPEED, or a step injected far ahead, would otherwise be
+// refused for ever).
 
 /** An order's next planned step: which status, when. */
 export interface ScheduledStep {
@@ -28,6 +34,7 @@ export interface TransitionResult {
 interface OrderRow {
   id: string;
   status: OrderStatus;
+  next_status: OrderStatus | null;
   category: string;
   created_at: Date;
   /** When it last changed status (its creation at first). */
@@ -46,7 +53,7 @@ export async function applyTransitions(
   const ids = changes.map((c) => c.order_id);
   return sql.begin(async (tx) => {
     const rows = await tx<OrderRow[]>`
-      select id, status, category, created_at,
+      select id, status, next_status, category, created_at,
              greatest(created_at, shipped_at, delivered_at, cancelled_at, refunded_at) as last_at
       from orders where id = any(${tx.array(ids)}::text[]) order by id for update`;
     const recorded = await tx<{ order_id: string; to_status: string }[]>`
@@ -73,8 +80,18 @@ export async function applyTransitions(
         });
       else result.rejected.push({ id: c.order_id, reason: `${c.from} → ${c.to} can never apply: the order is ${order.status}` });
     });
+    // the refused steps that were their order's scheduled one: nothing will publish them again
+    const settled = result.rejected.filter((r) => {
+      const c = changes.find((x) => x.order_id === r.id);
+      return c !== undefined && byId.get(r.id)?.next_status === c.to;
+    });
+    if (settled.length)
+      await tx`update orders set next_status = null, next_status_at = null where id = any(${tx.array(settled.map((r) => r.id))}::text[])`;
     if (apply.length === 0) return result;
-    const next = apply.map((a) => schedule(a.order, a.change.to));
+    const next = apply.map((a) => {
+      const n = schedule(a.order, a.change.to);
+      return n && n.at.getTime() < a.change.at.getTime() ? { ...n, at: a.change.at } : n;
+    });
     const at = apply.map((a) => a.change.at.toISOString());
     await tx`
       insert into order_events (order_id, from_status, to_status, at, reason, source, source_partition, source_offset)

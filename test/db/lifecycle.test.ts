@@ -92,7 +92,43 @@ test("nothing goes backwards: a step that can never apply is refused, one back i
   expect((await row("O_d"))!.status).toBe("PAID");
 });
 
+test("a refused step that was its order's scheduled one is settled: the schedule is cleared, so it is never published again", async () => {
+  await insertOrders(db.sql, [order("O_e", "U_l1", "P_l1", { created_at: T0, category: "DETERGENT" })], { schedule });
+  const scheduled = (await row("O_e"))!.next_status as StatusChange["to"];
+  expect(scheduled).not.toBeNull();
+  const refused = await apply([step("O_e", "PAID", scheduled, -1)]); // before the order was placed
+  expect(refused.rejected).toHaveLength(1);
+  expect(await row("O_e")).toMatchObject({ status: "PAID", next_status: null, next_status_at: null });
+  const due = await db.sql`select id from orders where next_status is not null and next_status_at <= ${at(10_000)} and id = 'O_e'`;
+  expect(due).toHaveLength(0);
+});
+
+test("a next step is never planned before the change it follows (a plan made under another SPEED)", async () => {
+  // an order whose plan ships it, its steps planned a thousand times faster than the change arrives
+  const fast = lifecycleSchedule("lifecycle-db", 1000);
+  const base = { created_at: T0, category: "DETERGENT" } as const;
+  const id = Array.from({ length: 50 }, (_, i) => `O_f${i}`).find(
+    (o) => fast(order(o, "U_l1", "P_l1", base), "PAID")?.status === "SHIPPED",
+  )!;
+  await insertOrders(db.sql, [order(id, "U_l1", "P_l1", base)], { schedule: fast });
+  const res = await applyTransitions(db.sql, [step(id, "PAID", "SHIPPED", 20)], { partition: 1, offsets: ["900"] }, fast);
+  expect(res.applied).toHaveLength(1);
+  const r = await row(id);
+  expect(r!.next_status).toBe("DELIVERED");
+  expect(fast(order(id, "U_l1", "P_l1", base), "SHIPPED")!.at.getTime()).toBeLessThan(at(20).getTime()); // the plan alone: in the past
+  expect(r!.next_status_at.getTime()).toBeGreaterThanOrEqual(at(20).getTime()); // the schedule: not before the change
+  // so the step, when it comes, applies
+  const deliver = await applyTransitions(
+    db.sql,
+    [{ ...step(id, "SHIPPED", "DELIVERED", 0), at: r!.next_status_at }],
+    { partition: 1, offsets: ["901"] },
+    fast,
+  );
+  expect(deliver.applied).toHaveLength(1);
+});
+
 test("grades count orders neither cancelled nor refunded", async () => {
-  const counted = await db.sql`select count(*)::int as n from orders where status not in ('CANCELLED', 'REFUNDED')`;
+  const counted = await db.sql`
+    select count(*)::int as n from orders where id in ('O_a', 'O_b', 'O_c', 'O_d') and status not in ('CANCELLED', 'REFUNDED')`;
   expect(counted[0]!.n).toBe(3); // O_c is cancelled
 });
