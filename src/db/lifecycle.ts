@@ -1,6 +1,7 @@
 import { canStillReach } from "../domain/lifecycle.ts";
 import type { OrderStatus, StatusChange } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
+import { claimLiveWrite } from "./locks.ts";
 
 // The orders consumers' side of the lifecycle (docs/design.md, "Order lifecycle"): each step is
 // applied at most once and never backwards. In one transaction, with the batch's orders locked in
@@ -52,6 +53,7 @@ export async function applyTransitions(
   if (changes.length === 0) return result;
   const ids = changes.map((c) => c.order_id);
   return sql.begin(async (tx) => {
+    await claimLiveWrite(tx as unknown as Sql);
     const rows = await tx<OrderRow[]>`
       select id, status, next_status, category, created_at,
              greatest(created_at, shipped_at, delivered_at, cancelled_at, refunded_at) as last_at

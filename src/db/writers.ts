@@ -1,6 +1,7 @@
 import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 import type { Schedule } from "./lifecycle.ts";
+import { claimLiveWrite } from "./locks.ts";
 import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
 
 export type ScheduledOrder = Order & { next_status: OrderStatus | null; next_status_at: Date | null };
@@ -51,6 +52,15 @@ export async function insertRows<T extends { id: string }>(sql: Sql, spec: Table
   return { inserted: res.count, conflicts };
 }
 
+/** insertRows as a live write: in a transaction that first claims the live-write lock (src/db/locks.ts). */
+function insertLive<T extends { id: string }>(sql: Sql, spec: TableSpec<T>, rows: readonly T[]): Promise<WriteResult> {
+  if (rows.length === 0) return Promise.resolve({ inserted: 0, conflicts: [] });
+  return sql.begin(async (tx) => {
+    await claimLiveWrite(tx as unknown as Sql);
+    return insertRows(tx as unknown as Sql, spec, rows);
+  });
+}
+
 /**
  * The incoming rows whose id is stored with different identity columns (run only when some rows
  * were not new, so the common path pays nothing), naming the columns that differ.
@@ -65,8 +75,8 @@ async function findConflicts<T>(sql: Pick<Sql, "unsafe">, spec: TableSpec<T>, se
   );
 }
 
-export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertRows(sql, USERS, users);
-export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertRows(sql, PRODUCTS, products);
+export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertLive(sql, USERS, users);
+export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertLive(sql, PRODUCTS, products);
 
 export interface OrderWriteResult extends WriteResult {
   /** Ids of orders whose user or product row does not exist yet: not written, to be retried. */
@@ -92,6 +102,7 @@ export async function insertOrders(
   const source = opts.source ?? "live";
   const cols = columnNames(ORDER_INSERT).join(", ");
   return sql.begin(async (tx) => {
+    await claimLiveWrite(tx as unknown as Sql);
     // The reference check looks up the batch's distinct ids only (2,000 orders from the 200 top
     // buyers name ~200 users and ~750 products) instead of joining every order against both tables.
     const [known] = await tx<{ users: string[]; products: string[] }[]>`

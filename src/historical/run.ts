@@ -268,13 +268,21 @@ export async function resetHistorical(sql: Sql): Promise<ClearResult> {
   }
 }
 
+/**
+ * One historical run per database, and no live write beside it: the consumers' transactions claim
+ * LOCKS.liveWrites shared, this run holds it exclusive (waiting for the writes in flight to commit),
+ * so its counter sync and its reset never overwrite or truncate what a consumer writes meanwhile.
+ * The consumers pause and retry until it ends (src/db/locks.ts).
+ */
 async function lockRuns(conn: Sql): Promise<true> {
   const [lock] = await conn`select pg_try_advisory_lock(${LOCKS.historical}) as ok`;
   if (lock?.ok !== true) throw new Error("another historical run is writing to this database");
+  await conn`select pg_advisory_lock(${LOCKS.liveWrites})`;
   return true;
 }
 
 async function unlockRuns(conn: Sql): Promise<void> {
+  await bestEffort(conn`select pg_advisory_unlock(${LOCKS.liveWrites})`);
   await bestEffort(conn`select pg_advisory_unlock(${LOCKS.historical})`);
 }
 
