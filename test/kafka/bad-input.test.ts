@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
-import { type DeadLetter, type Sink, SinkError } from "../../src/kafka/consumer.ts";
+import { type Sink, SinkError } from "../../src/kafka/consumer.ts";
+import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
 import { encode, type EventKinds, subjectOf } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { DEAD_KEY_MAX, DEAD_VALUE_MAX, type DeadLetter, deadKey, deadValue, noteDeadLetters } from "../../src/kafka/consumer.ts";
+import { DEAD_KEY_MAX, DEAD_VALUE_MAX, type DeadLetter, deadKey, deadValue, noteDeadLetters } from "../../src/kafka/dead-letter.ts";
 import { StormLog } from "../../src/log.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
