@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import { processesOfPrefix } from "../support/services.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createdIds } from "../../support/events.ts";
@@ -37,19 +38,8 @@ afterAll(async () => {
   rmSync(log, { force: true });
 });
 
-/** Pids of processes started for this test's pipeline (their environment names its topic prefix). */
-function ourProcesses(): number[] {
-  const mark = `TOPIC_PREFIX=${t.prefix}`;
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
-      } catch {
-        return [];
-      }
-    });
-}
+/** Pids of processes started for this test's pipeline. */
+const ourProcesses = () => processesOfPrefix(t.prefix);
 
 test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0", async () => {
   const env = {

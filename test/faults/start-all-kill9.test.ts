@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import { processesOfPrefix } from "../support/services.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
 
 // `kill -9` of start:all: nobody is left to stop the services it started (each runs in a process
@@ -26,21 +27,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** Pids of processes started for this test's pipeline (their environment names its topic prefix). */
-function ourProcesses(): number[] {
-  const mark = `TOPIC_PREFIX=${t.prefix}`;
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return []; // exited, not yet reaped
-        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
-      } catch {
-        return [];
-      }
-    });
-}
+/** Pids of processes started for this test's pipeline. */
+const ourProcesses = () => processesOfPrefix(t.prefix, { runningOnly: true });
 
 test("kill -9 of start:all leaves no service running", async () => {
   const proc = Bun.spawn([process.execPath, "run", join(ROOT, "src/cli/start-all.ts"), "--rate", "200"], {

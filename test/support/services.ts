@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { join } from "node:path";
 import { loadConfig, serviceRuntimeEnv } from "../../src/config.ts";
@@ -47,4 +48,25 @@ export function startService(name: string, file: string, args: string[], env: Re
       return code;
     },
   };
+}
+
+/**
+ * Pids of the processes started for a test's pipeline: their environment names its topic prefix.
+ * `runningOnly` leaves out those that have exited and wait to be reaped (zombies).
+ */
+export function processesOfPrefix(prefix: string, opts: { runningOnly?: boolean } = {}): number[] {
+  const mark = `TOPIC_PREFIX=${prefix}`;
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        if (opts.runningOnly) {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return [];
+        }
+        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(mark) ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
