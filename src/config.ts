@@ -34,6 +34,8 @@ export interface Config {
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
+  /** How long a consumed order waits for its user and product (a lifecycle step for its order) before it is dead-lettered. */
+  referenceWaitS: number;
   /** Users the cache holds under --rate, when the producer rotates buyers itself (the whole base, up to this). */
   cacheRateUsers: number;
   gradeIntervalS: number;
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     topicPrefix: read.string("TOPIC_PREFIX", ""),
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
+    referenceWaitS: read.number("REFERENCE_WAIT_S", 30, { min: 0.1 }),
     cacheRateUsers: read.number("CACHE_RATE_USERS", 100_000, { min: 1000, integer: true }),
     gradeIntervalS: read.number("GRADE_INTERVAL_S", 600, { min: 0.05 }),
     producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),

@@ -1,44 +1,23 @@
-import { describe, ShopstreamError } from "../errors.ts";
+import { describe } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
 import { backoffMs, sleep } from "../retry.ts";
 import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
-import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf } from "./envelope.ts";
-import type { Batch, BatchControl, IncomingMessage, KafkaClient, RunningConsumer } from "./port.ts";
+import { decode, type EventKinds, InvalidEvent, subjectOf } from "./envelope.ts";
+import { type ParkedRecord, type ParkingLot, retryParked } from "./parking.ts";
+import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
+import { type Outcome, passesBySubject, type Rec, type Sink, SinkError, writeIsolating } from "./sink.ts";
 import type { EntityTopic, TopicNames } from "./topics.ts";
 
 // One parameterised batch consumer serves all nine instances (users/products/orders × 3).
-// Per fetched batch: validate → one write per table → dead-letter what cannot be stored →
-// only then resolve and commit the offsets. A crash at any point replays the batch, and the
-// writes are idempotent by id, so a replay changes nothing twice.
-
-/** Ids are the events' subjects (subjectOf): the entity's id, the order's id for a lifecycle step. */
-export interface SinkResult {
-  /** Records that could not be written yet (an order whose user has not arrived, a step before its order): retried, with why. */
-  retry: { id: string; reason: string }[];
-  /** Records the sink refused for good (a reused id with other content, a step that can never apply): dead-lettered. */
-  rejected: { id: string; reason: string }[];
-}
-
-/** Where each record of a sink's batch was read: the partition, and each record's offset. */
-export interface SinkSource {
-  partition: number;
-  offsets: string[];
-}
-
-/** What a sink throws: not retriable when the records themselves are wrong (they are isolated and dead-lettered), else the write is retried. */
-export class SinkError extends ShopstreamError {
-  readonly sqlstate?: string;
-  constructor(message: string, opts: { retriable: boolean; sqlstate?: string; cause?: unknown }) {
-    super(message, opts);
-    this.sqlstate = opts.sqlstate;
-  }
-}
-
-export type Sink<E extends EntityTopic> = (items: EventKinds[E][], source: SinkSource) => Promise<SinkResult>;
+// Per fetched batch: validate → one write per table → park what waits for a reference →
+// dead-letter what cannot be stored → only then resolve and commit the offsets. A crash at any
+// point replays the batch, and the writes are idempotent by id, so a replay changes nothing twice.
 
 export interface ConsumerHooks {
-  onBatch?(info: { entity: EntityTopic; size: number; written: number; dlq: number; writeMs: number }): void;
+  onBatch?(info: { entity: EntityTopic; size: number; written: number; dlq: number; parked: number; writeMs: number }): void;
+  /** After each retry round of the parked records (with a parking lot). */
+  onParkedRound?(info: { written: number; dlq: number; parked: number }): void;
 }
 
 export interface EntityConsumerOptions<E extends EntityTopic> {
@@ -48,12 +27,20 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
   sink: Sink<E>;
   dlq: BatchingProducer;
   log: Logger;
-  /** How long an unresolvable record (missing user/product) is retried before it is dead-lettered. */
+  /** How long an unresolvable record (missing user/product) is retried in all before it is dead-lettered. */
   retryForMs?: number;
+  /**
+   * Where such a record waits, so that it holds none of its neighbours: it is parked as soon as a
+   * write says it must wait. Without one it waits in its batch, holding the partition, for all
+   * of retryForMs.
+   */
+  parking?: ParkingLot;
   hooks?: ConsumerHooks;
   /** The client gave up on this consumer for good: its partitions would stall. */
   onFatal?: (err: Error) => void;
 }
+
+const RETRY_FOR_MS = 30_000;
 
 /**
  * Joins the entity's group and writes what it reads; starts from the group's committed offsets (the
@@ -69,23 +56,41 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
     onBatch: async (batch, control) => {
       if (!control.owned()) return false;
       const { records, dead } = decodeBatch(entity, batch);
+      const w: BatchWrite<E> = { opts, storm, dead, parked: [], batch, control };
       const started = performance.now();
-      const written = await writeWithRetry({ opts, storm, dead, batch, control }, records);
+      const free = await parkBehindParked(w, records);
+      if (free === null) return false;
+      const written = await writeWithRetry(w, free);
       if (written === null) return false; // shutting down or rebalanced: leave offsets for the next owner
       const writeMs = performance.now() - started;
+      const lot = opts.parking;
+      if (lot && w.parked.length > 0 && (await retrying(w, () => lot.park(w.parked))) === null) return false;
       if (dead.length > 0) {
         // acknowledged by Kafka before the offsets move past them: a dead letter is never lost
         const target = { client: opts.client, names, entity, producer: opts.dlq };
         if (!(await deliverDeadLetters(target, dead, control, storm))) return false;
         noteDeadLetters(storm, dead, `${batch.topic}/${batch.partition}`);
       }
-      opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, writeMs });
+      opts.hooks?.onBatch?.({ entity, size: batch.messages.length, written, dlq: dead.length, parked: w.parked.length, writeMs });
       return true;
     },
   });
+  const parked =
+    opts.parking &&
+    retryParked({
+      lot: opts.parking,
+      entity,
+      topic: names.topic(entity),
+      sink: opts.sink,
+      deadLetters: { client, names, entity, producer: opts.dlq },
+      storm,
+      retryForMs: opts.retryForMs ?? RETRY_FOR_MS,
+      onRound: (info) => opts.hooks?.onParkedRound?.(info),
+    });
   return {
     async stop() {
       await consumer.stop();
+      await parked?.stop();
       storm.close();
     },
   };
@@ -94,11 +99,6 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
 interface Decoded<T> {
   records: Rec<T>[];
   dead: DeadLetter[];
-}
-
-interface Rec<T> {
-  item: T;
-  message: IncomingMessage;
 }
 
 export function decodeBatch<E extends EntityTopic>(
@@ -119,55 +119,20 @@ export function decodeBatch<E extends EntityTopic>(
 }
 
 /**
- * The batch as write passes in which every subject appears once: the first record of each id, then
- * the second, and so on (usually one pass). A repeat is then judged against the stored row, as a
- * repeat in a later batch would be: a resent copy changes nothing, another record under the same
- * id is refused. An order and its lifecycle steps share a subject: the order is stored before its
- * steps, and its steps go in the order of its path (stageOf), so two steps read the wrong way round
- * in one batch still apply, and none waits on a later pass.
- */
-function passesBySubject<T extends EventKinds[EntityTopic]>(records: Rec<T>[]): Rec<T>[][] {
-  const bySubject = new Map<string, Rec<T>[]>();
-  let repeats = false;
-  for (const r of records) {
-    const subject = subjectOf(r.item);
-    const list = bySubject.get(subject);
-    if (list) {
-      list.push(r);
-      repeats = true;
-    } else bySubject.set(subject, [r]);
-  }
-  if (!repeats) return [records]; // the usual batch: one pass, in the order read
-  const passes: Rec<T>[][] = [];
-  for (const list of bySubject.values()) {
-    if (list.length > 1) list.sort((a, b) => stageOf(a.item) - stageOf(b.item)); // stable: repeats keep their order
-    list.forEach((r, n) => {
-      (passes[n] ??= []).push(r);
-    });
-  }
-  return passes;
-}
-
-interface Outcome<T> {
-  written: number;
-  /** Not written yet, with why (the last reason becomes the dead letter's when the wait runs out). */
-  retry: { record: Rec<T>; reason: string }[];
-  rejected: { record: Rec<T>; reason: string; sqlstate?: string; attempts: number }[];
-}
-
-/**
- * Writes the batch. Records the sink cannot place yet are retried (for retryForMs from the first
- * time they could not be placed, then dead-lettered with the reason); records the database refuses
- * for good are isolated and dead-lettered while the rest are stored; a transient database error
- * retries the write for as long as this consumer still owns the partition. Returns the number
- * written, or null when it gave up because of shutdown or a rebalance (offsets then stay
- * uncommitted: nothing is lost).
+ * Writes the batch. Records the sink cannot place yet are parked (without a parking lot: retried
+ * for retryForMs from the first time they could not be placed, then dead-lettered with the
+ * reason); records the database refuses for good are isolated and
+ * dead-lettered while the rest are stored; a transient database error retries the write for as
+ * long as this consumer still owns the partition. Returns the number written, or null when it gave
+ * up because of shutdown or a rebalance (offsets then stay uncommitted: nothing is lost).
  */
 interface BatchWrite<E extends EntityTopic> {
   opts: EntityConsumerOptions<E>;
   storm: StormLog;
   /** Where the records given up on are collected, to be dead-lettered before the commit. */
   dead: DeadLetter[];
+  /** Where the records that wait on are collected, to be parked before the commit. */
+  parked: ParkedRecord[];
   batch: Batch;
   control: BatchControl;
 }
@@ -182,11 +147,39 @@ async function writeWithRetry<E extends EntityTopic>(w: BatchWrite<E>, records: 
   return written;
 }
 
+/** The records free to be written: those about a subject with records parked already park behind them, in the order read. */
+async function parkBehindParked<E extends EntityTopic>(
+  w: BatchWrite<E>,
+  records: Rec<EventKinds[E]>[],
+): Promise<Rec<EventKinds[E]>[] | null> {
+  const lot = w.opts.parking;
+  if (!lot || records.length === 0) return records;
+  const subjects = [...new Set(records.map((r) => subjectOf(r.item)))];
+  const behind = await retrying(w, () => lot.waiting(w.batch.topic, subjects));
+  if (behind === null) return null;
+  if (behind.size === 0) return records;
+  const expiresAt = Date.now() + (w.opts.retryForMs ?? RETRY_FOR_MS);
+  const free: Rec<EventKinds[E]>[] = [];
+  for (const r of records) {
+    const subject = subjectOf(r.item);
+    if (behind.has(subject))
+      w.parked.push(parkedRecord(w.batch, r, subject, `waits behind a parked record about ${subject}`, 0, expiresAt));
+    else free.push(r);
+  }
+  return free;
+}
+
+function parkedRecord(batch: Batch, r: Rec<unknown>, subject: string, reason: string, attempts: number, expiresAt: number): ParkedRecord {
+  const { key, value, offset } = r.message;
+  return { topic: batch.topic, partition: batch.partition, offset, subject, key, value, reason, attempts, expiresAt };
+}
+
 async function writePass<E extends EntityTopic>(
-  { opts, storm, dead, batch, control }: BatchWrite<E>,
+  { opts, storm, dead, parked, batch, control }: BatchWrite<E>,
   records: Rec<EventKinds[E]>[],
 ): Promise<number | null> {
-  const retryForMs = opts.retryForMs ?? 30_000;
+  const retryForMs = opts.retryForMs ?? RETRY_FOR_MS;
+  const waitMs = opts.parking ? 0 : retryForMs;
   // the wait for a late user or product starts when one is first missing, not while PostgreSQL is down
   let deadline: number | null = null;
   let pending = records;
@@ -202,13 +195,7 @@ async function writePass<E extends EntityTopic>(
       outcome = await writeIsolating(opts.sink, batch.partition, pending, ++rounds);
       failures = 0;
     } catch (err) {
-      const backoff = Math.round(backoffMs(++failures, { firstMs: 200, maxMs: 5000 }));
-      const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
-      storm.note(
-        `${describe(err)}${code}`,
-        `write to PostgreSQL failed for ${batch.topic}/${batch.partition}; pausing the partition and retrying (${backoff} ms):`,
-      );
-      await sleepWithHeartbeat(backoff, control);
+      await pauseAfterFailure({ storm, batch, control }, ++failures, err);
       if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
     }
@@ -217,10 +204,12 @@ async function writePass<E extends EntityTopic>(
       dead.push(deadLetter(r.reason, batch, r.record.message, { sqlstate: r.sqlstate, attempts: r.attempts }));
     pending = outcome.retry.map((r) => r.record);
     if (pending.length === 0) break;
-    deadline ??= Date.now() + retryForMs;
+    deadline ??= Date.now() + waitMs;
     if (Date.now() >= deadline) {
+      const expiresAt = deadline - waitMs + retryForMs;
       for (const r of outcome.retry)
-        dead.push(deadLetter(`${r.reason} within ${retryForMs} ms`, batch, r.record.message, { attempts: rounds }));
+        if (opts.parking) parked.push(parkedRecord(batch, r.record, subjectOf(r.record.item), r.reason, rounds, expiresAt));
+        else dead.push(deadLetter(`${r.reason} within ${retryForMs} ms`, batch, r.record.message, { attempts: rounds }));
       break;
     }
     await sleepWithHeartbeat(backoffMs(++waits, { firstMs: 50, maxMs: 2000, jitter: false }), control);
@@ -228,45 +217,30 @@ async function writePass<E extends EntityTopic>(
   return written;
 }
 
-/**
- * One write of `records`. When the sink refuses it for good (a value the database rejects), the
- * records are split in halves and each half written again, down to the single records that fail:
- * those are returned as rejected, every other record is stored in the same pass. A bad record
- * costs about 2·log2(batch) extra statements, and only in the batch that holds it.
- */
-async function writeIsolating<T extends EventKinds[EntityTopic]>(
-  sink: (items: T[], source: SinkSource) => Promise<SinkResult>,
-  partition: number,
-  records: Rec<T>[],
-  attempts: number,
-): Promise<Outcome<T>> {
-  try {
-    const res = await sink(
-      records.map((r) => r.item),
-      { partition, offsets: records.map((r) => r.message.offset) },
-    );
-    if (res.retry.length === 0 && res.rejected.length === 0) return { written: records.length, retry: [], rejected: [] };
-    const retry = new Map(res.retry.map((r) => [r.id, r.reason]));
-    const refused = new Map(res.rejected.map((r) => [r.id, r.reason]));
-    const outcome: Outcome<T> = { written: 0, retry: [], rejected: [] };
-    for (const r of records) {
-      const subject = subjectOf(r.item);
-      const reason = refused.get(subject);
-      const wait = retry.get(subject);
-      if (reason !== undefined) outcome.rejected.push({ record: r, reason, attempts });
-      else if (wait !== undefined) outcome.retry.push({ record: r, reason: wait });
-      else outcome.written++;
+/** Runs `step` until it succeeds, pausing the partition between failures; null once the partition is no longer ours. */
+async function retrying<T>(w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | "control">, step: () => Promise<T>): Promise<T | null> {
+  for (let failures = 1; ; failures++) {
+    if (!w.control.owned()) return null;
+    try {
+      return await step();
+    } catch (err) {
+      await pauseAfterFailure(w, failures, err);
     }
-    return outcome;
-  } catch (err) {
-    if (!(err instanceof SinkError) || err.retriable) throw err;
-    if (records.length === 1)
-      return { written: 0, retry: [], rejected: [{ record: records[0] as Rec<T>, reason: err.message, sqlstate: err.sqlstate, attempts }] };
-    const mid = records.length >>> 1;
-    const a = await writeIsolating(sink, partition, records.slice(0, mid), attempts + 1);
-    const b = await writeIsolating(sink, partition, records.slice(mid), attempts + 1);
-    return { written: a.written + b.written, retry: [...a.retry, ...b.retry], rejected: [...a.rejected, ...b.rejected] };
   }
+}
+
+async function pauseAfterFailure(
+  w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | "control">,
+  failures: number,
+  err: unknown,
+): Promise<void> {
+  const backoff = Math.round(backoffMs(failures, { firstMs: 200, maxMs: 5000 }));
+  const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
+  w.storm.note(
+    `${describe(err)}${code}`,
+    `write to PostgreSQL failed for ${w.batch.topic}/${w.batch.partition}; pausing the partition and retrying (${backoff} ms):`,
+  );
+  await sleepWithHeartbeat(backoff, w.control);
 }
 
 async function sleepWithHeartbeat(ms: number, control: BatchControl): Promise<void> {

@@ -3,6 +3,7 @@ import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { CacheKeys } from "../cache/keys.ts";
 import type { Sql } from "../db/client.ts";
 import { gradeDistribution } from "../db/grades.ts";
+import { parkedByTopic } from "../db/parking.ts";
 import { ORDER_STATUSES } from "../domain/types.ts";
 import { consumerLag } from "../kafka/lag.ts";
 import type { KafkaAdmin } from "../kafka/port.ts";
@@ -39,6 +40,7 @@ function readSources(src: Sources) {
       gradeDistribution(src.sql),
       src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
       ordersByStatus(src.sql),
+      parkedByTopic(src.sql),
     ]),
     readMetricSnapshots(src.redis, src.prefix),
   ] as const);
@@ -83,6 +85,7 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
   const grades = gauge("shopstream_users_by_grade", "Users per grade", ["grade"]);
   const ordersPerSecond = gauge("shopstream_orders_per_second", "Orders stored in PostgreSQL per second, averaged over the last 60 s");
   const byStatus = gauge("shopstream_orders_by_status", "Orders in PostgreSQL per lifecycle status", ["status"]);
+  const parked = gauge("shopstream_parked_records", "Records waiting in PostgreSQL for what they reference, per topic", ["topic"]);
   const up = gauge("shopstream_source_up", "1 when the metrics service could read the source at scrape time", ["source"]);
 
   const [lagResult, cacheResult, gradeResult, snapshots] = await readings(src);
@@ -110,10 +113,12 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
 
   report("postgres", gradeResult);
   if (gradeResult.status === "fulfilled") {
-    const [dist, [recent], statuses] = gradeResult.value;
+    const [dist, [recent], statuses, lot] = gradeResult.value;
     for (const [grade, n] of Object.entries(dist)) grades.set({ grade }, n);
     ordersPerSecond.set((recent?.n ?? 0) / 60);
     for (const status of ORDER_STATUSES) byStatus.set({ status }, statuses.find((s) => s.status === status)?.n ?? 0);
+    parked.set({ topic: src.names.topic("orders") }, 0); // "nothing waits" is a figure too
+    for (const { topic, n } of lot) parked.set({ topic }, n);
   }
 
   const merged = [local];

@@ -42,6 +42,13 @@ export const deadLettered = new Counter({
   registers: [registry],
 });
 
+export const parkedTotal = new Counter({
+  name: "shopstream_messages_parked_total",
+  help: "Consumed messages parked to wait for what they reference (stored or dead-lettered later), per topic",
+  labelNames: ["topic"] as const,
+  registers: [registry],
+});
+
 export const batchSize = new Histogram({
   name: "shopstream_consumer_batch_size",
   help: "Records per consumed batch, per topic",

@@ -4,7 +4,7 @@ import { applyTransitions, type Schedule } from "../db/lifecycle.ts";
 import { type Conflict, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
 import type { StatusChange } from "../domain/types.ts";
 import { describe } from "../errors.ts";
-import { type Sink, SinkError, type SinkResult } from "../kafka/consumer.ts";
+import { type Sink, SinkError, type SinkResult } from "../kafka/sink.ts";
 import { isStatusChange } from "../kafka/envelope.ts";
 import type { EntityTopic } from "../kafka/topics.ts";
 

@@ -5,7 +5,8 @@ import { LIFECYCLE_STEPS } from "../domain/lifecycle.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
-import { batchSize, consumed, dbWriteSeconds, deadLettered, stored as storedTotal, transitions } from "../metrics/registry.ts";
+import { parkingLot } from "../db/parking.ts";
+import { batchSize, consumed, dbWriteSeconds, deadLettered, parkedTotal, stored as storedTotal, transitions } from "../metrics/registry.ts";
 import { producerMetrics, runService } from "./runtime.ts";
 
 // `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
@@ -18,7 +19,8 @@ if (!ENTITY_TOPICS.includes(entity)) {
 runService(
   (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
   async ({ config, log, signal, name: serviceName }) => {
-    const sql = await openDatabase(config.databaseUrl, { max: 2 });
+    // orders: one more connection for the rounds over the parked records
+    const sql = await openDatabase(config.databaseUrl, { max: entity === "orders" ? 3 : 2 });
     // the producer is only for dead letters
     const { client, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics(config.topicPrefix), log });
     let stored = 0;
@@ -28,6 +30,9 @@ runService(
       entity,
       dlq,
       log,
+      // only orders wait for what they reference (their user and product, a step for its order)
+      parking: entity === "orders" ? parkingLot(sql) : undefined,
+      retryForMs: config.referenceWaitS * 1000,
       sink: postgresSink(sql, entity, {
         schedule: lifecycleSchedule(config.seed, config.speed),
         onTransitions: (applied) => {
@@ -48,13 +53,19 @@ runService(
           consumed.inc({ topic: entity }, b.size);
           storedTotal.inc({ topic: entity }, b.written);
           if (b.dlq) deadLettered.inc({ topic: entity }, b.dlq);
+          if (b.parked) parkedTotal.inc({ topic: entity }, b.parked);
           batchSize.observe({ topic: entity }, b.size);
           dbWriteSeconds.observe({ topic: entity }, b.writeMs / 1000);
+        },
+        onParkedRound: (r) => {
+          stored += r.written;
+          storedTotal.inc({ topic: entity }, r.written);
+          if (r.dlq) deadLettered.inc({ topic: entity }, r.dlq);
         },
       },
     });
     // every series of this topic exists from the start, at 0: "no dead letters" is a figure too
-    for (const counter of [consumed, storedTotal, deadLettered]) counter.inc({ topic: entity }, 0);
+    for (const counter of [consumed, storedTotal, deadLettered, parkedTotal]) counter.inc({ topic: entity }, 0);
     if (entity === "orders") for (const to of LIFECYCLE_STEPS) transitions.inc({ to }, 0);
     log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
     const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
-import { type Sink, SinkError } from "../../src/kafka/consumer.ts";
+import { type Sink, SinkError } from "../../src/kafka/sink.ts";
 import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
 import { encode, type EventKinds, subjectOf } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../../src/kafka/topics.ts";
+import { parkingLot } from "../../src/db/parking.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { createTestTopics, waitForSettled, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 
 // Bad input of every kind the consumers can meet, on all three topics, each interleaved with good
@@ -94,7 +95,7 @@ interface SinkCall {
   sqlstate?: string;
 }
 const sinkCalls: SinkCall[] = [];
-const batchesSeen: { entity: EntityTopic; size: number; written: number; dlq: number }[] = [];
+const batchesSeen: { entity: EntityTopic; size: number; written: number; dlq: number; parked: number }[] = [];
 
 function spiedSink<E extends EntityTopic>(entity: E): Sink<E> {
   const inner = postgresSink(db.sql, entity);
@@ -117,7 +118,9 @@ const startConsumer = (entity: EntityTopic) =>
     dlq: producer,
     sink: spiedSink(entity),
     retryForMs: RETRY_FOR_MS,
-    hooks: { onBatch: ({ entity, size, written, dlq }) => void batchesSeen.push({ entity, size, written, dlq }) },
+    // as the consumer service: orders wait for their user and product in the parking lot
+    parking: entity === "orders" ? parkingLot(db.sql) : undefined,
+    hooks: { onBatch: ({ entity, size, written, dlq, parked }) => void batchesSeen.push({ entity, size, written, dlq, parked }) },
   });
 
 const publish = (records: Sent[]) =>
@@ -555,10 +558,10 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
     // everything is in Kafka before any consumer starts, so each topic arrives in one fetch
     await publish(sent);
     await Promise.all([startConsumer("users"), startConsumer("products")]);
-    await waitForZeroLag(t.admin, t.names, 60_000, ["users", "products"]);
+    await waitForSettled(t, db.sql, ["users", "products"]);
     // orders last: their good users and products are stored by now, so only the bad ones wait
     await startConsumer("orders");
-    await waitForZeroLag(t.admin, t.names); // every group, every partition: nothing stuck
+    await waitForSettled(t, db.sql); // every group, every partition, and the parking lot: nothing stuck
 
     for (const entity of ENTITY_TOPICS) {
       const { dead } = await checkDeadLetters(entity);
@@ -567,6 +570,8 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
       const mixed = batchesSeen.filter((b) => b.entity === entity && b.written > 0 && b.dlq > 0);
       expect(mixed.length, `${entity}: a batch with good and bad records`).toBeGreaterThan(0);
     }
+    // the orders that waited for their user, product or order were parked, never held their batch
+    expect(batchesSeen.filter((b) => b.entity === "orders").reduce((n, b) => n + b.parked, 0)).toBeGreaterThanOrEqual(4);
     await checkStored();
 
     // the quantity-40000 order was written together with its neighbours, in a statement that
@@ -608,9 +613,9 @@ describe("bad input on every topic goes to its dead-letter topic; the good recor
     later.push(...sent.slice(before));
     // the new order's user and product first, so the order does not have to wait for them
     await publish(later.filter((s) => s.entity !== "orders"));
-    await waitForZeroLag(t.admin, t.names, 60_000, ["users", "products"]);
+    await waitForSettled(t, db.sql, ["users", "products"]);
     await publish(later.filter((s) => s.entity === "orders"));
-    await waitForZeroLag(t.admin, t.names);
+    await waitForSettled(t, db.sql);
 
     for (const entity of ENTITY_TOPICS) await checkDeadLetters(entity);
     await checkStored();

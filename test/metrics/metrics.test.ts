@@ -4,6 +4,7 @@ import { cacheKeys } from "../../src/cache/keys.ts";
 import { ScenarioSwitch } from "../../src/cache/scenario-switch.ts";
 import { checkHealth } from "../../src/metrics/health.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
+import { parkingLot } from "../../src/db/parking.ts";
 import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
@@ -49,6 +50,20 @@ beforeAll(async () => {
     order("O_m2", "U_m2", "P_m1", { created_at: new Date(), status: "CANCELLED" }),
   ]);
   await reloadCache(db.sql, redis, keys);
+  // an order waiting in the parking lot for a user who has not come
+  const waiting = encode("orders", order("O_wait", "U_late", "P_m1"));
+  await parkingLot(db.sql).park(
+    [
+      {
+        topic: t.names.topic("orders"),
+        partition: 0,
+        offset: "7",
+        subject: "O_wait",
+        key: Buffer.from("U_late"),
+        value: Buffer.from(waiting),
+      },
+    ].map((r) => ({ ...r, reason: "references a user or product that did not arrive", attempts: 1, expiresAt: Date.now() + 60_000 })),
+  );
   // three orders in the topic that no group has consumed: lag 3
   const p = new BatchingProducer(t.client);
   await p.connect();
@@ -96,6 +111,7 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
     "shopstream_users_by_grade",
     "shopstream_orders_per_second",
     "shopstream_orders_by_status",
+    "shopstream_parked_records",
   ];
   for (const name of series) {
     expect(text).toContain(`# HELP ${name} `);
@@ -105,6 +121,7 @@ test("/metrics exposes every documented series with HELP and TYPE, values from t
   expect(text).toMatch(/shopstream_messages_consumed_total\{topic="orders"\} 2\b/);
   const lag = [...text.matchAll(/shopstream_consumer_lag\{[^}]*topic="[^"]*orders"[^}]*\} (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
   expect(lag).toBe(3);
+  expect(text).toContain(`shopstream_parked_records{topic="${t.names.topic("orders")}"} 1\n`);
   expect(text).toMatch(/shopstream_users_by_grade\{grade="GOLD"\} 1\b/);
   expect(text).toMatch(/shopstream_cache_entries\{kind="users"\} 2\b/);
   expect(text).toMatch(/shopstream_orders_per_second \d/);

@@ -5,7 +5,8 @@ import { consumerLag } from "../../src/kafka/lag.ts";
 import type { KafkaAdmin, KafkaClient, RunningConsumer } from "../../src/kafka/port.ts";
 import { BatchingProducer, type BatchingProducerOptions } from "../../src/kafka/producer.ts";
 import { type Logger, logger } from "../../src/log.ts";
-import { topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
+import { ENTITY_TOPICS, topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
+import type { Sql } from "../../src/db/client.ts";
 import { uniqueSuffix } from "../../support/db.ts";
 
 // The Kafka side of the suites, through the same port as the services: KAFKA_CLIENT picks the
@@ -73,6 +74,27 @@ export async function createTestTopics(
       await admin.close();
     },
   };
+}
+
+/**
+ * Waits until the consumers have settled everything read: every group of the prefix (or those of
+ * `only`) at the end of its topic, and no record of theirs left waiting in the parking lot.
+ */
+export async function waitForSettled(
+  t: Pick<TestTopics, "admin" | "names">,
+  sql: Sql,
+  only?: EntityTopic[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await waitForZeroLag(t.admin, t.names, timeoutMs, only);
+  const topics = (only ?? ENTITY_TOPICS).map((e) => t.names.topic(e));
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from parked_records where topic = any(${sql.array(topics)})`;
+    if (row?.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row?.n} record(s) still parked after ${timeoutMs} ms`);
+    await Bun.sleep(250);
+  }
 }
 
 /** Waits until every group of the prefix (or those of `only`) has committed up to the end of its topic. */

@@ -159,7 +159,7 @@ test("every PromQL query of the Pipeline dashboard parses (promtool) and returns
   expect(empty).toEqual([]);
 }, 90_000);
 
-test("/metrics tells the truth: produced = what Kafka holds, stored = what PostgreSQL holds, consumed = stored + dead-lettered", async () => {
+test("/metrics tells the truth: produced = what Kafka holds, stored = what PostgreSQL holds, consumed = stored + dead-lettered + parked", async () => {
   const producer = services.get("producer")!;
   const seeder = services.get("user-seeder")!;
   expect(await producer.stop()).toBe(0);
@@ -189,7 +189,8 @@ test("/metrics tells the truth: produced = what Kafka holds, stored = what Postg
     const consumed = value(text, `shopstream_messages_consumed_total{topic="${topic}"}`);
     const stored = value(text, `shopstream_messages_stored_total{topic="${topic}"}`);
     const dead = value(text, `shopstream_dlq_messages_total{topic="${topic}"}`);
-    expect([topic, consumed]).toEqual([topic, stored + dead]);
+    const parked = topic === "orders" ? value(text, `shopstream_parked_records{topic="${t.names.topic(topic)}"}`) : 0;
+    expect([topic, consumed]).toEqual([topic, stored + dead + parked]);
   }
   // the hit ratio is the producer's own lookups (one a second) over its run, all of them hits
   const stats = await redis.hgetall(`${cachePrefix}cache:stats`);

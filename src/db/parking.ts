@@ -1,0 +1,84 @@
+import type { ParkedRecord, ParkingLot, RoundResult } from "../kafka/parking.ts";
+import type { Sql } from "./client.ts";
+
+// The parked_records table (migration 007): records that wait for what they reference, kept
+// with their raw key and value until they are stored or given up on: the parking lot the orders
+// consumers use (src/kafka/parking.ts).
+
+export function parkingLot(sql: Sql): ParkingLot {
+  return {
+    async waiting(topic: string, subjects: readonly string[]): Promise<Set<string>> {
+      if (subjects.length === 0) return new Set();
+      const rows = await sql<{ subject: string }[]>`
+        select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])})`;
+      return new Set(rows.map((r) => r.subject));
+    },
+
+    async park(rows: readonly ParkedRecord[]): Promise<void> {
+      if (rows.length === 0) return;
+      await sql`
+        insert into parked_records ${sql(
+          rows.map((r) => ({
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            subject: r.subject,
+            key: r.key,
+            value: r.value,
+            reason: r.reason,
+            attempts: r.attempts,
+            expires_at: new Date(r.expiresAt),
+          })),
+        )}
+        on conflict do nothing`;
+    },
+
+    // the rows stay locked for the round (another process's round skips them) and are settled in
+    // the same transaction: when the round throws, nothing is
+    async retry(topic: string, limit: number, round: (rows: ParkedRecord[]) => Promise<RoundResult>): Promise<number> {
+      return sql.begin(async (tx) => {
+        const rows = (
+          await tx<DbRow[]>`
+            select topic, partition, "offset"::text as "offset", subject, key, value, reason, attempts, expires_at
+            from parked_records where topic = ${topic}
+            order by subject, partition, "offset" limit ${limit} for update skip locked`
+        ).map(fromDb);
+        if (rows.length === 0) return 0;
+        const { settled, waiting } = await round(rows);
+        if (settled.length > 0)
+          await tx`
+            delete from parked_records p
+            using unnest(${tx.array(settled.map((r) => r.partition))}::int[], ${tx.array(settled.map((r) => r.offset))}::bigint[]) as s(partition, "offset")
+            where p.topic = ${topic} and p.partition = s.partition and p."offset" = s."offset"`;
+        if (waiting.length > 0)
+          await tx`
+            update parked_records p set attempts = p.attempts + 1, reason = w.reason
+            from unnest(${tx.array(waiting.map((w) => w.row.partition))}::int[], ${tx.array(waiting.map((w) => w.row.offset))}::bigint[],
+                        ${tx.array(waiting.map((w) => w.reason))}::text[]) as w(partition, "offset", reason)
+            where p.topic = ${topic} and p.partition = w.partition and p."offset" = w."offset"`;
+        return rows.length;
+      });
+    },
+
+    async extend(topic: string, ms: number): Promise<void> {
+      await sql`update parked_records set expires_at = expires_at + ${ms} * interval '1 millisecond' where topic = ${topic}`;
+    },
+
+    async count(topic: string): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from parked_records where topic = ${topic}`;
+      return row?.n ?? 0;
+    },
+  };
+}
+
+type DbRow = Omit<ParkedRecord, "expiresAt"> & { expires_at: Date };
+
+function fromDb(r: DbRow): ParkedRecord {
+  const { expires_at, ...rest } = r;
+  return { ...rest, expiresAt: expires_at.getTime() };
+}
+
+/** Records waiting in the lot, per topic (for the metrics). */
+export async function parkedByTopic(sql: Sql): Promise<{ topic: string; n: number }[]> {
+  return [...(await sql<{ topic: string; n: number }[]>`select topic, count(*)::int as n from parked_records group by topic`)];
+}

@@ -1,0 +1,179 @@
+import { describe } from "../errors.ts";
+import type { StormLog } from "../log.ts";
+import { sleep } from "../retry.ts";
+import { type DeadLetter, type DeadLetterTarget, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
+import { decode, type EventKinds, InvalidEvent } from "./envelope.ts";
+import type { IncomingMessage } from "./port.ts";
+import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
+import type { EntityTopic } from "./topics.ts";
+
+// Records that wait for what they reference (docs/design.md, "Faults"). A consumer holds such a
+// record only briefly in its batch; then it parks it, with the raw key and value, and the batch's
+// other records are stored and its offsets committed. A record read later about a parked subject
+// parks behind it, so an order's steps never overtake the order. Every consumer process retries
+// the parked records of its topic once a second; what is stored leaves the lot, what waits longer
+// than the wait allows becomes a dead letter with the reason it waited for.
+
+export interface ParkedRecord {
+  topic: string;
+  partition: number;
+  /** Decimal string: Kafka offsets are 64-bit. */
+  offset: string;
+  /** What it is about (subjectOf): the order's id for an order and for its steps. */
+  subject: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  reason: string;
+  /** Write rounds it took part in. */
+  attempts: number;
+  /** Epoch ms after which it is given up on (dead-lettered with its reason) unless stored before. */
+  expiresAt: number;
+}
+
+/** How a retry round settled the records it took: stored or dead-lettered (they leave), or still waiting (with the latest reason). */
+export interface RoundResult {
+  settled: readonly ParkedRecord[];
+  waiting: readonly { row: ParkedRecord; reason: string }[];
+}
+
+/** Where parked records are kept (PostgreSQL's parked_records: src/db/parking.ts). */
+export interface ParkingLot {
+  /** Which of `subjects` have records parked in `topic`: a record read later about them parks behind them. */
+  waiting(topic: string, subjects: readonly string[]): Promise<Set<string>>;
+  /** Parks the records; one parked already (its batch read again after a crash) stays as it was. */
+  park(records: readonly ParkedRecord[]): Promise<void>;
+  /** One round over up to `limit` parked records of `topic`, a subject's together in offset order; settled as `round` says, or not at all when it throws. Returns how many it took. */
+  retry(topic: string, limit: number, round: (rows: ParkedRecord[]) => Promise<RoundResult>): Promise<number>;
+  /** Moves every deadline of `topic` `ms` later: the time the database was away is not spent waiting. */
+  extend(topic: string, ms: number): Promise<void>;
+  count(topic: string): Promise<number>;
+}
+
+export interface ParkedRetryOptions<E extends EntityTopic> {
+  lot: ParkingLot;
+  entity: E;
+  topic: string;
+  sink: Sink<E>;
+  deadLetters: DeadLetterTarget;
+  storm: StormLog;
+  /** How long a record may wait in all before it is dead-lettered. */
+  retryForMs: number;
+  everyMs?: number;
+  /** After each round: records it stored and dead-lettered, and how many are parked now. */
+  onRound?(info: { written: number; dlq: number; parked: number }): void;
+}
+
+const ROUND_LIMIT = 2000;
+/** How long a round waits for its dead letters to be acknowledged before it leaves them parked for the next. */
+const ROUND_DEAD_LETTER_MS = 60_000;
+
+/** Retries the topic's parked records every `everyMs` until stopped. */
+export function retryParked<E extends EntityTopic>(opts: ParkedRetryOptions<E>): { stop(): Promise<void> } {
+  const { lot, topic, storm } = opts;
+  let stopped = false;
+  let wake = () => {};
+  let outageSince: number | null = null;
+  const loop = (async () => {
+    while (!stopped) {
+      await Promise.race([sleep(opts.everyMs ?? 1000), new Promise<void>((r) => (wake = r))]);
+      if (stopped) break;
+      try {
+        let written = 0;
+        let dlq = 0;
+        await lot.retry(topic, ROUND_LIMIT, async (rows) => {
+          const r = await retryRound(opts, rows, () => !stopped);
+          written = r.written;
+          dlq = r.dlq;
+          return r;
+        });
+        if (outageSince !== null) {
+          await lot.extend(topic, Date.now() - outageSince);
+          outageSince = null;
+        }
+        opts.onRound?.({ written, dlq, parked: await lot.count(topic) });
+      } catch (err) {
+        outageSince ??= Date.now();
+        storm.note(describe(err), `cannot retry the parked records of ${topic} (trying again):`);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake();
+      await loop;
+    },
+  };
+}
+
+async function retryRound<E extends EntityTopic>(
+  opts: ParkedRetryOptions<E>,
+  rows: ParkedRecord[],
+  running: () => boolean,
+): Promise<RoundResult & { written: number; dlq: number }> {
+  const now = Date.now();
+  const settled: ParkedRecord[] = [];
+  const waiting: { row: ParkedRecord; reason: string }[] = [];
+  const dead: DeadLetter[] = [];
+  let written = 0;
+  for (const [partition, list] of byPartition(rows)) {
+    const source = { topic: opts.topic, partition };
+    const rowOf = new Map<IncomingMessage, ParkedRecord>();
+    const records: Rec<EventKinds[E]>[] = [];
+    for (const row of list) {
+      const message = { key: row.key, value: row.value, offset: row.offset };
+      rowOf.set(message, row);
+      try {
+        records.push({ item: decode(opts.entity, row.value).data, message });
+      } catch (err) {
+        // it decoded when it was parked: only a change of schema between versions lands here
+        if (!(err instanceof InvalidEvent)) throw err;
+        dead.push(deadLetter(err.message, source, message, { attempts: row.attempts }));
+        settled.push(row);
+      }
+    }
+    for (const pass of passesBySubject(records)) {
+      const outcome = await writeIsolating(opts.sink, partition, pass, 1);
+      const left = new Set<IncomingMessage>();
+      for (const r of outcome.rejected) {
+        left.add(r.record.message);
+        const row = rowOf.get(r.record.message) as ParkedRecord;
+        dead.push(deadLetter(r.reason, source, r.record.message, { sqlstate: r.sqlstate, attempts: row.attempts + r.attempts }));
+        settled.push(row);
+      }
+      for (const r of outcome.retry) {
+        left.add(r.record.message);
+        const row = rowOf.get(r.record.message) as ParkedRecord;
+        if (row.expiresAt > now) waiting.push({ row, reason: r.reason });
+        else {
+          dead.push(deadLetter(`${r.reason} within ${opts.retryForMs} ms`, source, r.record.message, { attempts: row.attempts + 1 }));
+          settled.push(row);
+        }
+      }
+      for (const r of pass)
+        if (!left.has(r.message)) {
+          settled.push(rowOf.get(r.message) as ParkedRecord);
+          written++;
+        }
+    }
+  }
+  if (dead.length > 0) {
+    const until = Date.now() + ROUND_DEAD_LETTER_MS;
+    const control = { owned: () => running() && Date.now() < until, heartbeat: async () => {} };
+    // acknowledged before the rows leave the lot: a dead letter is never lost
+    if (!(await deliverDeadLetters(opts.deadLetters, dead, control, opts.storm)))
+      throw new Error(`dead letters of parked records not acknowledged within ${ROUND_DEAD_LETTER_MS / 1000} s`);
+    noteDeadLetters(opts.storm, dead, `${opts.topic} (parked)`);
+  }
+  return { settled, waiting, written, dlq: dead.length };
+}
+
+function byPartition(rows: ParkedRecord[]): Map<number, ParkedRecord[]> {
+  const out = new Map<number, ParkedRecord[]>();
+  for (const r of rows) {
+    const list = out.get(r.partition);
+    if (list) list.push(r);
+    else out.set(r.partition, [r]);
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { parkingLot } from "../../src/db/parking.ts";
+import { insertProducts, insertUsers } from "../../src/db/writers.ts";
+import type { StatusChange } from "../../src/domain/types.ts";
+import { encode } from "../../src/kafka/envelope.ts";
+import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import { readTopic } from "../../src/kafka/read-topic.ts";
+import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
+import { order, product, user } from "../support/fixtures.ts";
+import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { until } from "../support/until.ts";
+
+// An order whose user has not arrived waits in the parking lot, not in its batch: the orders read
+// with it are stored at once and the partition's offsets move on; what is read later about the
+// same order (its lifecycle steps) waits behind it, and all of it is stored once the user comes.
+
+const WAIT_MS = 20_000;
+let db: TestDatabase;
+let t: TestTopics;
+let producer: BatchingProducer;
+const parked: number[] = [];
+
+beforeAll(async () => {
+  [db, t] = await Promise.all([createTestDatabase("parking"), createTestTopics("parking")]);
+  producer = await t.producer();
+  await insertUsers(db.sql, [user("U_here")]);
+  await insertProducts(db.sql, [product("P_here")]);
+  await t.consumer({
+    entity: "orders",
+    dlq: producer,
+    sink: postgresSink(db.sql, "orders"),
+    retryForMs: WAIT_MS,
+    parking: parkingLot(db.sql),
+    hooks: { onBatch: (b) => void parked.push(b.parked) },
+  });
+});
+afterAll(async () => {
+  await t.cleanup();
+  await db.drop();
+});
+
+const stored = async (ids: string[]) =>
+  (await db.sql<{ id: string; status: string }[]>`select id, status from orders where id = any(${ids}) order by id`).map(
+    (r) => `${r.id}:${r.status}`,
+  );
+const step = (order_id: string, from: StatusChange["from"], to: StatusChange["to"], at: string): StatusChange => ({
+  order_id,
+  from,
+  to,
+  at: new Date(at),
+  reason: "test",
+});
+
+test("an order waiting for its user holds none of its neighbours, and its steps wait behind it", async () => {
+  const topic = t.names.topic("orders");
+  // one key: the same partition, read in this order; the late user's order first
+  const send = (value: string) => producer.send(topic, { key: "K_one", value });
+  const late = order("O_late", "U_late", "P_here", { created_at: new Date("2025-06-01T00:00:00Z") });
+  const neighbours = [1, 2, 3, 4, 5].map((n) =>
+    order(`O_next${n}`, "U_here", "P_here", { created_at: new Date(`2025-06-0${n + 1}T00:00:00Z`) }),
+  );
+  const began = Date.now();
+  await send(encode("orders", late));
+  for (const o of neighbours) await send(encode("orders", o));
+
+  await until("the neighbours stored", async () => (await stored(neighbours.map((o) => o.id))).length === 5, { timeoutMs: 10_000 });
+  const neighboursAfterMs = Date.now() - began;
+  await waitForZeroLag(t.admin, t.names, 10_000, ["orders"]); // committed past the waiting order
+  expect(neighboursAfterMs).toBeLessThan(WAIT_MS / 2);
+  expect(await stored([late.id])).toEqual([]);
+  expect(parked.some((n) => n > 0)).toBe(true);
+
+  // its steps are read while it waits: they wait behind it, in their order
+  await send(encode("orders", step(late.id, "PAID", "SHIPPED", "2025-06-02T00:00:00Z")));
+  await send(encode("orders", step(late.id, "SHIPPED", "DELIVERED", "2025-06-03T00:00:00Z")));
+  await waitForZeroLag(t.admin, t.names, 10_000, ["orders"]);
+  const [lot] = await db.sql`select count(*)::int as n from parked_records where subject = ${late.id}`;
+  expect(lot!.n).toBe(3);
+
+  // the user comes: the order and both steps are stored within a round or two, in order
+  await insertUsers(db.sql, [user("U_late")]);
+  await until("the late order delivered", async () => (await stored([late.id]))[0] === `${late.id}:DELIVERED`, { timeoutMs: 10_000 });
+  const events = await db.sql`select order_id, to_status from order_events where order_id = ${late.id} order by at`;
+  expect(events.map((e) => e.to_status)).toEqual(["SHIPPED", "DELIVERED"]);
+  const [left] = await db.sql`select count(*)::int as n from parked_records`;
+  expect(left!.n).toBe(0);
+  const [counters] = await db.sql`select last_ordered_at from users where id = 'U_late'`;
+  expect(counters!.last_ordered_at).toEqual(late.created_at);
+  expect(await readTopic(t.client, t.admin, t.names.dlq("orders"))).toEqual([]);
+});
