@@ -25,6 +25,7 @@ export function parkingLot(sql: Sql): ParkingLot {
             subject: r.subject,
             key: r.key,
             value: r.value,
+            headers: r.headers ? sql.json(r.headers.map(([k, v]) => [k, v === null ? null : v.toString("base64")])) : null,
             reason: r.reason,
             attempts: r.attempts,
             expires_at: new Date(r.expiresAt),
@@ -39,7 +40,7 @@ export function parkingLot(sql: Sql): ParkingLot {
       return sql.begin(async (tx) => {
         const rows = (
           await tx<DbRow[]>`
-            select topic, partition, "offset"::text as "offset", subject, key, value, reason, attempts, expires_at
+            select topic, partition, "offset"::text as "offset", subject, key, value, headers, reason, attempts, expires_at
             from parked_records where topic = ${topic}
             order by subject, partition, "offset" limit ${limit} for update skip locked`
         ).map(fromDb);
@@ -71,11 +72,13 @@ export function parkingLot(sql: Sql): ParkingLot {
   };
 }
 
-type DbRow = Omit<ParkedRecord, "expiresAt"> & { expires_at: Date };
+type DbRow = Omit<ParkedRecord, "expiresAt" | "headers"> & { expires_at: Date; headers: [string, string | null][] | null };
 
 function fromDb(r: DbRow): ParkedRecord {
-  const { expires_at, ...rest } = r;
-  return { ...rest, expiresAt: expires_at.getTime() };
+  const { expires_at, headers, ...rest } = r;
+  const parked: ParkedRecord = { ...rest, expiresAt: expires_at.getTime() };
+  if (headers) parked.headers = headers.map(([k, v]) => [k, v === null ? null : Buffer.from(v, "base64")] as const);
+  return parked;
 }
 
 /** Records waiting in the lot, per topic (for the metrics). */

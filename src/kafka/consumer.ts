@@ -170,8 +170,19 @@ async function parkBehindParked<E extends EntityTopic>(
 }
 
 function parkedRecord(batch: Batch, r: Rec<unknown>, subject: string, reason: string, attempts: number, expiresAt: number): ParkedRecord {
-  const { key, value, offset } = r.message;
-  return { topic: batch.topic, partition: batch.partition, offset, subject, key, value, reason, attempts, expiresAt };
+  const { key, value, offset, headers } = r.message;
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset,
+    subject,
+    key,
+    value,
+    ...(headers ? { headers } : {}),
+    reason,
+    attempts,
+    expiresAt,
+  };
 }
 
 async function writePass<E extends EntityTopic>(

@@ -2,7 +2,7 @@ import { describe } from "../errors.ts";
 import type { StormLog } from "../log.ts";
 import { sleep } from "../retry.ts";
 import { utf8OrNull } from "./envelope.ts";
-import type { Batch, BatchControl, IncomingMessage, KafkaClient } from "./port.ts";
+import type { Batch, BatchControl, IncomingMessage, KafkaClient, RecordHeader } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
 import { type EntityTopic, type TopicNames, topicSpecs } from "./topics.ts";
 
@@ -39,7 +39,19 @@ export interface DeadLetter {
   /** Set only when the value was cut: the raw value's full size in bytes. */
   value_bytes?: number;
   value_truncated?: true;
+  /** The source record's headers in order, each value as its key is carried (text, or base64; cut at 4 KiB); absent when it had none. */
+  headers?: DeadHeader[];
+  /** Set only when the record had more headers than a dead letter keeps (DEAD_HEADERS_MAX): how many. */
+  headers_count?: number;
   failed_at: string;
+}
+
+export interface DeadHeader {
+  key: string;
+  value: string | null;
+  value_base64?: string;
+  value_bytes?: number;
+  value_truncated?: true;
 }
 
 export function deadLetter(
@@ -55,6 +67,7 @@ export function deadLetter(
     source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
     ...deadKey(m.key),
     ...deadValue(m.value),
+    ...(m.headers ? deadHeaders(m.headers) : {}),
     failed_at: new Date().toISOString(),
   };
 }
@@ -174,6 +187,22 @@ export function deadKey(key: Buffer | null | undefined): Pick<DeadLetter, "key" 
     ...(c.base64 !== undefined ? { key_base64: c.base64 } : {}),
     ...(c.truncated ? { key_bytes: c.bytes, key_truncated: true as const } : {}),
   };
+}
+
+/** Headers a dead letter keeps: with each cut like a key, 64 of them stay well under the broker's limit. */
+export const DEAD_HEADERS_MAX = 64;
+
+function deadHeaders(headers: readonly RecordHeader[]): Pick<DeadLetter, "headers" | "headers_count"> {
+  const kept = headers.slice(0, DEAD_HEADERS_MAX).map(([key, value]): DeadHeader => {
+    const { key: text, key_base64, key_bytes, key_truncated } = deadKey(value);
+    return {
+      key: key.slice(0, 256),
+      value: text,
+      ...(key_base64 !== undefined ? { value_base64: key_base64 } : {}),
+      ...(key_truncated ? { value_bytes: key_bytes, value_truncated: true as const } : {}),
+    };
+  });
+  return { headers: kept, ...(headers.length > DEAD_HEADERS_MAX ? { headers_count: headers.length } : {}) };
 }
 
 /** Bytes of `text` as a JSON string body (UTF-8, escapes included, quotes excluded). */

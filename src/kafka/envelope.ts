@@ -21,6 +21,9 @@ const isoDate = z.iso
   .transform((s) => new Date(s))
   .refine((d) => d.getUTCFullYear() >= 1990 && d.getUTCFullYear() <= 2100, "date outside 1990–2100");
 const id = z.string().min(1).max(64);
+// ids are born with their kind's prefix (U_, P_, O_): a user id on a product is a mix-up, not data
+const idOf = (prefix: IdPrefix) => id.refine((s) => s.startsWith(prefix), `expected an id starting with ${prefix}`);
+type IdPrefix = "U_" | "P_" | "O_";
 const text = (max: number) => z.string().max(max);
 const krw = z.number().int().nonnegative();
 const category = z.enum(CATEGORIES.map((c) => c.code) as [string, ...string[]]);
@@ -31,14 +34,14 @@ const paymentMethod = z.enum(["CARD", "NAVER_PAY", "KAKAO_PAY", "BANK_TRANSFER"]
 const SHIPPING_COSTS = [0, 2500, 3000] as const;
 
 const userSchema = z.object({
-  id,
+  id: idOf("U_"),
   name: text(100).min(1),
   gender: z.enum(["M", "F"]),
   age: z.number().int().min(0).max(130),
   birth_year: z.number().int(),
   address: text(300),
   region,
-  email: text(254).min(3),
+  email: text(254).regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address"),
   grade: z.enum(["BRONZE", "SILVER", "GOLD", "VIP"]),
   status: z.enum(["ACTIVE", "DORMANT"]),
   marketing_opt_in: z.boolean(),
@@ -48,7 +51,7 @@ const userSchema = z.object({
 });
 
 const productSchema = z.object({
-  id,
+  id: idOf("P_"),
   name: text(300).min(1),
   category,
   brand: text(100).min(1),
@@ -71,9 +74,9 @@ const productSchema = z.object({
 
 const orderSchema = z
   .object({
-    id,
-    user_id: id,
-    product_id: id,
+    id: idOf("O_"),
+    user_id: idOf("U_"),
+    product_id: idOf("P_"),
     quantity: z.number().int().positive(),
     unit_price: krw,
     shipping_cost: z.union(SHIPPING_COSTS.map((c) => z.literal(c))),
@@ -91,13 +94,17 @@ const orderSchema = z
   .refine((o) => o.total_amount === o.unit_price * o.quantity + o.shipping_cost - o.discount_amount, {
     message: "total_amount must equal unit_price × quantity + shipping_cost − discount_amount",
     path: ["total_amount"],
+  })
+  .refine((o) => o.discount_amount <= o.unit_price * o.quantity, {
+    message: "discount_amount exceeds unit_price × quantity",
+    path: ["discount_amount"],
   });
 
 const status = z.enum(ORDER_STATUSES as unknown as [OrderStatus, ...OrderStatus[]]);
 // order_status_changed: one step of an order's lifecycle, keyed by the buyer like the order itself
 const statusChangeSchema = z
   .object({
-    order_id: id,
+    order_id: idOf("O_"),
     from: status,
     to: status,
     at: isoDate,
@@ -198,6 +205,7 @@ const ENUMS = {
   shipping_cost: new Set<unknown>(SHIPPING_COSTS),
 };
 const isId = (v: unknown) => typeof v === "string" && v.length >= 1 && v.length <= 64;
+const isIdOf = (v: unknown, prefix: IdPrefix) => isId(v) && (v as string).startsWith(prefix);
 const isKrw = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 function isShopDate(v: unknown): boolean {
   if (!(v instanceof Date)) return false;
@@ -212,9 +220,9 @@ function checkOrder(occurredAt: string | null, o: Order): void {
   // in the schema's order, so that the first fault named is the one the consumer would name
   if (typeof o.id !== "string" || o.id.length === 0) wrong("event_id", "expected a non-empty string");
   if (occurredAt === null || !isShopDate(new Date(occurredAt))) wrong("occurred_at", "not a date in 1990–2100");
-  if (!isId(o.id)) wrong("data.id", "expected 1–64 characters");
-  if (!isId(o.user_id)) wrong("data.user_id", "expected 1–64 characters");
-  if (!isId(o.product_id)) wrong("data.product_id", "expected 1–64 characters");
+  if (!isIdOf(o.id, "O_")) wrong("data.id", "expected 1–64 characters starting with O_");
+  if (!isIdOf(o.user_id, "U_")) wrong("data.user_id", "expected 1–64 characters starting with U_");
+  if (!isIdOf(o.product_id, "P_")) wrong("data.product_id", "expected 1–64 characters starting with P_");
   if (!Number.isSafeInteger(o.quantity) || o.quantity <= 0) wrong("data.quantity", "expected a positive integer");
   if (!isKrw(o.unit_price)) wrong("data.unit_price", "expected a non-negative integer");
   if (!ENUMS.shipping_cost.has(o.shipping_cost)) wrong("data.shipping_cost", "expected 0, 2500 or 3000");
@@ -227,6 +235,7 @@ function checkOrder(occurredAt: string | null, o: Order): void {
     if (!ENUMS[field].has(o[field])) wrong(`data.${field}`, "not one of the contract's values");
   if (o.total_amount !== o.unit_price * o.quantity + o.shipping_cost - o.discount_amount)
     wrong("data.total_amount", "total_amount must equal unit_price × quantity + shipping_cost − discount_amount");
+  if (o.discount_amount > o.unit_price * o.quantity) wrong("data.discount_amount", "discount_amount exceeds unit_price × quantity");
   // the schema is strict about nothing else: unknown keys are stripped by zod, and JSON drops undefined
 }
 

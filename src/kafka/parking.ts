@@ -3,7 +3,7 @@ import type { StormLog } from "../log.ts";
 import { sleep } from "../retry.ts";
 import { type DeadLetter, type DeadLetterTarget, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
 import { decode, type EventKinds, InvalidEvent } from "./envelope.ts";
-import type { IncomingMessage } from "./port.ts";
+import type { IncomingMessage, RecordHeader } from "./port.ts";
 import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
 import type { EntityTopic } from "./topics.ts";
 
@@ -23,6 +23,7 @@ export interface ParkedRecord {
   subject: string;
   key: Buffer | null;
   value: Buffer | null;
+  headers?: RecordHeader[];
   reason: string;
   /** Write rounds it took part in. */
   attempts: number;
@@ -121,7 +122,12 @@ async function retryRound<E extends EntityTopic>(
     const rowOf = new Map<IncomingMessage, ParkedRecord>();
     const records: Rec<EventKinds[E]>[] = [];
     for (const row of list) {
-      const message = { key: row.key, value: row.value, offset: row.offset };
+      const message: IncomingMessage = {
+        key: row.key,
+        value: row.value,
+        offset: row.offset,
+        ...(row.headers ? { headers: row.headers } : {}),
+      };
       rowOf.set(message, row);
       try {
         records.push({ item: decode(opts.entity, row.value).data, message });

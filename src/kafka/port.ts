@@ -22,7 +22,11 @@ export interface IncomingMessage {
   value: Buffer | null;
   /** The record's offset, as a decimal string (Kafka offsets are 64-bit). */
   offset: string;
+  /** The record's headers in order, when it has any (shopstream writes none; a dead letter carries them). */
+  headers?: RecordHeader[];
 }
+
+export type RecordHeader = readonly [key: string, value: Buffer | null];
 
 export interface PartitionInfo {
   partition: number;

@@ -301,6 +301,33 @@ function planUsers(): void {
   );
   bad(
     "users",
+    "id of another kind (a product's P_ id on a user)",
+    mutated("users", b("kind"), (_, d) => void (d.id = "P_on_users")),
+    decodeFail(/^data\.id: expected an id starting with U_/),
+    "P_on_users",
+  );
+  bad(
+    "users",
+    "e-mail without @",
+    mutated("users", b("mail"), (_, d) => void (d.email = "kim.daum.net")),
+    decodeFail(/^data\.email: expected an e-mail address/),
+    "U_bad_mail",
+  );
+  bad(
+    "users",
+    "JSON nested 100,000 levels deep",
+    `${"[".repeat(100_000)}${"]".repeat(100_000)}`,
+    decodeFail(/^\(root\): .*expected object/),
+  );
+  bad(
+    "users",
+    "another topic's event (order_created on users)",
+    encode("orders", order("O_on_users", "U_g1", "P_g1")),
+    decodeFail(/^event_type: .*user_created/),
+    "O_on_users",
+  );
+  bad(
+    "users",
     "bad date (2025-13-45)",
     mutated("users", b("date"), (_, d) => void (d.created_at = "2025-13-45T00:00:00Z")),
     decodeFail(/^data\.created_at: /),
@@ -350,6 +377,12 @@ function planProducts(): void {
   const b = (label: string) => product(`P_bad_${label}`);
   good("products", p(1));
   bad("products", "JSON string instead of an object", '"x"', decodeFail(/^\(root\): .*expected object, received string/));
+  bad(
+    "products",
+    "empty id",
+    mutated("products", b("noid"), (_, d) => void (d.id = "")),
+    decodeFail(/^data\.id: /),
+  );
   good("products", p(2, { category: "MEAT", brand: "하림" }));
   bad("products", "empty string value", "", decodeFail(/not JSON/));
   bad(
@@ -443,6 +476,47 @@ function planOrders(): void {
     "O_bad_btc",
   );
   good("orders", o(2, "U_g2", "P_g2", { payment_method: "KAKAO_PAY", quantity: 3 }));
+  bad(
+    "orders",
+    "discount greater than the goods (a negative total)",
+    mutated("orders", b("disc"), (_, d) => {
+      d.discount_amount = 50_000;
+      d.total_amount = (d.unit_price as number) + (d.shipping_cost as number) - 50_000;
+    }),
+    decodeFail(/^data\.discount_amount: discount_amount exceeds/),
+    "O_bad_disc",
+  );
+  bad(
+    "orders",
+    "negative quantity",
+    mutated("orders", b("negq"), (_, d) => {
+      d.quantity = -1;
+      d.total_amount = -(d.unit_price as number) + (d.shipping_cost as number);
+    }),
+    decodeFail(/^data\.quantity: /),
+    "O_bad_negq",
+  );
+  bad(
+    "orders",
+    "number beyond any float (quantity 1e400)",
+    mutated("orders", b("inf"), (_, d) => void (d.quantity = "INF")).replace('"INF"', "1e400"),
+    decodeFail(/^data\.quantity: /),
+    "O_bad_inf",
+  );
+  bad(
+    "orders",
+    "user_id of another kind (a product's P_ id)",
+    mutated("orders", b("ukind"), (_, d) => void (d.user_id = "P_g1")),
+    decodeFail(/^data\.user_id: expected an id starting with U_/),
+    "O_bad_ukind",
+  );
+  bad(
+    "orders",
+    "created_at in the year 2300",
+    mutated("orders", b("y2300"), (_, d) => void (d.created_at = "2300-01-01T00:00:00.000Z")),
+    decodeFail(/^data\.created_at: date outside 1990–2100/),
+    "O_bad_y2300",
+  );
   bad(
     "orders",
     "total_amount mismatch",
@@ -550,10 +624,10 @@ afterAll(async () => {
 });
 
 describe("bad input on every topic goes to its dead-letter topic; the good records around it are stored", () => {
-  test("at least 15 kinds of bad input across users, products and orders", async () => {
+  test("at least 40 kinds of bad input across users, products and orders", async () => {
     const kinds = sent.filter((s) => s.bad);
-    expect(kinds.length).toBeGreaterThanOrEqual(15);
-    for (const entity of ENTITY_TOPICS) expect(kinds.filter((s) => s.entity === entity).length).toBeGreaterThanOrEqual(5);
+    expect(new Set(kinds.map((s) => s.label)).size).toBeGreaterThanOrEqual(40);
+    for (const entity of ENTITY_TOPICS) expect(kinds.filter((s) => s.entity === entity).length).toBeGreaterThanOrEqual(10);
 
     // everything is in Kafka before any consumer starts, so each topic arrives in one fetch
     await publish(sent);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEAD_KEY_MAX, DEAD_VALUE_MAX, type DeadLetter, deadKey, deadValue, noteDeadLetters } from "../../src/kafka/dead-letter.ts";
 import { StormLog } from "../../src/log.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
-import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { Kafka, logLevel } from "kafkajs";
+import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { until } from "../support/until.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 
 const jsonBytes = (s: string) => Buffer.byteLength(JSON.stringify(s)) - 2;
@@ -114,6 +116,40 @@ describe("on real Kafka", () => {
     expect(of("{not json, huge key")).toMatchObject({ key: "K".repeat(DEAD_KEY_MAX), key_bytes: 900_000, key_truncated: true });
     expect(of("{not json, binary key")).toMatchObject({ key: null, key_base64: "//4AAQ==" });
     expect(of("{not json, empty key")).toMatchObject({ key: "" });
+  });
+
+  test("a bad record's headers travel with its dead letter, in order, text or base64", async () => {
+    // shopstream writes no headers; a record from elsewhere may carry them (trace ids, binary tags)
+    const raw = new Kafka({ brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await raw.connect();
+    await raw.send({
+      topic: t.names.topic("users"),
+      messages: [
+        {
+          key: "U_headers",
+          value: "{not json, with headers",
+          headers: {
+            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            tag: Buffer.from([0xff, 0x00]),
+            many: ["a", "b"],
+          },
+        },
+      ],
+    });
+    await raw.disconnect();
+    await t.consumer({ entity: "users", dlq: producer, sink: noSink });
+    await until("the dead letter", async () =>
+      (await readTopic(t.client, t.admin, t.names.dlq("users"))).some((m) => m.value.includes("with headers")),
+    );
+    const dead = (await readTopic(t.client, t.admin, t.names.dlq("users")))
+      .map((m) => JSON.parse(m.value) as DeadLetter)
+      .find((d) => d.value === "{not json, with headers");
+    expect(dead?.headers).toEqual([
+      { key: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+      { key: "tag", value: null, value_base64: "/wA=" },
+      { key: "many", value: "a" },
+      { key: "many", value: "b" },
+    ]);
   });
 
   test("a dead-letter topic deleted under load is recreated: its dead letters arrive, the partition goes on, a stop does not hang", async () => {

@@ -48,13 +48,13 @@ function producerVerdict(o: object, occurredAt = NOW): string | null {
 
 // values that break (or keep) a field, within the columns' ranges (those are encode's alone)
 const BROKEN: Record<string, unknown[]> = {
-  id: ["", "x".repeat(65), 7, null, undefined, "x".repeat(64)],
-  user_id: ["", "u".repeat(65), null, ["U_1"]],
-  product_id: ["", 42, undefined],
+  id: ["", "x".repeat(65), 7, null, undefined, "x".repeat(64), `O_${"x".repeat(62)}`, "U_1", "o_1"],
+  user_id: ["", "u".repeat(65), null, ["U_1"], "P_1", "U_x"],
+  product_id: ["", 42, undefined, "O_1", "P_x"],
   quantity: [0, -1, 1.5, "2", null, Number.NaN, Number.POSITIVE_INFINITY],
   unit_price: [-1, 0.5, "1000", null, 0],
   shipping_cost: [1000, -2500, "2500", null, 2500, 3000, 0],
-  discount_amount: [-1, 2.5, null, "0"],
+  discount_amount: [-1, 2.5, null, "0", 2_000_000_000],
   total_amount: [1.5, "10", null, Number.NaN],
   payment_method: ["card", "PAYPAL", "", null, 1],
   status: ["SHIPPED", "paid", null],

@@ -8,14 +8,16 @@ import { readTopic } from "../../src/kafka/read-topic.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
-import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { Kafka, logLevel } from "kafkajs";
+import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
+import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { until } from "../support/until.ts";
 
 // An order whose user has not arrived waits in the parking lot, not in its batch: the orders read
 // with it are stored at once and the partition's offsets move on; what is read later about the
 // same order (its lifecycle steps) waits behind it, and all of it is stored once the user comes.
 
-const WAIT_MS = 20_000;
+const WAIT_MS = 8000;
 let db: TestDatabase;
 let t: TestTopics;
 let producer: BatchingProducer;
@@ -88,4 +90,39 @@ test("an order waiting for its user holds none of its neighbours, and its steps 
   const [counters] = await db.sql`select last_ordered_at from users where id = 'U_late'`;
   expect(counters!.last_ordered_at).toEqual(late.created_at);
   expect(await readTopic(t.client, t.admin, t.names.dlq("orders"))).toEqual([]);
+});
+
+test("an order whose user never comes leaves the lot as a dead letter once its wait is over, headers and all", async () => {
+  const raw = new Kafka({ brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+  await raw.connect();
+  const lost = order("O_lost", "U_never", "P_here");
+  const value = encode("orders", lost);
+  const sentAt = Date.now();
+  await raw.send({
+    topic: t.names.topic("orders"),
+    messages: [{ key: lost.user_id, value, headers: { source: "import", blob: Buffer.from([0xc3, 0x28]) } }],
+  });
+  await raw.disconnect();
+  let dead: DeadLetter[] = [];
+  await until(
+    "the dead letter",
+    async () =>
+      (dead = (await readTopic(t.client, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value) as DeadLetter)).length > 0,
+    { timeoutMs: WAIT_MS + 15_000 },
+  );
+  expect(Date.now() - sentAt).toBeGreaterThanOrEqual(WAIT_MS);
+  expect(dead).toHaveLength(1);
+  expect(dead[0]).toMatchObject({
+    reason: `references a user or product that did not arrive within ${WAIT_MS} ms`,
+    key: "U_never",
+    value, // the raw value as read
+    headers: [
+      { key: "source", value: "import" },
+      { key: "blob", value: null, value_base64: "wyg=" },
+    ],
+  });
+  expect(dead[0]!.attempts).toBeGreaterThan(1);
+  const [left] = await db.sql`select count(*)::int as n from parked_records`;
+  expect(left!.n).toBe(0);
+  expect(await stored([lost.id])).toEqual([]);
 });

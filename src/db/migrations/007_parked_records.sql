@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS parked_records (
   subject    text        NOT NULL,
   key        bytea,
   value      bytea,
+  -- the record's headers in order, as [key, value in base64 or null] pairs; null when it had none
+  headers    jsonb,
   reason     text        NOT NULL,
   attempts   int         NOT NULL DEFAULT 1,
   parked_at  timestamptz NOT NULL DEFAULT now(),

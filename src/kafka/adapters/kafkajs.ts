@@ -1,7 +1,7 @@
 import { CompressionTypes, Kafka, type KafkaMessage, logLevel, type logCreator, Partitioners } from "kafkajs";
 import { StormLog } from "../../log.ts";
 import { retry } from "../../retry.ts";
-import type { Batch, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
+import type { Batch, IncomingMessage, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
 
 // The kafkajs 2.2.4 adapter (the default client).
@@ -180,8 +180,14 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
 // next (kafkajs rejoins once the batch is given back).
 const LOST_MEMBERSHIP = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
 
-function incoming(m: KafkaMessage) {
-  return { key: m.key ?? null, value: m.value ?? null, offset: m.offset };
+function incoming(m: KafkaMessage): IncomingMessage {
+  const message: IncomingMessage = { key: m.key ?? null, value: m.value ?? null, offset: m.offset };
+  // kafkajs gathers a repeated header key into an array
+  for (const key in m.headers) {
+    const v = m.headers[key];
+    for (const one of Array.isArray(v) ? v : [v]) (message.headers ??= []).push([key, one === undefined ? null : Buffer.from(one)]);
+  }
+  return message;
 }
 
 function kafkaErrorName(err: unknown): string | undefined {

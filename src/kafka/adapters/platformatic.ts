@@ -435,5 +435,7 @@ function hasError(err: unknown, key: string, value: unknown): boolean {
 }
 
 function incoming(m: Message<Buffer, Buffer, Buffer, Buffer>): IncomingMessage {
-  return { key: m.key ?? null, value: m.value ?? null, offset: m.offset.toString() };
+  const message: IncomingMessage = { key: m.key ?? null, value: m.value ?? null, offset: m.offset.toString() };
+  if (m.headers?.size) message.headers = [...m.headers].map(([k, v]) => [k.toString(), v ?? null] as const);
+  return message;
 }
