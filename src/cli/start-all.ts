@@ -101,9 +101,10 @@ async function main(): Promise<void> {
         return resolve();
       }
       if (Date.now() - firstAt < SAME_SIGNAL_MS) return;
-      console.log(`[start:all] second ${sig}: killing every service now (consumers replay uncommitted batches at the next start)`);
-      supervisor.kill();
-      process.exit(130);
+      console.log(
+        `[start:all] second ${sig}: every service stops now and says what it leaves undelivered (killed after 5 s; consumers replay uncommitted batches at the next start)`,
+      );
+      void supervisor.hurry().then(() => process.exit(130));
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));

@@ -27,6 +27,8 @@ const RESTART_BACKOFF = { firstMs: 1000, maxMs: 30_000, jitter: false };
 export class Supervisor {
   private readonly procs = new Map<string, Subprocess>();
   private stopping = false;
+  /** Services sent their (first) SIGTERM by stop(). */
+  private readonly signalled = new Set<Subprocess>();
   /** Pending restarts of crashed services: cancelled by stop(), or they would hold start:all open. */
   private readonly restartTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly width: number;
@@ -99,11 +101,20 @@ export class Supervisor {
     return [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null).map((p) => p.pid);
   }
 
-  /** The forced stop (a second Ctrl-C): SIGKILL to every service at once. */
-  kill(): void {
+  /**
+   * The forced stop (a second Ctrl-C): every service is told twice (a service's second signal
+   * means: stop now, say what you leave undelivered) and killed after `graceMs` if it has not
+   * exited by then.
+   */
+  async hurry(graceMs = 5000): Promise<void> {
     this.stopping = true;
     this.cancelRestarts();
-    for (const p of this.procs.values()) p.kill("SIGKILL");
+    const live = [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
+    for (const p of live) if (!this.signalled.has(p)) p.kill("SIGTERM");
+    // two signals of one kind sent at once may arrive as one: the second follows a moment later
+    await Bun.sleep(100);
+    for (const p of live) p.kill("SIGTERM");
+    await Promise.all(live.map((p) => exitWithin(p, graceMs)));
   }
 
   /**
@@ -124,7 +135,10 @@ export class Supervisor {
         .filter((s) => (s.stopStage ?? 0) === stage)
         .map((s) => this.procs.get(s.name))
         .filter((p): p is Subprocess => !!p);
-      for (const p of procs) p.kill("SIGTERM");
+      for (const p of procs) {
+        this.signalled.add(p);
+        p.kill("SIGTERM");
+      }
       await Promise.all(procs.map((p) => exitWithin(p, graceMs)));
     }
   }

@@ -182,17 +182,26 @@ export class BatchingProducer {
 
   /**
    * Flushes what is queued and disconnects. Messages still unacknowledged after `timeoutMs` (the
-   * cluster is gone) are rejected; returns how many, so that the caller can say so and fail.
+   * cluster is gone), or when `giveUp` aborts (a forced stop), are rejected; returns how many, so
+   * that the caller can say so and fail.
    */
-  async close(timeoutMs = 30_000): Promise<number> {
+  async close(timeoutMs = 30_000, giveUp?: AbortSignal): Promise<number> {
     this.closing = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let onGiveUp = () => {};
     const gaveUp = await Promise.race([
       this.flush().then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), timeoutMs);
+        onGiveUp = () => r(true);
+        if (giveUp?.aborted) r(true);
+        giveUp?.addEventListener("abort", onGiveUp, { once: true });
+      }),
     ]);
     clearTimeout(timer);
-    const lost = gaveUp ? this.abandon(new Error(`not acknowledged within ${timeoutMs / 1000} s of shutdown`)) : 0;
+    giveUp?.removeEventListener("abort", onGiveUp);
+    const why = giveUp?.aborted ? "the stop was forced" : `not acknowledged within ${timeoutMs / 1000} s of shutdown`;
+    const lost = gaveUp ? this.abandon(new Error(why)) : 0;
     for (const lane of this.lanes.values()) lane.wake?.();
     if (!gaveUp) await Promise.all([...this.lanes.values()].map((l) => l.loop));
     await Promise.allSettled([...[...this.lanes.values()].map((l) => l.writer?.close()), this.admin?.close()]);

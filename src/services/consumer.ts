@@ -18,7 +18,7 @@ if (!ENTITY_TOPICS.includes(entity)) {
 }
 runService(
   (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
-  async ({ config, log, signal, name: serviceName }) => {
+  async ({ config, log, signal, hurry, name: serviceName }) => {
     // orders: one more connection for the rounds over the parked records
     const sql = await openDatabase(config.databaseUrl, { max: entity === "orders" ? 3 : 2 });
     // the producer is only for dead letters
@@ -72,7 +72,7 @@ runService(
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     clearInterval(report);
     await consumer.stop(); // waits for the batch in hand; its offsets commit after its DB write
-    await dlq.close();
+    await dlq.close(undefined, hurry); // a dead letter not delivered belongs to a batch left uncommitted: it is sent again
     await sql.end();
     log.info(`stopped after ${stored} records stored`);
   },

@@ -7,7 +7,7 @@ const LIFECYCLE_POLL_MS = 1000;
 
 // Publishes each order's lifecycle steps (shipped, delivered, cancelled, refunded) as they fall due,
 // from the schedule the orders consumers keep in PostgreSQL (docs/design.md, "Order lifecycle").
-runService("lifecycle", async ({ config, log, signal }) => {
+runService("lifecycle", async ({ config, log, signal, hurry }) => {
   const sql = await openDatabase(config.databaseUrl, { max: 1 });
   const { names, producer } = await openKafka(config, "lifecycle", { ...producerMetrics(config.topicPrefix), log });
   const emitter = new LifecycleEmitter(sql, producer, names.topic("orders"), config.seed, config.speed);
@@ -25,7 +25,7 @@ runService("lifecycle", async ({ config, log, signal }) => {
     signal,
   );
   clearInterval(report);
-  const lost = await producer.close();
+  const lost = await producer.close(undefined, hurry);
   await sql.end();
   log.info(`stopped after ${emitter.emitted} lifecycle steps published`);
   if (lost > 0) {

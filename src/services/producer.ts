@@ -14,7 +14,7 @@ import { every, producerMetrics, rateLoop, runService, sleep } from "./runtime.t
 // Orders from the Redis cache (never PostgreSQL) on the shop's hourly cadence, or at a fixed
 // --rate with buyers rotating every simulated day (docs/design.md); new products every 6–8 s.
 // INSTANCE=N runs the N-th of several producers: a stream and ids of its own ("Several producers").
-runService(producerName, async ({ config, log, signal, name }) => {
+runService(producerName, async ({ config, log, signal, hurry, name }) => {
   const { speed, live, instance } = config;
   const rng = new Rng(instanceSeed(config.seed, instance));
   const redis = connectRedis(config.redisUrl);
@@ -45,13 +45,15 @@ runService(producerName, async ({ config, log, signal, name }) => {
     every(SECOND, syncCache, loops),
     every(TEN_SECONDS, report, loops),
   ]);
-  const lost = await producer.close(); // everything accepted is flushed before exit
+  const lost = await producer.close(undefined, hurry); // everything accepted is flushed before exit, unless forced
   redis.disconnect();
   log.info(`stopped: ${shop.progress()}; ${producer.acked} messages acknowledged in all`);
   if (generator.spacingOverruns > 0)
     log.warn(`${generator.spacingOverruns} order(s) above the daily ceiling: cache more users (CACHE_RATE_USERS)`);
   if (lost > 0) {
-    log.error(`${lost} message(s) were not acknowledged: Kafka stayed unreachable through the shutdown timeout`);
+    log.error(
+      `${lost} message(s) not delivered: ${hurry.aborted ? "the stop was forced" : "Kafka stayed unreachable through the shutdown timeout"}`,
+    );
     process.exitCode = 1;
   }
 });

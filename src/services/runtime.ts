@@ -14,6 +14,8 @@ export interface ServiceContext {
   log: Logger;
   /** Aborted on SIGINT/SIGTERM: loops stop, then cleanup runs. */
   signal: AbortSignal;
+  /** Aborted on a second SIGINT/SIGTERM: the stop is forced, so cleanup waits for nothing more (and says what it left undelivered). */
+  hurry: AbortSignal;
 }
 
 /**
@@ -38,10 +40,15 @@ export function runService(
   const name = typeof naming === "string" ? naming : naming(config);
   const log = logger(name);
   const controller = new AbortController();
+  const hurry = new AbortController();
   const stop = (sig: string) => {
-    if (controller.signal.aborted) return;
-    log.info(`${sig} received, shutting down`);
-    controller.abort();
+    if (!controller.signal.aborted) {
+      log.info(`${sig} received, shutting down`);
+      controller.abort();
+    } else if (!hurry.signal.aborted && sig !== "supervisor gone") {
+      log.info(`second ${sig}: stopping now, without waiting for Kafka`);
+      hurry.abort();
+    }
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
@@ -61,7 +68,7 @@ export function runService(
     metricsRedis?.disconnect();
     process.exit(code);
   };
-  main({ config, name, log, signal: controller.signal }).then(
+  main({ config, name, log, signal: controller.signal, hurry: hurry.signal }).then(
     () => exit(typeof process.exitCode === "number" ? process.exitCode : 0),
     (err) => {
       log.error("fatal", err);

@@ -8,7 +8,7 @@ import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.
 // New sign-ups published to `users` along the decaying curve of docs/design.md, "Live cadence": 10 users every 10 s at
 // launch, settling to 1 user every 120 s. Elapsed time runs `speed` times faster than the clock.
 
-runService("user-seeder", async ({ config, log, signal }) => {
+runService("user-seeder", async ({ config, log, signal, hurry }) => {
   const { speed } = config;
   const rng = new Rng(config.seed).fork("user-seeder");
   const { names, producer } = await openKafka(config, "user-seeder", { ...producerMetrics(config.topicPrefix), log });
@@ -34,10 +34,12 @@ runService("user-seeder", async ({ config, log, signal }) => {
     );
     await sleep((step.intervalS * 1000) / speed, signal);
   }
-  const lost = await producer.close();
+  const lost = await producer.close(undefined, hurry);
   log.info(`stopped after ${published} users`);
   if (lost > 0) {
-    log.error(`${lost} user(s) were not acknowledged: Kafka stayed unreachable through the shutdown timeout`);
+    log.error(
+      `${lost} user(s) not delivered: ${hurry.aborted ? "the stop was forced" : "Kafka stayed unreachable through the shutdown timeout"}`,
+    );
     process.exitCode = 1;
   }
 });

@@ -90,3 +90,39 @@ test("a service that ignores SIGTERM is killed once the grace is over", async ()
   expect(performance.now() - started).toBeGreaterThanOrEqual(900);
   expect(sup.pids()).toEqual([]);
 });
+
+test("a forced stop tells every service twice, so each stops at once and says what it leaves undelivered", async () => {
+  // as the services' runtime does: the first SIGTERM starts a stop that waits (a flush), the second ends it
+  const twoStep = (name: string) =>
+    script(
+      name,
+      `
+    let signals = 0;
+    process.on("SIGTERM", () => {
+      if (++signals === 1) return console.log("${name} flushing");
+      console.log("${name}: 7 message(s) not delivered: the stop was forced");
+      process.exit(1);
+    });
+    console.log("${name} up");
+    setInterval(() => {}, 1000);
+  `,
+    );
+  const lines: string[] = [];
+  const sup = new Supervisor(
+    [
+      { name: "producer", cmd: twoStep("producer"), stopStage: 0 },
+      { name: "consumer", cmd: twoStep("consumer"), stopStage: 1 },
+    ],
+    (l) => lines.push(l),
+  );
+  sup.startAll();
+  for (const until = Date.now() + 10_000; lines.filter((l) => l.endsWith(" up")).length < 2 && Date.now() < until; ) await Bun.sleep(50);
+  const stopping = sup.stop({ graceMs: 60_000 }); // the first Ctrl-C: the producer flushes, for up to a minute
+  for (const until = Date.now() + 10_000; !lines.some((l) => l.endsWith("producer flushing")) && Date.now() < until; ) await Bun.sleep(50);
+  const forcedAt = performance.now();
+  await sup.hurry(5000); // the second Ctrl-C
+  expect(performance.now() - forcedAt).toBeLessThan(3000); // they exited by themselves, not killed after 5 s
+  expect(lines.filter((l) => l.includes("not delivered: the stop was forced")).length).toBe(2);
+  expect(sup.pids()).toEqual([]);
+  await stopping;
+});

@@ -85,4 +85,29 @@ describe("the pipeline survives broker faults without losing an order", () => {
     await run.cleanup();
     run = null;
   }, 300_000);
+
+  test("a producer told twice to stop while its cluster is down stops at once and says how many it did not deliver", async () => {
+    run = await startOrderRun({ label: "forced", brokers: cluster.brokers, rate: 300 });
+    await untilFlowing(run);
+    await Promise.all([1, 2, 3].map((n) => cluster.kill(n)));
+    await Bun.sleep(3000); // orders pile up in its buffer
+    const { proc } = run.producer;
+    proc.kill("SIGTERM"); // the first Ctrl-C: it flushes, for up to 30 s
+    await Bun.sleep(3000);
+    expect(proc.exitCode).toBeNull();
+    const forcedAt = Date.now();
+    proc.kill("SIGTERM"); // the second
+    const code = await proc.exited;
+    expect(Date.now() - forcedAt).toBeLessThan(5000);
+    expect(code).toBe(1);
+    const out = run.producer.output();
+    const [generated, acked] = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(out)!.slice(1).map(Number) as [number, number];
+    const lost = Number(/(\d+) message\(s\) not delivered: the stop was forced/.exec(out)?.[1]);
+    expect(generated - acked).toBeGreaterThan(0);
+    expect(lost).toBeGreaterThanOrEqual(generated - acked); // its new products among them
+    report("forced stop, cluster down", { generated, acked, lost });
+    await Promise.all([1, 2, 3].map((n) => cluster.restart(n)));
+    await run.cleanup();
+    run = null;
+  }, 300_000);
 });
