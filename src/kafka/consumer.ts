@@ -1,8 +1,9 @@
 import { describe, ShopstreamError } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
-import { backoffMs, sleep } from "../retry.ts";
+import { backoffMs } from "../retry.ts";
 import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
 import { decode, type EventKinds, InvalidEvent, stageOf, subjectOf } from "./envelope.ts";
+import { BatchReleased, sleepWithHeartbeat, whileOwned } from "./hold.ts";
 import type { Batch, BatchControl, IncomingMessage, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
 import type { EntityTopic, TopicNames } from "./topics.ts";
@@ -57,7 +58,8 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
 
 /**
  * Joins the entity's group and writes what it reads; starts from the group's committed offsets (the
- * earliest when it has none). stop() waits for the batch in hand, whose offsets commit after its write.
+ * earliest when it has none). stop() waits for the batch in hand, whose offsets commit after its
+ * write, but not on a write that does not finish: that batch is given up uncommitted within a second.
  */
 export async function startEntityConsumer<E extends EntityTopic>(opts: EntityConsumerOptions<E>): Promise<RunningConsumer> {
   const { client, names, entity, log } = opts;
@@ -159,9 +161,10 @@ interface Outcome<T> {
  * Writes the batch. Records the sink cannot place yet are retried (for retryForMs from the first
  * time they could not be placed, then dead-lettered with the reason); records the database refuses
  * for good are isolated and dead-lettered while the rest are stored; a transient database error
- * retries the write for as long as this consumer still owns the partition. Returns the number
- * written, or null when it gave up because of shutdown or a rebalance (offsets then stay
- * uncommitted: nothing is lost).
+ * retries the write for as long as this consumer still owns the partition. While a write is in
+ * flight the member heartbeats, and it stops waiting for the write once it no longer owns the batch
+ * (src/kafka/hold.ts). Returns the number written, or null when it gave up because of shutdown or a
+ * rebalance (offsets then stay uncommitted: nothing is lost).
  */
 interface BatchWrite<E extends EntityTopic> {
   opts: EntityConsumerOptions<E>;
@@ -194,14 +197,16 @@ async function writePass<E extends EntityTopic>(
   let failures = 0;
   let rounds = 0;
   let waits = 0;
+  const sink: Sink<E> = (items, source) => whileOwned(opts.sink(items, source), control);
   while (pending.length > 0) {
     if (!control.owned()) return null;
     let outcome: Outcome<EventKinds[E]>;
     const tried = Date.now();
     try {
-      outcome = await writeIsolating(opts.sink, batch.partition, pending, ++rounds);
+      outcome = await writeIsolating(sink, batch.partition, pending, ++rounds);
       failures = 0;
     } catch (err) {
+      if (err instanceof BatchReleased) return null;
       const backoff = Math.round(backoffMs(++failures, { firstMs: 200, maxMs: 5000 }));
       const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
       storm.note(
@@ -267,9 +272,4 @@ async function writeIsolating<T extends EventKinds[EntityTopic]>(
     const b = await writeIsolating(sink, partition, records.slice(mid), attempts + 1);
     return { written: a.written + b.written, retry: [...a.retry, ...b.retry], rejected: [...a.rejected, ...b.rejected] };
   }
-}
-
-async function sleepWithHeartbeat(ms: number, control: BatchControl): Promise<void> {
-  await sleep(ms);
-  await control.heartbeat();
 }

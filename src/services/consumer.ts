@@ -5,6 +5,7 @@ import { LIFECYCLE_STEPS } from "../domain/lifecycle.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
+import { BoundedPool } from "../db/bounded.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered, stored as storedTotal, transitions } from "../metrics/registry.ts";
 import { producerMetrics, runService } from "./runtime.ts";
 
@@ -18,7 +19,9 @@ if (!ENTITY_TOPICS.includes(entity)) {
 runService(
   (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
   async ({ config, log, signal, name: serviceName }) => {
-    const sql = await openDatabase(config.databaseUrl, { max: 2 });
+    // created and migrated without a deadline (a migration may take long); the writes have one
+    await (await openDatabase(config.databaseUrl, { max: 1 })).end();
+    const db = new BoundedPool(config.databaseUrl, { max: 2, timeoutMs: config.pgQueryTimeoutMs });
     // the producer is only for dead letters
     const { client, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics(config.topicPrefix), log });
     let stored = 0;
@@ -28,7 +31,7 @@ runService(
       entity,
       dlq,
       log,
-      sink: postgresSink(sql, entity, {
+      sink: postgresSink(db, entity, {
         schedule: lifecycleSchedule(config.seed, config.speed),
         onTransitions: (applied) => {
           for (const step of applied) transitions.inc({ to: step.to });
@@ -60,9 +63,9 @@ runService(
     const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     clearInterval(report);
-    await consumer.stop(); // waits for the batch in hand; its offsets commit after its DB write
+    await consumer.stop(); // waits for the batch in hand (its offsets commit after its DB write), or gives it up when the write hangs
     await dlq.close();
-    await sql.end();
+    await db.end(); // bounded: a server that does not answer is not waited for
     log.info(`stopped after ${stored} records stored`);
   },
 );
