@@ -7,15 +7,23 @@ export interface ConnectOptions {
   max?: number;
   /** Name used in errors: which setting pointed us here. */
   variable?: string;
+  /** The server cancels any statement running longer (statement_timeout); unset: no limit. */
+  statementTimeoutMs?: number;
 }
 
-/** A postgres.js pool. Notices are dropped (migrations emit "already exists" chatter). */
+/**
+ * A postgres.js pool. Notices are dropped (migrations emit "already exists" chatter). A new
+ * connection that is not ready within 10 s fails (CONNECT_TIMEOUT), even against a server that
+ * accepts the TCP connection and never answers; a query on an open connection has no such bound
+ * (see src/db/bounded.ts).
+ */
 export function connect(url: string, opts: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: opts.max ?? 4,
     onnotice: () => {},
     connect_timeout: 10,
     idle_timeout: 30,
+    ...(opts.statementTimeoutMs === undefined ? {} : { connection: { statement_timeout: opts.statementTimeoutMs } }),
   });
 }
 

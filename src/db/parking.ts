@@ -1,22 +1,31 @@
 import type { ParkedRecord, ParkingLot, RoundResult } from "../kafka/parking.ts";
+import { BoundedPool } from "./bounded.ts";
 import type { Sql } from "./client.ts";
 
 // The parked_records table (migration 007): records that wait for what they reference, kept
 // with their raw key and value until they are stored or given up on: the parking lot the orders
-// consumers use (src/kafka/parking.ts).
+// consumers use (src/kafka/parking.ts). On a BoundedPool (the consumers' own) every use has its
+// deadline, a retry round included: a database that hangs fails it instead of holding a stop.
 
-export function parkingLot(sql: Sql): ParkingLot {
+export function parkingLot(db: Sql | BoundedPool): ParkingLot {
+  const using = <T>(what: string, work: (sql: Sql) => Promise<T>) =>
+    db instanceof BoundedPool ? db.run(`${what} of the parking lot`, work) : work(db);
   return {
     async waiting(topic: string, subjects: readonly string[]): Promise<Set<string>> {
       if (subjects.length === 0) return new Set();
-      const rows = await sql<{ subject: string }[]>`
-        select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])})`;
+      const rows = await using(
+        "a look",
+        (sql) => sql<{ subject: string }[]>`
+          select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])})`,
+      );
       return new Set(rows.map((r) => r.subject));
     },
 
     async park(rows: readonly ParkedRecord[]): Promise<void> {
       if (rows.length === 0) return;
-      await sql`
+      await using(
+        "the parking",
+        (sql) => sql`
         insert into parked_records ${sql(
           rows.map((r) => ({
             topic: r.topic,
@@ -31,42 +40,51 @@ export function parkingLot(sql: Sql): ParkingLot {
             expires_at: new Date(r.expiresAt),
           })),
         )}
-        on conflict do nothing`;
+        on conflict do nothing`,
+      );
     },
 
     // the rows stay locked for the round (another process's round skips them) and are settled in
     // the same transaction: when the round throws, nothing is
     async retry(topic: string, limit: number, round: (rows: ParkedRecord[]) => Promise<RoundResult>): Promise<number> {
-      return sql.begin(async (tx) => {
-        const rows = (
-          await tx<DbRow[]>`
+      return using("a retry round", (sql) =>
+        sql.begin(async (tx) => {
+          const rows = (
+            await tx<DbRow[]>`
             select topic, partition, "offset"::text as "offset", subject, key, value, headers, reason, attempts, expires_at
             from parked_records where topic = ${topic}
             order by subject, partition, "offset" limit ${limit} for update skip locked`
-        ).map(fromDb);
-        if (rows.length === 0) return 0;
-        const { settled, waiting } = await round(rows);
-        if (settled.length > 0)
-          await tx`
+          ).map(fromDb);
+          if (rows.length === 0) return 0;
+          const { settled, waiting } = await round(rows);
+          if (settled.length > 0)
+            await tx`
             delete from parked_records p
             using unnest(${tx.array(settled.map((r) => r.partition))}::int[], ${tx.array(settled.map((r) => r.offset))}::bigint[]) as s(partition, "offset")
             where p.topic = ${topic} and p.partition = s.partition and p."offset" = s."offset"`;
-        if (waiting.length > 0)
-          await tx`
+          if (waiting.length > 0)
+            await tx`
             update parked_records p set attempts = p.attempts + 1, reason = w.reason
             from unnest(${tx.array(waiting.map((w) => w.row.partition))}::int[], ${tx.array(waiting.map((w) => w.row.offset))}::bigint[],
                         ${tx.array(waiting.map((w) => w.reason))}::text[]) as w(partition, "offset", reason)
             where p.topic = ${topic} and p.partition = w.partition and p."offset" = w."offset"`;
-        return rows.length;
-      });
+          return rows.length;
+        }),
+      );
     },
 
     async extend(topic: string, ms: number): Promise<void> {
-      await sql`update parked_records set expires_at = expires_at + ${ms} * interval '1 millisecond' where topic = ${topic}`;
+      await using(
+        "the deadlines",
+        (sql) => sql`update parked_records set expires_at = expires_at + ${ms} * interval '1 millisecond' where topic = ${topic}`,
+      );
     },
 
     async count(topic: string): Promise<number> {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from parked_records where topic = ${topic}`;
+      const [row] = await using(
+        "the count",
+        (sql) => sql<{ n: number }[]>`select count(*)::int as n from parked_records where topic = ${topic}`,
+      );
       return row?.n ?? 0;
     },
   };

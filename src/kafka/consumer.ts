@@ -1,8 +1,9 @@
 import { describe } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
-import { backoffMs, sleep } from "../retry.ts";
+import { backoffMs } from "../retry.ts";
 import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
 import { decode, type EventKinds, InvalidEvent, subjectOf } from "./envelope.ts";
+import { BatchReleased, sleepWithHeartbeat, whileOwned } from "./hold.ts";
 import { type ParkedRecord, type ParkingLot, retryParked } from "./parking.ts";
 import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
@@ -44,7 +45,8 @@ const RETRY_FOR_MS = 30_000;
 
 /**
  * Joins the entity's group and writes what it reads; starts from the group's committed offsets (the
- * earliest when it has none). stop() waits for the batch in hand, whose offsets commit after its write.
+ * earliest when it has none). stop() waits for the batch in hand, whose offsets commit after its
+ * write, but not on a write that does not finish: that batch is given up uncommitted within a second.
  */
 export async function startEntityConsumer<E extends EntityTopic>(opts: EntityConsumerOptions<E>): Promise<RunningConsumer> {
   const { client, names, entity, log } = opts;
@@ -123,8 +125,10 @@ export function decodeBatch<E extends EntityTopic>(
  * for retryForMs from the first time they could not be placed, then dead-lettered with the
  * reason); records the database refuses for good are isolated and
  * dead-lettered while the rest are stored; a transient database error retries the write for as
- * long as this consumer still owns the partition. Returns the number written, or null when it gave
- * up because of shutdown or a rebalance (offsets then stay uncommitted: nothing is lost).
+ * long as this consumer still owns the partition. While a write is in flight the member heartbeats,
+ * and it stops waiting for the write once it no longer owns the batch (src/kafka/hold.ts). Returns
+ * the number written, or null when it gave up because of shutdown or a rebalance (offsets then
+ * stay uncommitted: nothing is lost).
  */
 interface BatchWrite<E extends EntityTopic> {
   opts: EntityConsumerOptions<E>;
@@ -193,6 +197,7 @@ async function writePass<E extends EntityTopic>(
   const waitMs = opts.parking ? 0 : retryForMs;
   // the wait for a late user or product starts when one is first missing, not while PostgreSQL is down
   let deadline: number | null = null;
+  const sink: Sink<E> = (items, source) => whileOwned(opts.sink(items, source), control);
   let pending = records;
   let written = 0;
   let failures = 0;
@@ -203,9 +208,10 @@ async function writePass<E extends EntityTopic>(
     let outcome: Outcome<EventKinds[E]>;
     const tried = Date.now();
     try {
-      outcome = await writeIsolating(opts.sink, batch.partition, pending, ++rounds);
+      outcome = await writeIsolating(sink, batch.partition, pending, ++rounds);
       failures = 0;
     } catch (err) {
+      if (err instanceof BatchReleased) return null;
       await pauseAfterFailure({ storm, batch, control }, ++failures, err);
       if (deadline !== null) deadline += Date.now() - tried; // an outage does not eat the wait
       continue;
@@ -233,8 +239,9 @@ async function retrying<T>(w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | 
   for (let failures = 1; ; failures++) {
     if (!w.control.owned()) return null;
     try {
-      return await step();
+      return await whileOwned(step(), w.control);
     } catch (err) {
+      if (err instanceof BatchReleased) return null;
       await pauseAfterFailure(w, failures, err);
     }
   }
@@ -252,9 +259,4 @@ async function pauseAfterFailure(
     `write to PostgreSQL failed for ${w.batch.topic}/${w.batch.partition}; pausing the partition and retrying (${backoff} ms):`,
   );
   await sleepWithHeartbeat(backoff, w.control);
-}
-
-async function sleepWithHeartbeat(ms: number, control: BatchControl): Promise<void> {
-  await sleep(ms);
-  await control.heartbeat();
 }

@@ -66,7 +66,9 @@ export interface ParkedRetryOptions<E extends EntityTopic> {
 
 const ROUND_LIMIT = 2000;
 /** How long a round waits for its dead letters to be acknowledged before it leaves them parked for the next. */
-const ROUND_DEAD_LETTER_MS = 60_000;
+const ROUND_DEAD_LETTER_MS = 10_000;
+/** How long stop() waits for a round in flight. */
+const STOP_WAIT_MS = 2000;
 
 /** Retries the topic's parked records every `everyMs` until stopped. */
 export function retryParked<E extends EntityTopic>(opts: ParkedRetryOptions<E>): { stop(): Promise<void> } {
@@ -102,7 +104,9 @@ export function retryParked<E extends EntityTopic>(opts: ParkedRetryOptions<E>):
     async stop() {
       stopped = true;
       wake();
-      await loop;
+      // a round waiting on a database that hangs is not waited for: it settles nothing until it
+      // commits, and its transaction ends with its connection
+      await Promise.race([loop, sleep(STOP_WAIT_MS)]);
     },
   };
 }

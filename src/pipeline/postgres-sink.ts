@@ -1,3 +1,4 @@
+import { BoundedPool } from "../db/bounded.ts";
 import type { Sql } from "../db/client.ts";
 import { classifyDbError } from "../db/errors.ts";
 import { applyTransitions, type Schedule } from "../db/lifecycle.ts";
@@ -11,7 +12,9 @@ import type { EntityTopic } from "../kafka/topics.ts";
 // Where Kafka meets PostgreSQL: each topic's records land with one batched statement per table per
 // batch, and database errors are told apart for the consumer (permanent: isolate and dead-letter
 // the record; transient: pause and retry). The orders topic carries new orders and their lifecycle
-// steps: new orders first, then the steps (a pass never holds an order and its own step).
+// steps: new orders first, then the steps (a pass never holds an order and its own step). On a
+// BoundedPool (the consumers' own) every write has a deadline: a database that hangs fails it as
+// transient instead of holding the partition for as long as TCP keeps the connection open.
 
 export interface SinkOptions {
   /** Each order's next lifecycle step (from the plan the lifecycle service follows); none: orders keep no schedule. */
@@ -20,11 +23,12 @@ export interface SinkOptions {
   onTransitions?(applied: StatusChange[]): void;
 }
 
-export function postgresSink<E extends EntityTopic>(sql: Sql, entity: E, opts: SinkOptions = {}): Sink<E> {
-  const sinks: { [K in EntityTopic]: Sink<K> } = {
-    users: async (users) => result([], (await insertUsers(sql, users)).conflicts),
-    products: async (products) => result([], (await insertProducts(sql, products)).conflicts),
-    orders: async (items, source) => {
+export function postgresSink<E extends EntityTopic>(db: Sql | BoundedPool, entity: E, opts: SinkOptions = {}): Sink<E> {
+  type Write<K extends EntityTopic> = (sql: Sql, ...args: Parameters<Sink<K>>) => ReturnType<Sink<K>>;
+  const writes: { [K in EntityTopic]: Write<K> } = {
+    users: async (sql, users) => result([], (await insertUsers(sql, users)).conflicts),
+    products: async (sql, products) => result([], (await insertProducts(sql, products)).conflicts),
+    orders: async (sql, items, source) => {
       const created = items.filter((i) => !isStatusChange(i)) as Exclude<(typeof items)[number], StatusChange>[];
       const r = await insertOrders(sql, created, { schedule: opts.schedule });
       const out = result(r.missingRefs, r.conflicts);
@@ -40,10 +44,11 @@ export function postgresSink<E extends EntityTopic>(sql: Sql, entity: E, opts: S
       return { retry: [...out.retry, ...t.retry], rejected: [...out.rejected, ...t.rejected] };
     },
   };
-  const sink = sinks[entity] as Sink<E>;
+  const write = writes[entity] as Write<E>;
+  const what = `the write of ${entity}`;
   return async (items, source) => {
     try {
-      return await sink(items, source);
+      return db instanceof BoundedPool ? await db.run(what, (sql) => write(sql, items, source)) : await write(db, items, source);
     } catch (err) {
       const { permanent, sqlstate } = classifyDbError(err);
       throw new SinkError(describe(err), { retriable: !permanent, sqlstate, cause: err });

@@ -5,6 +5,7 @@ import { LIFECYCLE_STEPS } from "../domain/lifecycle.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openDatabase } from "../db/open.ts";
+import { BoundedPool } from "../db/bounded.ts";
 import { parkingLot } from "../db/parking.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered, parkedTotal, stored as storedTotal, transitions } from "../metrics/registry.ts";
 import { producerMetrics, runService } from "./runtime.ts";
@@ -19,8 +20,10 @@ if (!ENTITY_TOPICS.includes(entity)) {
 runService(
   (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
   async ({ config, log, signal, hurry, name: serviceName }) => {
+    // created and migrated without a deadline (a migration may take long); the writes have one
+    await (await openDatabase(config.databaseUrl, { max: 1 })).end();
     // orders: one more connection for the rounds over the parked records
-    const sql = await openDatabase(config.databaseUrl, { max: entity === "orders" ? 3 : 2 });
+    const db = new BoundedPool(config.databaseUrl, { max: entity === "orders" ? 3 : 2, timeoutMs: config.pgQueryTimeoutMs });
     // the producer is only for dead letters
     const { client, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics(config.topicPrefix), log });
     let stored = 0;
@@ -31,9 +34,9 @@ runService(
       dlq,
       log,
       // only orders wait for what they reference (their user and product, a step for its order)
-      parking: entity === "orders" ? parkingLot(sql) : undefined,
+      parking: entity === "orders" ? parkingLot(db) : undefined,
       retryForMs: config.referenceWaitS * 1000,
-      sink: postgresSink(sql, entity, {
+      sink: postgresSink(db, entity, {
         schedule: lifecycleSchedule(config.seed, config.speed),
         onTransitions: (applied) => {
           for (const step of applied) transitions.inc({ to: step.to });
@@ -71,9 +74,9 @@ runService(
     const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     clearInterval(report);
-    await consumer.stop(); // waits for the batch in hand; its offsets commit after its DB write
+    await consumer.stop(); // waits for the batch in hand (its offsets commit after its DB write), or gives it up when the write hangs
     await dlq.close(undefined, hurry); // a dead letter not delivered belongs to a batch left uncommitted: it is sent again
-    await sql.end();
+    await db.end(); // bounded: a server that does not answer is not waited for
     log.info(`stopped after ${stored} records stored`);
   },
 );

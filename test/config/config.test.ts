@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     expect(c.monitorIntervalS).toBeNull();
     expect(c.kafkaPartitions).toBe(3);
     expect(c.consumersPerGroup).toBe(3);
+    expect(c.pgQueryTimeoutMs).toBe(30_000);
   });
 
   test("INSTANCE goes as high as a producer's ids can name", () => {
@@ -43,6 +44,7 @@ describe("loadConfig", () => {
     expect(c.orderIntervalS).toEqual([1, 2]);
     expect(c.producerTopN).toBe(50);
     expect(loadConfig({ INSTANCE: "3", MONITOR_INTERVAL_S: "0.5" })).toMatchObject({ instance: 3, monitorIntervalS: 0.5 });
+    expect(loadConfig({ PG_QUERY_TIMEOUT_MS: "5000" }).pgQueryTimeoutMs).toBe(5000);
   });
 
   test("the live flags join the same object; --speed wins over SPEED", () => {
@@ -92,6 +94,8 @@ describe("loadConfig", () => {
     ["INSTANCE", "two"],
     ["INSTANCE", "4096"], // beyond what an id can name
     ["MONITOR_INTERVAL_S", "-1"],
+    ["PG_QUERY_TIMEOUT_MS", "500"], // shorter than a busy machine's write
+    ["PG_QUERY_TIMEOUT_MS", "30s"],
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${value} fails naming the variable`, () => {

@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "../../support/ports.ts";
@@ -43,7 +43,38 @@ export class PrivatePostgres {
     this.run(`${BIN}/pg_ctl -D ${this.dir}/data -m immediate -w stop > /dev/null`);
   }
 
+  /**
+   * SIGSTOP the postmaster, then every process it forked (backends, checkpointer, walwriter …): the
+   * server hangs with its sockets open, as a frozen VM or a stuck disk would leave it. The kernel
+   * still accepts connections and acknowledges bytes; nothing answers them.
+   */
+  freeze(): number[] {
+    const postmaster = this.postmasterPid();
+    process.kill(postmaster, "SIGSTOP"); // first, so that it forks nothing new while its children stop
+    const children = childrenOf(postmaster);
+    for (const pid of children) process.kill(pid, "SIGSTOP");
+    return [postmaster, ...children];
+  }
+
+  /** SIGCONT every process of the server: it carries on where it stopped. */
+  thaw(): void {
+    const postmaster = this.postmasterPid();
+    for (const pid of childrenOf(postmaster)) process.kill(pid, "SIGCONT");
+    process.kill(postmaster, "SIGCONT");
+  }
+
+  private postmasterPid(): number {
+    const pid = Number(readFileSync(`${this.dir}/data/postmaster.pid`, "utf8").split("\n")[0]);
+    if (!(pid > 0)) throw new Error(`no postmaster running for ${this.dir}`);
+    return pid;
+  }
+
   destroy(): void {
+    try {
+      this.thaw(); // a stopped server ignores pg_ctl stop
+    } catch {
+      // not running
+    }
     try {
       this.stop();
     } catch {
@@ -51,4 +82,18 @@ export class PrivatePostgres {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Pids whose parent is `ppid` (from /proc: no pgrep needed). */
+function childrenOf(ppid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid ? [Number(pid)] : [];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
 }

@@ -9,8 +9,8 @@ export interface RunningService {
   name: string;
   proc: Subprocess<"ignore", "pipe", "pipe">;
   output(): string;
-  /** SIGTERM, then wait for a clean exit; returns the exit code. */
-  stop(): Promise<number>;
+  /** SIGTERM, then wait for a clean exit (SIGKILL after `graceMs`: -9); returns the exit code. */
+  stop(graceMs?: number): Promise<number>;
 }
 
 /** Starts a real service process (as start:all and docker-compose do) and collects its output. */
@@ -35,11 +35,11 @@ export function startService(name: string, file: string, args: string[], env: Re
     name,
     proc,
     output: () => text,
-    async stop() {
+    async stop(graceMs = 30_000) {
       proc.kill("SIGTERM");
       const code = await Promise.race([
         proc.exited,
-        Bun.sleep(30_000).then(() => {
+        Bun.sleep(graceMs).then(() => {
           proc.kill("SIGKILL");
           return -9;
         }),
