@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole suite on the configured Kafka client (KAFKA_CLIENT, kafkajs by default), then every
 # suite that talks to Kafka once more on the other client, so both adapters pass the same tests
-# (docs/design.md, "Kafka client"). The broker-fault suite runs its own private cluster and spends
-# most of its time waiting for brokers: it runs beside the others, on both clients, and its output
-# follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
+# (docs/design.md, "Kafka client"). The broker-fault suite (its own private cluster) and the frozen
+# PostgreSQL suite (its own private server) spend most of their time waiting on the server they
+# stop: they run beside the others, on both clients, and their output follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
 # "N fail" lines. Arguments narrow the first pass (bun test filters) and skip the rest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,9 @@ case $first in
   *) echo "KAFKA_CLIENT: expected kafkajs or platformatic, got \"$first\"" >&2; exit 2 ;;
 esac
 KAFKA_SUITES=(test/kafka test/pipeline test/faults test/metrics test/bench)
-PRIVATE_CLUSTER_SUITE=test/faults/brokers.test.ts
+BESIDE_SUITES=(test/faults/brokers.test.ts test/kafka/postgres-freeze.test.ts)
+IGNORE_BESIDE=()
+for f in "${BESIDE_SUITES[@]}"; do IGNORE_BESIDE+=(--path-ignore-patterns="$f"); done
 
 if [ $# -gt 0 ]; then
   # a run narrowed to some files or tests (bun run test <filter>) is that run alone
@@ -28,18 +30,18 @@ trap 'rm -f "$faults_log"' EXIT
 (
   status=0
   for client in "$first" "$second"; do
-    echo "== the broker-fault suite (its own cluster), KAFKA_CLIENT=$client"
-    KAFKA_CLIENT=$client bun test --timeout 120000 "$PRIVATE_CLUSTER_SUITE" || status=1
+    echo "== the suites that stop their own servers (a private cluster, a private PostgreSQL), KAFKA_CLIENT=$client"
+    KAFKA_CLIENT=$client bun test --timeout 120000 "${BESIDE_SUITES[@]}" || status=1
   done
   exit $status
 ) >"$faults_log" 2>&1 &
 faults=$!
 
 echo "== every other suite, KAFKA_CLIENT=$first"
-KAFKA_CLIENT=$first bun test --timeout 120000 --path-ignore-patterns="$PRIVATE_CLUSTER_SUITE"
+KAFKA_CLIENT=$first bun test --timeout 120000 "${IGNORE_BESIDE[@]}"
 first_status=$?
 echo "== the Kafka suites again, KAFKA_CLIENT=$second"
-KAFKA_CLIENT=$second bun test --timeout 120000 --path-ignore-patterns="$PRIVATE_CLUSTER_SUITE" "${KAFKA_SUITES[@]}"
+KAFKA_CLIENT=$second bun test --timeout 120000 "${IGNORE_BESIDE[@]}" "${KAFKA_SUITES[@]}"
 second_status=$?
 wait $faults
 faults_status=$?
