@@ -226,9 +226,15 @@ describe("safe by default (a laptop on a café network)", () => {
   test("kafka-ui is read-only unless asked; shutdowns get longer than the producer's own close timeout", () => {
     expect(byDefault(env(services["kafka-ui"]!).KAFKA_CLUSTERS_0_READONLY)).toBe("true");
     for (const [name, s] of Object.entries(services)) {
-      const grace = (s as Service & { stop_grace_period?: string }).stop_grace_period;
-      if (grace) expect([name, Number.parseInt(grace, 10)]).toEqual([name, 45]);
+      const { stop_grace_period: grace, image } = s as Service & { stop_grace_period?: string; image?: string };
+      // every shopstream service: longer than a producer's 30 s flush (Docker's default is 10 s)
+      if (image === "shopstream:local") expect([name, grace]).toEqual([name, "45s"]);
+      else if (grace) expect([name, Number.parseInt(grace, 10)]).toEqual([name, 45]);
     }
+    // the image run alone stops on SIGTERM, and says how long to give it
+    const dockerfile = readFileSync(join(deployDir, "Dockerfile"), "utf8");
+    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(dockerfile).toContain("--stop-timeout 90");
   });
 
   test("deploy/.env.example names every variable compose requires; deploy/.env is never committed", () => {
