@@ -8,6 +8,7 @@
 // while the next week is being written.
 import type { Sql } from "../db/client.ts";
 import { applyGradeChanges, gradeDrift, recomputeGrades } from "../db/grades.ts";
+import { analyze, bulkSession, monthsBefore } from "../db/historical.ts";
 import { GRADE_WINDOW_MONTHS } from "../domain/grades.ts";
 import type { GradeChange } from "./generator.ts";
 
@@ -36,17 +37,13 @@ export class GradeLane {
    * to hash a half-year window.
    */
   static async open(sql: Sql, log: (msg: string) => void): Promise<GradeLane> {
-    await sql`select set_config('synchronous_commit', 'off', false), set_config('work_mem', '64MB', false),
-                     set_config('max_parallel_workers_per_gather', '0', false), set_config('jit', 'off', false)`;
+    await bulkSession(sql, { sorting: "memory, serial" });
     return new GradeLane(sql, log);
   }
 
   /** Each checkpoint's window start exactly as the grade SQL computes it (timestamptz − interval, session time zone). */
-  async windowStarts(checkpoints: readonly Date[]): Promise<number[]> {
-    const rows = await this.sql`
-      select t - ${GRADE_WINDOW_MONTHS} * interval '1 month' as bound
-      from unnest(${this.sql.array(checkpoints.map((d) => d.toISOString()))}::timestamptz[]) with ordinality as x(t, i) order by i`;
-    return rows.map((r) => (r.bound as Date).getTime());
+  windowStarts(checkpoints: readonly Date[]): Promise<number[]> {
+    return monthsBefore(this.sql, checkpoints, GRADE_WINDOW_MONTHS);
   }
 
   /** Queues the week's changes at `at`, checked against the SQL when `verify`; call once the orders up to `at` are committed. */
@@ -79,8 +76,7 @@ export class GradeLane {
    */
   private async housekeeping(ordersWritten: number): Promise<void> {
     if (ordersWritten < 4 * this.analyzedAt) return;
-    if (this.analyzedAt === 0) await this.sql`analyze users`;
-    await this.sql`analyze orders`;
+    await analyze(this.sql, this.analyzedAt === 0 ? "users and orders" : "orders");
     this.analyzedAt = Math.max(1, ordersWritten);
   }
 

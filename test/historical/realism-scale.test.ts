@@ -4,8 +4,9 @@ import { judgeRealism, measureRealism, type RealismFigures } from "../../src/ana
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { shopSize } from "../../src/domain/shop-size.ts";
 import { resolvePeriod } from "../../src/historical/plan.ts";
-import { clearHistorical } from "../../src/historical/reset.ts";
-import { runHistorical, type RunFigures } from "../../src/historical/run.ts";
+import { clearHistorical } from "../../src/db/historical.ts";
+import { runHistorical } from "../../src/historical/run.ts";
+import type { RunFigures } from "../../src/historical/year.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // A year at scale 1 and at scale 20, each on the default catalogue (10,000 customers, 20,000
