@@ -1,6 +1,7 @@
 import { type BuyerCandidate, OrderDraw, type ProductCandidate } from "./order-draw.ts";
 import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "./order-spacing.ts";
-import { BuyerPool, type SimUser, USER_SPLIT } from "./pools.ts";
+import { BuyerPool } from "./buyer-pool.ts";
+import { type SimUser, USER_SPLIT } from "./pools.ts";
 import { topBuyers } from "./propensity.ts";
 import type { Rng } from "./random.ts";
 import { BASELINE, type Scenario } from "./scenarios.ts";

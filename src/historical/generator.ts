@@ -11,15 +11,9 @@ import { type Scenario, scenarioAt } from "../domain/scenarios.ts";
 import type { Grade, Order, User } from "../domain/types.ts";
 import type { GradeWindow } from "./grade-window.ts";
 import { type DayPlan, DAY_MS, drawHourCounts, drawTimesInHour, HOUR_MS } from "./plan.ts";
-import {
-  type BuyerPool,
-  PRODUCT_SPLIT,
-  type ProductPool,
-  type SimProduct,
-  type SimUser,
-  type SplitSizes,
-  USER_SPLIT,
-} from "../domain/pools.ts";
+import { PRODUCT_SPLIT, type SimProduct, type SimUser, type SplitSizes, USER_SPLIT } from "../domain/pools.ts";
+import type { BuyerPool } from "../domain/buyer-pool.ts";
+import type { ProductPool } from "../domain/product-pool.ts";
 
 export interface GeneratorSettings {
   /** Buyers are drawn from the top N by propensity (PRODUCER_TOP_N). */

@@ -1,6 +1,8 @@
 import { expect, test } from "bun:test";
 import { Rng } from "../../src/domain/random.ts";
-import { BuyerPool, ProductPool, type SimProduct, splitPools } from "../../src/domain/pools.ts";
+import { BuyerPool } from "../../src/domain/buyer-pool.ts";
+import { type SimProduct, splitPools } from "../../src/domain/pools.ts";
+import { ProductPool } from "../../src/domain/product-pool.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
 const MIN = 60_000;
