@@ -1,6 +1,10 @@
 import type { Order, Product, User } from "../domain/types.ts";
 
-/** A table's writable columns with their PostgreSQL types: one definition serves unnest and COPY. */
+/**
+ * A table's writable columns with their PostgreSQL types, as the migrations create them (a test
+ * holds the two equal): one definition serves unnest, COPY and the limits producers check before
+ * publishing (INTEGER_RANGES).
+ */
 export interface TableSpec<T> {
   name: string;
   columns: readonly (readonly [column: keyof T & string, pgType: string])[];
@@ -18,8 +22,8 @@ export const USERS: TableSpec<User> = {
     ["id", "text"],
     ["name", "text"],
     ["gender", "text"],
-    ["age", "int"],
-    ["birth_year", "int"],
+    ["age", "smallint"],
+    ["birth_year", "smallint"],
     ["address", "text"],
     ["region", "text"],
     ["email", "text"],
@@ -40,15 +44,15 @@ export const PRODUCTS: TableSpec<Product> = {
     ["name", "text"],
     ["category", "text"],
     ["brand", "text"],
-    ["original_price", "int"],
-    ["price", "int"],
-    ["discount_rate", "int"],
+    ["original_price", "integer"],
+    ["price", "integer"],
+    ["discount_rate", "smallint"],
     ["description", "text"],
-    ["stock", "int"],
+    ["stock", "integer"],
     ["rating", "numeric"],
-    ["review_count", "int"],
+    ["review_count", "integer"],
     ["is_best", "bool"],
-    ["order_count", "int"],
+    ["order_count", "integer"],
     ["created_at", "timestamptz"],
   ],
   identity: ["name", "category", "brand", "original_price", "price", "discount_rate", "created_at"],
@@ -60,10 +64,10 @@ export const ORDERS: TableSpec<Order> = {
     ["id", "text"],
     ["user_id", "text"],
     ["product_id", "text"],
-    ["quantity", "int"],
-    ["unit_price", "int"],
-    ["shipping_cost", "int"],
-    ["discount_amount", "int"],
+    ["quantity", "smallint"],
+    ["unit_price", "integer"],
+    ["shipping_cost", "integer"],
+    ["discount_amount", "integer"],
     ["total_amount", "bigint"],
     ["payment_method", "text"],
     ["status", "text"],
@@ -97,4 +101,20 @@ export function columnNames<T>(spec: TableSpec<T>): string[] {
 /** Row values in column order, for COPY. */
 export function rowValues<T>(spec: TableSpec<T>, row: T): T[keyof T][] {
   return spec.columns.map(([c]) => row[c]);
+}
+
+/** The range of each integer column type the tables use. */
+export const INTEGER_RANGES: Readonly<Record<string, readonly [min: number, max: number]>> = {
+  smallint: [-32768, 32767],
+  integer: [-2147483648, 2147483647],
+};
+
+/** The table's columns of a bounded integer type, with their ranges. */
+export function integerRanges<T>(spec: TableSpec<T>): Record<string, readonly [number, number]> {
+  const out: Record<string, readonly [number, number]> = {};
+  for (const [column, type] of spec.columns) {
+    const range = INTEGER_RANGES[type];
+    if (range) out[column] = range;
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { CATEGORIES } from "../domain/categories.ts";
 import { REGIONS } from "../domain/regions.ts";
 import { isLegal, pathTo } from "../domain/lifecycle.ts";
 import { ORDER_STATUSES, type Order, type OrderStatus, type Product, type StatusChange, type User } from "../domain/types.ts";
+import { integerRanges, ORDERS, PRODUCTS, USERS } from "../db/tables.ts";
 import type { EntityTopic } from "./topics.ts";
 
 // The versioned JSON envelope (docs/design.md, "Kafka contract"), validated on both sides.
@@ -290,14 +291,12 @@ export function decode<E extends EntityTopic>(entity: E, value: string | Buffer 
   return check(entity, raw) as Envelope<EventKinds[E]>;
 }
 
-// The column types of src/db/migrations (smallint, integer) as ranges; every other number column
-// is bigint or numeric and the contract already bounds it.
-const INT16: readonly [number, number] = [-32768, 32767];
-const INT32: readonly [number, number] = [-2147483648, 2147483647];
+// The integer columns' ranges, from the tables' own column types (src/db/tables.ts); every other
+// number column is bigint or numeric and the contract already bounds it.
 const COLUMN_RANGES: Record<EntityTopic, Record<string, readonly [number, number]>> = {
-  users: { age: INT16, birth_year: INT16 },
-  products: { original_price: INT32, price: INT32, discount_rate: INT16, stock: INT32, review_count: INT32, order_count: INT32 },
-  orders: { quantity: INT16, unit_price: INT32, shipping_cost: INT32, discount_amount: INT32 },
+  users: integerRanges(USERS),
+  products: integerRanges(PRODUCTS),
+  orders: integerRanges(ORDERS),
 };
 
 function checkColumnLimits(entity: EntityTopic, data: Record<string, unknown>): void {

@@ -352,7 +352,7 @@ function planUsers(): void {
     "users",
     "birth_year 40000 (smallint column)",
     mutated("users", b("year"), (_, d) => void (d.birth_year = 40_000)),
-    { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" },
+    { reason: /value "40000" is out of range for type smallint/, sqlstate: /^22003$/, stage: "write" },
     "U_bad_year",
   );
   good("users", u(7));
@@ -532,7 +532,7 @@ function planOrders(): void {
       d.quantity = 40_000;
       d.total_amount = (d.unit_price as number) * 40_000 + (d.shipping_cost as number) - (d.discount_amount as number);
     }),
-    { reason: /smallint out of range/, sqlstate: /^22003$/, stage: "write" },
+    { reason: /value "40000" is out of range for type smallint/, sqlstate: /^22003$/, stage: "write" },
     QTY.bad,
   );
   good("orders", o(4, "U_g4", "P_g3", { discount_amount: 1000 }));
