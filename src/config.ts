@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { LogFormat } from "./log.ts";
 import { describe, ShopstreamError } from "./errors.ts";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
@@ -36,6 +37,8 @@ export interface Config {
   topicPrefix: string;
   cachePrefix: string;
   cacheRefreshS: number;
+  /** text: one readable line per event; json: one JSON object per line, for log shippers. */
+  logFormat: LogFormat;
   /** How long a consumed order waits for its user and product (a lifecycle step for its order) before it is dead-lettered. */
   referenceWaitS: number;
   /** Users the cache holds under --rate, when the producer rotates buyers itself (the whole base, up to this). */
@@ -126,6 +129,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
     referenceWaitS: read.number("REFERENCE_WAIT_S", 30, { min: 0.1 }),
+    logFormat: read.oneOf("LOG_FORMAT", "text", ["text", "json"] as const),
     cacheRateUsers: read.number("CACHE_RATE_USERS", 100_000, { min: 1000, integer: true }),
     gradeIntervalS: read.number("GRADE_INTERVAL_S", 600, { min: 0.05 }),
     producerTopN: read.number("PRODUCER_TOP_N", 200, { min: 1, integer: true }),

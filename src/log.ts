@@ -1,7 +1,10 @@
 // One-line logs: time, level, the service's name, the message, then structured fields as
-// key=value. start:all prefixes and colours them per process. Every module and both Kafka client
-// adapters log through a Logger; nothing else writes log lines.
+// key=value; or, with LOG_FORMAT=json (for log shippers), one JSON object a line with the same
+// fields. start:all prefixes and colours text lines per process and passes JSON lines on as they
+// are. Every module and both Kafka client adapters log through a Logger; nothing else writes log lines.
 import { describe } from "./errors.ts";
+
+export type LogFormat = "text" | "json";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -11,13 +14,24 @@ export interface Logger {
   error(msg: string, err?: unknown, fields?: LogFields): void;
 }
 
-export function logger(service: string): Logger {
-  const line = (level: string, msg: string, fields?: LogFields) =>
-    `${new Date().toISOString()} ${level} [${service}] ${msg}${formatFields(fields)}`;
+export function logger(service: string, format: LogFormat = "text"): Logger {
+  const line =
+    format === "json"
+      ? (level: string, msg: string, fields?: LogFields, err?: unknown) =>
+          JSON.stringify({
+            time: new Date().toISOString(),
+            level: level.trim().toLowerCase(),
+            service,
+            msg,
+            ...(err === undefined ? {} : { error: describe(err) }),
+            ...fields,
+          })
+      : (level: string, msg: string, fields?: LogFields, err?: unknown) =>
+          `${new Date().toISOString()} ${level} [${service}] ${err === undefined ? msg : `${msg}: ${describe(err)}`}${formatFields(fields)}`;
   return {
     info: (msg, fields) => console.log(line("INFO ", msg, fields)),
     warn: (msg, fields) => console.warn(line("WARN ", msg, fields)),
-    error: (msg, err, fields) => console.error(line("ERROR", err === undefined ? msg : `${msg}: ${describe(err)}`, fields)),
+    error: (msg, err, fields) => console.error(line("ERROR", msg, fields, err)),
   };
 }
 

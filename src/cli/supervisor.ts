@@ -41,6 +41,11 @@ export class Supervisor {
     this.width = Math.max(...specs.map((s) => s.name.length));
   }
 
+  /** A service's line as start:all prints it: prefixed, unless it is a JSON log line (LOG_FORMAT=json), which names its service itself. */
+  private label(name: string, line: string): string {
+    return line.startsWith("{") ? line : `${this.prefix(name)} ${line}`;
+  }
+
   prefix(name: string): string {
     const i = this.specs.findIndex((s) => s.name === name);
     const colour = COLOURS[i % COLOURS.length];
@@ -91,9 +96,9 @@ export class Supervisor {
       buffered += decoder.decode(chunk, { stream: true });
       const lines = buffered.split(/\r?\n|\r/);
       buffered = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) this.out(`${this.prefix(name)} ${line}`);
+      for (const line of lines) if (line.trim()) this.out(this.label(name, line));
     }
-    if (buffered.trim()) this.out(`${this.prefix(name)} ${buffered}`);
+    if (buffered.trim()) this.out(this.label(name, buffered));
   }
 
   /** Running services' pids (tests check that none is left behind). */

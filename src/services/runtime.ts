@@ -38,7 +38,7 @@ export function runService(
     process.exit(2);
   }
   const name = typeof naming === "string" ? naming : naming(config);
-  const log = logger(name);
+  const log = logger(name, config.logFormat);
   const controller = new AbortController();
   const hurry = new AbortController();
   const stop = (sig: string) => {

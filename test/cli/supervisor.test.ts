@@ -126,3 +126,14 @@ test("a forced stop tells every service twice, so each stops at once and says wh
   expect(sup.pids()).toEqual([]);
   await stopping;
 });
+
+test("JSON log lines (LOG_FORMAT=json) pass through unprefixed; text lines get the service's prefix", async () => {
+  const both = script("both", `console.log(JSON.stringify({ service: "both", msg: "up" })); console.log("plain up"); setInterval(() => {}, 1000);`);
+  const lines: string[] = [];
+  const sup = new Supervisor([{ name: "both", cmd: both }], (l) => lines.push(l));
+  sup.startAll();
+  for (const until = Date.now() + 10_000; lines.length < 2 && Date.now() < until; ) await Bun.sleep(50);
+  await sup.stop({ graceMs: 1000 });
+  expect(lines).toContain('{"service":"both","msg":"up"}');
+  expect(lines.some((l) => /^both +\| plain up$/.test(l))).toBe(true);
+});

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ConfigError, loadConfig, MAX_INSTANCE } from "../../src/config.ts";
 import { MAX_ID_INSTANCE } from "../../src/domain/ids.ts";
+import { logger } from "../../src/log.ts";
 
 describe("loadConfig", () => {
   test("defaults are the documented ones", () => {
@@ -161,4 +162,21 @@ describe("services fail fast with one line", () => {
     expect(lines.length).toBe(1);
     expect(lines[0]).toContain("cannot reach PostgreSQL");
   });
+});
+
+test("LOG_FORMAT is text or json; json lines carry the service, level, message, error and fields", () => {
+  expect(loadConfig({}).logFormat).toBe("text");
+  expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
+  expect(() => loadConfig({ LOG_FORMAT: "yaml" })).toThrow(/LOG_FORMAT/);
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (line: string) => void lines.push(line);
+  try {
+    logger("producer", "json").error("write failed", new Error("connection refused"), { partition: 2 });
+  } finally {
+    console.error = original;
+  }
+  const entry = JSON.parse(lines[0] as string);
+  expect(entry).toMatchObject({ level: "error", service: "producer", msg: "write failed", error: "connection refused", partition: 2 });
+  expect(Number.isNaN(Date.parse(entry.time))).toBe(false);
 });

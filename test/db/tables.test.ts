@@ -32,7 +32,7 @@ test("every column of users, products and orders has the type the migrations giv
     for (const [column, type] of spec.columns) {
       const found = actual.get(column) ?? "missing";
       if (type === "text") expect([spec.name, column, TEXT_LIKE.includes(found)]).toEqual([spec.name, column, true]);
-      else expect([spec.name, column, found]).toEqual([spec.name, column, AS_INFORMATION_SCHEMA[type]]);
+      else expect([spec.name, column, found]).toEqual([spec.name, column, AS_INFORMATION_SCHEMA[type] ?? `unmapped ${type}`]);
     }
   }
 });
