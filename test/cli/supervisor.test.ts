@@ -128,7 +128,10 @@ test("a forced stop tells every service twice, so each stops at once and says wh
 });
 
 test("JSON log lines (LOG_FORMAT=json) pass through unprefixed; text lines get the service's prefix", async () => {
-  const both = script("both", `console.log(JSON.stringify({ service: "both", msg: "up" })); console.log("plain up"); setInterval(() => {}, 1000);`);
+  const both = script(
+    "both",
+    `console.log(JSON.stringify({ service: "both", msg: "up" })); console.log("plain up"); setInterval(() => {}, 1000);`,
+  );
   const lines: string[] = [];
   const sup = new Supervisor([{ name: "both", cmd: both }], (l) => lines.push(l));
   sup.startAll();
