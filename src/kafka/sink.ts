@@ -1,5 +1,6 @@
 import { ShopstreamError } from "../errors.ts";
-import { type EventKinds, stageOf, subjectOf } from "./envelope.ts";
+import type { EventKinds } from "./contract.ts";
+import { stageOf, subjectOf } from "./envelope.ts";
 import type { IncomingMessage } from "./port.ts";
 import type { EntityTopic } from "./topics.ts";
 

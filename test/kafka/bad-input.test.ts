@@ -3,7 +3,8 @@ import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.
 import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
 import { type Sink, SinkError } from "../../src/kafka/sink.ts";
 import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
-import { encode, type EventKinds, subjectOf } from "../../src/kafka/envelope.ts";
+import type { EventKinds } from "../../src/kafka/contract.ts";
+import { encode, subjectOf } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../../src/kafka/topics.ts";

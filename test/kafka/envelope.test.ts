@@ -4,7 +4,8 @@ import { OrderGenerator } from "../../src/domain/order-generator.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { SCENARIOS } from "../../src/domain/scenarios.ts";
 import type { Order } from "../../src/domain/types.ts";
-import { decode, encode, InvalidEvent } from "../../src/kafka/envelope.ts";
+import { InvalidEvent } from "../../src/kafka/contract.ts";
+import { decode, encode } from "../../src/kafka/envelope.ts";
 
 // encode() checks a new order with plain checks instead of the schema's walk (the producer's hot
 // path). Here the two are held equal: every drawn order passes both, and every broken order gets the
