@@ -2,6 +2,7 @@
 // mix, how orders and revenue spread over customers, category shares against their weights, the hour
 // of day against the volume curve, and the busiest customer-day. Read-only SQL; the targets beside
 // each figure are the ones the tests and `bun run realism` hold the generators to.
+import { realismRows } from "../db/analytics.ts";
 import type { Sql } from "../db/client.ts";
 import { CATEGORIES } from "../domain/categories.ts";
 import { HOURLY_VOLUME } from "../domain/curves.ts";
@@ -49,31 +50,15 @@ export interface RealismFigures {
 export async function measureRealism(sql: Sql, scope: RealismScope): Promise<RealismFigures> {
   const { from, to } = scope;
   const source = scope.source ?? null;
-  const inScope = sql`created_at >= ${from} and created_at < ${to} and (${source}::text is null or source = ${source})`;
+  const {
+    perCustomer: c,
+    grades,
+    categories,
+    orderHours,
+    seoulHours: hours,
+    busiestCustomerDay,
+  } = await realismRows(sql, from, to, source);
 
-  const [perCustomer, grades, categories, orderHours, hours, busiest] = await Promise.all([
-    sql<{ customers: number; orders: number; p50: number; p90: number; p99: number; max: number; top20: number }[]>`
-      with c as (select user_id, count(*)::int as n, sum(total_amount)::float8 as revenue from orders where ${inScope} group by user_id),
-           ranked as (select revenue, row_number() over (order by revenue desc) as r, count(*) over () as k from c)
-      select (select count(*)::int from c) as customers, coalesce((select sum(n)::int from c), 0) as orders,
-             coalesce((select percentile_disc(0.5) within group (order by n) from c), 0) as p50,
-             coalesce((select percentile_disc(0.9) within group (order by n) from c), 0) as p90,
-             coalesce((select percentile_disc(0.99) within group (order by n) from c), 0) as p99,
-             coalesce((select max(n) from c), 0) as max,
-             coalesce((select sum(revenue) filter (where r <= ceil(k * 0.2)) / nullif(sum(revenue), 0) from ranked), 0)::float8 as top20`,
-    sql<{ grade: Grade; n: number }[]>`select grade, count(*)::int as n from users where created_at < ${to} group by grade`,
-    sql<{ category: string; n: number }[]>`select category, count(*)::int as n from orders where ${inScope} group by category`,
-    sql<
-      { hour: Date; n: number }[]
-    >`select date_trunc('hour', created_at) as hour, count(*)::int as n from orders where ${inScope} group by 1`,
-    sql<{ h: number; n: number }[]>`
-      select extract(hour from created_at at time zone 'Asia/Seoul')::int as h, count(*)::int as n from orders where ${inScope} group by 1`,
-    sql<{ n: number }[]>`
-      select coalesce(max(n), 0)::int as n from (
-        select count(*) as n from orders where ${inScope} group by user_id, (created_at at time zone 'Asia/Seoul')::date) d`,
-  ]);
-
-  const c = perCustomer[0]!;
   const days = (to.getTime() - from.getTime()) / 86_400_000;
   const gradeCounts: Record<Grade, number> = { BRONZE: 0, SILVER: 0, GOLD: 0, VIP: 0 };
   for (const g of grades) gradeCounts[g.grade] = g.n;
@@ -97,7 +82,7 @@ export async function measureRealism(sql: Sql, scope: RealismScope): Promise<Rea
       target: target.get(k.code) ?? 0,
     })),
     hourCorrelation: pearson(byHour, HOURLY_VOLUME),
-    maxOrdersPerCustomerDay: busiest[0]?.n ?? 0,
+    maxOrdersPerCustomerDay: busiestCustomerDay,
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { countOrders, ordersSpan } from "../db/analytics.ts";
 import type { Sql } from "../db/client.ts";
 import { type AnalyticsQuery, runQuery, SHOP_QUERIES } from "./queries.ts";
 
@@ -21,16 +22,15 @@ export interface Report {
 
 /** The range of the stored orders, [first, last]; null when there are none. */
 export async function ordersRange(sql: Sql): Promise<{ from: Date; to: Date } | null> {
-  const [row] = await sql<{ from: Date | null; to: Date | null }[]>`select min(created_at) as from, max(created_at) as to from orders`;
-  if (!row?.from || !row.to) return null;
-  return { from: row.from, to: new Date(row.to.getTime() + 1000) };
+  const span = await ordersSpan(sql);
+  if (!span.first || !span.last) return null;
+  return { from: span.first, to: new Date(span.last.getTime() + 1000) };
 }
 
 export async function buildReport(sql: Sql, from: Date, to: Date): Promise<Report> {
   const sections: ReportSection[] = [];
   for (const query of SHOP_QUERIES) sections.push({ query, rows: await runQuery(sql, query, from, to) });
-  const [count] = await sql<{ n: number }[]>`select count(*)::int as n from orders where created_at >= ${from} and created_at < ${to}`;
-  return { from, to, orders: count?.n ?? 0, sections };
+  return { from, to, orders: await countOrders(sql, from, to), sections };
 }
 
 const uplot = (file: string) => readFileSync(Bun.resolveSync(`uplot/dist/${file}`, import.meta.dir), "utf8");

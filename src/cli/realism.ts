@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { judgeRealism, measureRealism } from "../analytics/realism.ts";
+import { ordersSpan } from "../db/analytics.ts";
 import { openDatabase } from "../db/open.ts";
 import { runService } from "../services/runtime.ts";
 import { seoulDayFlag } from "../domain/seoul-time.ts";
@@ -45,9 +46,8 @@ if (import.meta.main) {
       if (!flags) return;
       const sql = await openDatabase(config.databaseUrl, { max: 6 });
       try {
-        const [span] = await sql<{ first: Date | null; last: Date | null }[]>`
-        select min(created_at) as first, max(created_at) as last from orders where (${flags.source ?? null}::text is null or source = ${flags.source ?? null})`;
-        if (!span?.first || !span.last) {
+        const span = await ordersSpan(sql, flags.source ?? null);
+        if (!span.first || !span.last) {
           log.warn("no orders to judge yet");
           return;
         }

@@ -1,0 +1,66 @@
+import type { Grade } from "../domain/types.ts";
+import type { Sql } from "./client.ts";
+
+// The reads the analyses run (src/analytics/: the realism check and the report): the span of the
+// stored orders, and the raw figures a realism check judges. The dashboards' own queries are SQL
+// text shared with Grafana (src/analytics/queries.ts).
+
+/** First and last order stored, of one source (live, historical) or all; nulls when there are none. */
+export async function ordersSpan(
+  sql: Sql,
+  source: "live" | "historical" | null = null,
+): Promise<{ first: Date | null; last: Date | null }> {
+  const [span] = await sql<{ first: Date | null; last: Date | null }[]>`
+    select min(created_at) as first, max(created_at) as last from orders where (${source}::text is null or source = ${source})`;
+  return span ?? { first: null, last: null };
+}
+
+export async function countOrders(sql: Sql, from: Date, to: Date): Promise<number> {
+  const [count] = await sql<{ n: number }[]>`select count(*)::int as n from orders where created_at >= ${from} and created_at < ${to}`;
+  return count?.n ?? 0;
+}
+
+export interface RealismRows {
+  perCustomer: { customers: number; orders: number; p50: number; p90: number; p99: number; max: number; top20: number };
+  grades: { grade: Grade; n: number }[];
+  categories: { category: string; n: number }[];
+  orderHours: { hour: Date; n: number }[];
+  /** Orders per Seoul hour of day. */
+  seoulHours: { h: number; n: number }[];
+  /** The most orders one customer placed on one Seoul calendar day. */
+  busiestCustomerDay: number;
+}
+
+/** What a realism check judges, over the orders in [from, to) of `source` (all when null). */
+export async function realismRows(sql: Sql, from: Date, to: Date, source: string | null): Promise<RealismRows> {
+  const inScope = sql`created_at >= ${from} and created_at < ${to} and (${source}::text is null or source = ${source})`;
+  const [perCustomer, grades, categories, orderHours, seoulHours, busiest] = await Promise.all([
+    sql<RealismRows["perCustomer"][]>`
+      with c as (select user_id, count(*)::int as n, sum(total_amount)::float8 as revenue from orders where ${inScope} group by user_id),
+           ranked as (select revenue, row_number() over (order by revenue desc) as r, count(*) over () as k from c)
+      select (select count(*)::int from c) as customers, coalesce((select sum(n)::int from c), 0) as orders,
+             coalesce((select percentile_disc(0.5) within group (order by n) from c), 0) as p50,
+             coalesce((select percentile_disc(0.9) within group (order by n) from c), 0) as p90,
+             coalesce((select percentile_disc(0.99) within group (order by n) from c), 0) as p99,
+             coalesce((select max(n) from c), 0) as max,
+             coalesce((select sum(revenue) filter (where r <= ceil(k * 0.2)) / nullif(sum(revenue), 0) from ranked), 0)::float8 as top20`,
+    sql<RealismRows["grades"]>`select grade, count(*)::int as n from users where created_at < ${to} group by grade`,
+    sql<RealismRows["categories"]>`select category, count(*)::int as n from orders where ${inScope} group by category`,
+    sql<
+      RealismRows["orderHours"]
+    >`select date_trunc('hour', created_at) as hour, count(*)::int as n from orders where ${inScope} group by 1`,
+    sql<RealismRows["seoulHours"]>`
+      select extract(hour from created_at at time zone 'Asia/Seoul')::int as h, count(*)::int as n from orders where ${inScope} group by 1`,
+    sql<{ n: number }[]>`
+      select coalesce(max(n), 0)::int as n from (
+        select count(*) as n from orders where ${inScope} group by user_id, (created_at at time zone 'Asia/Seoul')::date) d`,
+  ]);
+  return {
+    perCustomer: perCustomer[0] as RealismRows["perCustomer"],
+    grades: [...grades],
+    categories: [...categories],
+    orderHours: [...orderHours],
+    seoulHours: [...seoulHours],
+    busiestCustomerDay: busiest[0]?.n ?? 0,
+  };
+}
