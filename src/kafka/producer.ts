@@ -3,6 +3,7 @@ import { StormLog, type Logger } from "../log.ts";
 import { backoffMs, sleep } from "../retry.ts";
 import { partitionFor } from "./partitioner.ts";
 import type { KafkaAdmin, KafkaClient, OutgoingMessage, PartitionWriter } from "./port.ts";
+import { classifySend } from "./send-errors.ts";
 
 // No Kafka client we run on lingers between sends the way Java's producer does, and one awaited
 // send() per message serialises every round trip. This producer accumulates messages and ships
@@ -333,7 +334,7 @@ export class BatchingProducer {
         await lane.writer.send(lane.topic, lane.partition, messages);
       } catch (err) {
         if (this.abandoned) return;
-        if (this.client.tooLarge(err)) {
+        if (classifySend(this.client.errorNames(err)) === "too-large") {
           if (batch.length > 1) {
             const mid = batch.length >>> 1;
             await this.deliver(lane, batch.slice(0, mid));

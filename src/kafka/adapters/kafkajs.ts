@@ -3,6 +3,7 @@ import { StormLog } from "../../log.ts";
 import { retry } from "../../retry.ts";
 import type { Batch, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
+import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
 
 // The kafkajs 2.2.4 adapter (the default client).
 
@@ -74,6 +75,9 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
           const g = (await admin.describeGroups([group])).groups[0];
           return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
         },
+        async createPartitions(topic, count) {
+          await admin.createPartitions({ topicPartitions: [{ topic, count }] });
+        },
         async deleteTopics(topics) {
           if (topics.length) await admin.deleteTopics({ topics: [...topics] });
         },
@@ -103,11 +107,13 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
       }
       return {
         async send(topic, partition, messages) {
-          await producer.sendBatch({
+          const acked = await producer.sendBatch({
             acks: -1,
             compression,
             topicMessages: [{ topic, messages: messages.map((m) => ({ key: m.key, value: m.value, partition })) }],
           });
+          // kafkajs sends nothing for a partition its metadata lacks, and resolves all the same
+          if (!acked.some((r) => r.topicName === topic && r.partition === partition)) throw new PartitionUnknown(topic, partition);
         },
         close: () => producer.disconnect(),
       } satisfies PartitionWriter;
@@ -172,7 +178,7 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
       };
     },
 
-    tooLarge: (err) => kafkaErrorName(err) === "MESSAGE_TOO_LARGE" || kafkaErrorName(rootCause(err)) === "MESSAGE_TOO_LARGE",
+    errorNames: (err) => kafkaErrorNames(err, kafkaErrorName),
   };
 }
 
@@ -184,15 +190,10 @@ function incoming(m: KafkaMessage) {
   return { key: m.key ?? null, value: m.value ?? null, offset: m.offset };
 }
 
-function kafkaErrorName(err: unknown): string | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
+/** A KafkaJSProtocolError's Kafka name (its `type`). */
+function kafkaErrorName(err: object): string | undefined {
+  const type = (err as { type?: unknown }).type;
   return typeof type === "string" ? type : undefined;
-}
-
-function rootCause(err: unknown): unknown {
-  let e = err as { cause?: unknown; originalError?: unknown } | null;
-  for (let i = 0; i < 5 && e && (e.cause ?? e.originalError); i++) e = (e.cause ?? e.originalError) as typeof e;
-  return e;
 }
 
 // kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in

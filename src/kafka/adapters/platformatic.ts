@@ -24,6 +24,7 @@ import type {
   PartitionWriter,
   RunningConsumer,
 } from "../port.ts";
+import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
 import { FetchBuffer } from "./fetch-buffer.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
 
@@ -78,12 +79,14 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
             const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
             return (meta.topics.get(topic)?.partitions ?? []).map((p, partition) => ({ partition, leader: p.leader }));
           } catch (err) {
-            if (hasError(err, "apiId", "UNKNOWN_TOPIC_OR_PARTITION") || hasError(err, "apiId", "LEADER_NOT_AVAILABLE")) return [];
+            const names = errorNames(err);
+            if (names.includes("UNKNOWN_TOPIC_OR_PARTITION") || names.includes("LEADER_NOT_AVAILABLE")) return [];
             throw err;
           }
         },
         async offsets(topic) {
-          const meta = await admin.metadata({ topics: [topic] });
+          // the partition count as it is now (a cached one may predate a grown or recreated topic)
+          const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
           const count = meta.topics.get(topic)?.partitionsCount ?? 0;
           const ask = (timestamp: bigint) =>
             admin.listOffsets({
@@ -107,6 +110,9 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
         async describeGroup(group) {
           const g = (await admin.describeGroups({ groups: [group] })).get(group);
           return { state: g?.state ?? "DEAD", members: g?.members.size ?? 0 };
+        },
+        async createPartitions(topic, count) {
+          await admin.createPartitions({ topics: [{ name: topic, count }] });
         },
         async deleteTopics(topics) {
           if (topics.length) await admin.deleteTopics({ topics: [...topics] });
@@ -134,6 +140,14 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
       warnOn(producer, "producer");
       return {
         async send(topic, partition, messages) {
+          // platformatic sends to a partition its metadata lacks at that number modulo the count it
+          // knows (another partition, silently): a partition just added is looked up first
+          const count = async (forceUpdate: boolean) =>
+            (await producer.metadata({ topics: [topic], forceUpdate })).topics.get(topic)?.partitionsCount ?? 0;
+          if (partition >= (await count(false))) {
+            const known = await count(true);
+            if (partition >= known) throw new PartitionUnknown(topic, partition, known);
+          }
           await producer.send({
             messages: messages.map((m) => ({
               topic,
@@ -149,7 +163,7 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
 
     consume: (spec) => consumeBatches(base, spec, storm),
 
-    tooLarge: (err) => hasError(err, "apiId", "MESSAGE_TOO_LARGE") || hasError(err, "apiId", "RECORD_LIST_TOO_LARGE"),
+    errorNames,
   };
 }
 
@@ -427,6 +441,19 @@ async function consumeBatches(
       storm.close();
     },
   };
+}
+
+/**
+ * The Kafka names in a platformatic error (its protocol errors' apiId, wrapped two levels deep); a
+ * topic missing from the metadata is a plain "Unknown topic" error there, the library's only sign.
+ */
+function errorNames(err: unknown): string[] {
+  return kafkaErrorNames(err, (e) => {
+    const { apiId, code, message } = e as { apiId?: unknown; code?: unknown; message?: unknown };
+    if (typeof apiId === "string") return apiId;
+    if (code === "PLT_KFK_USER" && typeof message === "string" && message.startsWith("Unknown topic ")) return "UNKNOWN_TOPIC_OR_PARTITION";
+    return undefined;
+  });
 }
 
 /** Whether `err` or an error nested in it (platformatic wraps protocol errors two levels deep) has `key` = `value`. */
