@@ -120,6 +120,8 @@ export interface KafkaClientOptions {
   brokers: readonly string[];
   clientId: string;
   compression: "none" | "gzip";
+  /** How old a consumer's view of its topic's partitions may grow before it looks again (KAFKA_METADATA_REFRESH_S). */
+  metadataRefreshMs: number;
   /** Where the client's own warnings and errors go (summarised: a dead broker makes every client retry). */
   log: Logger;
 }

@@ -124,6 +124,9 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
         groupId: spec.group,
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: 250,
+        // A member whose metadata is older than this looks again; a topic grown meanwhile makes it
+        // rejoin, and the leader's rejoin reassigns the new partitions (kafkajs' default is 5 min).
+        metadataMaxAge: opts.metadataRefreshMs,
         // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more
         // than a fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed
         // costs (one commit, one update per distinct user and product) are shared by 4× as many rows.

@@ -26,6 +26,7 @@ import type {
 } from "../port.ts";
 import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
 import { FetchBuffer } from "./fetch-buffer.ts";
+import { GrowthWatch } from "./growth-watch.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
 
 // The @platformatic/kafka 2.12 adapter (KAFKA_CLIENT=platformatic): pure TypeScript, about half of
@@ -161,7 +162,7 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
       } satisfies PartitionWriter;
     },
 
-    consume: (spec) => consumeBatches(base, spec, storm),
+    consume: (spec) => consumeBatches(base, spec, storm, opts.metadataRefreshMs),
 
     errorNames,
   };
@@ -194,6 +195,7 @@ async function consumeBatches(
   base: { clientId: string; bootstrapBrokers: string[]; connectTimeout: number },
   spec: ConsumerSpec,
   storm: StormLog,
+  refreshMs: number,
 ): Promise<RunningConsumer> {
   let stopping = false;
   let consumer: Consumer | null = null;
@@ -218,6 +220,7 @@ async function consumeBatches(
   const watch = new StallWatch();
   /** Counts the clients opened and closed: events of a client already closed are ignored. */
   let generation = 0;
+  const growth = new GrowthWatch();
 
   const open = async () => {
     const mine = ++generation;
@@ -238,8 +241,11 @@ async function consumeBatches(
       retries: 12,
       retryDelay: 800,
     });
-    c.on("consumer:group:join", ({ assignments }: { assignments: { topic: string; partitions: number[] }[] }) => {
+    c.on("consumer:group:join", ({ assignments, isLeader }: GroupJoin) => {
       if (!current()) return;
+      // the leader assigned from its cached metadata: the count is read from that cache
+      const cached = { topics: [spec.topic], metadataMaxAge: Number.MAX_SAFE_INTEGER };
+      growth.joined(isLeader, async () => (await c.metadata(cached)).topics.get(spec.topic)?.partitionsCount);
       const now = new Set(assignments.filter((a) => a.topic === spec.topic).flatMap((a) => a.partitions));
       for (const p of [...assigned.keys()])
         if (!now.has(p)) {
@@ -294,6 +300,7 @@ async function consumeBatches(
     const c = consumer;
     generation++;
     consumer = null;
+    growth.reset();
     stream = null;
     if (c) await bestEffort(within(CALL_TIMEOUT_MS, `closing the consumer of ${spec.topic}`, c.close(true)));
   };
@@ -390,6 +397,31 @@ async function consumeBatches(
         new Error(`no record of ${spec.topic} partition ${stalled.join(", ")} fetched for ${WATCH_MS / 1000} s though its log holds more`),
       );
   };
+  /** Every `refreshMs`, as the leader: a topic that gained partitions since it assigned them rejoins the group (see GrowthWatch). */
+  const checkGrowth = async () => {
+    const c = consumer;
+    if (!c || stopping || broken !== null) return;
+    const count = async () => {
+      const meta = await within(CALL_TIMEOUT_MS, "reading metadata", c.metadata({ topics: [spec.topic], forceUpdate: true }));
+      return meta.topics.get(spec.topic)?.partitionsCount ?? 0;
+    };
+    const grew = await growth.grown(count).catch(() => null); // a broker away: the next look
+    if (!grew || c !== consumer) return;
+    storm.note(`${spec.topic} grew from ${grew.from} to ${grew.to} partitions`, `[platformatic] the group's leader reassigns:`);
+    try {
+      // a leader's rejoin rebalances the group (the library rejoins so itself when a commit finds the group moved on)
+      await within(CALL_TIMEOUT_MS, `rejoining ${spec.group}`, c.joinGroup({}));
+    } catch (err) {
+      if (c === consumer) fail(asError(err));
+    }
+  };
+  let growing = false;
+  const partitionTimer = setInterval(() => {
+    if (growing) return;
+    growing = true;
+    void checkGrowth().finally(() => (growing = false));
+  }, refreshMs);
+
   let checking = false;
   const watchTimer = setInterval(() => {
     if (checking) return;
@@ -426,6 +458,7 @@ async function consumeBatches(
   } catch (err) {
     stopping = true;
     clearInterval(watchTimer);
+    clearInterval(partitionTimer);
     notify();
     await close();
     throw err;
@@ -434,6 +467,7 @@ async function consumeBatches(
     async stop() {
       stopping = true;
       clearInterval(watchTimer);
+      clearInterval(partitionTimer);
       notify();
       await loop;
       if (consumer) await commit(await behind(consumer));
@@ -460,6 +494,8 @@ function errorNames(err: unknown): string[] {
 function hasError(err: unknown, key: string, value: unknown): boolean {
   return err instanceof Error && findErrorBy(err, key as never, value as never) !== null;
 }
+
+type GroupJoin = { assignments: { topic: string; partitions: number[] }[]; isLeader: boolean };
 
 function incoming(m: Message<Buffer, Buffer, Buffer, Buffer>): IncomingMessage {
   return { key: m.key ?? null, value: m.value ?? null, offset: m.offset.toString() };
