@@ -96,9 +96,7 @@ export class BatchingProducer {
       refreshMs: opts.metadataRefreshMs ?? KAFKA_TIMING_DEFAULTS.metadataRefreshS * 1000,
       missingTopicMs: opts.missingTopicMs ?? KAFKA_TIMING_DEFAULTS.missingTopicS * 1000,
       storm: this.storm,
-      route: (items) => {
-        for (const p of items) this.route(p);
-      },
+      route: (p) => this.route(p),
       reject: (items, why) => this.reject(items, why),
       lookedUp: (topic) => this.lookedUp(topic),
     });

@@ -29,8 +29,8 @@ export interface TopicMetadataOptions<T> {
   /** How long a missing topic is waited for (recreated, as the consumers do with a dead-letter topic) before sends to it are rejected. */
   missingTopicMs: number;
   storm: StormLog;
-  /** Held messages whose topic is now known (routed over `partitions(topic)`). */
-  route(items: T[]): void;
+  /** A message whose topic is known (routed over `partitions(topic)`). */
+  route(item: T): void;
   /** Held messages that can never be sent. */
   reject(items: T[], why: SendRejected): void;
   /** After every look-up: the producer acts on what changed for its lanes. */
@@ -69,7 +69,7 @@ export class TopicMetadata<T> {
   /** Sends `item` on with route() when the topic is known and usable, else holds it for a look-up. */
   submit(topic: string, item: T): void {
     const s = this.topics.get(topic);
-    if (s && s.held.length === 0 && s.partitions > 0 && this.problem(topic) === null) this.opts.route([item]);
+    if (s && s.held.length === 0 && s.partitions > 0 && this.problem(topic) === null) this.opts.route(item);
     else this.hold(topic, item);
   }
 
@@ -163,9 +163,9 @@ export class TopicMetadata<T> {
     if (s.held.length === 0) return;
     const problem = this.problem(topic);
     if (problem) this.opts.reject(s.held.splice(0), problem);
-    else if (s.partitions > 0)
-      this.opts.route(s.held.splice(0)); // missing for a moment: the lanes wait for it
-    else
+    else if (s.partitions > 0) {
+      for (const item of s.held.splice(0)) this.opts.route(item); // missing for a moment: the lanes wait for it
+    } else
       void sleep(MISSING_LOOK_MS).then(() => {
         if (!this.closed) void this.lookUp(topic);
       });
