@@ -21,6 +21,12 @@ export const SUPERVISED_ENV = "SHOPSTREAM_SUPERVISED";
 export const KAFKA_CLIENTS = ["kafkajs", "platformatic"] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
+/**
+ * How fast the pipeline follows a topic's metadata, and how long it waits for a missing topic
+ * (docs/design.md, "Faults"): the defaults of KAFKA_METADATA_REFRESH_S and KAFKA_MISSING_TOPIC_S.
+ */
+export const KAFKA_TIMING_DEFAULTS = { metadataRefreshS: 10, missingTopicS: 30 } as const;
+
 export interface Config {
   databaseUrl: string;
   /** The deadline of each consumer write to PostgreSQL, on the client (a frozen server enforces nothing) and as statement_timeout. */
@@ -32,6 +38,10 @@ export interface Config {
   kafkaClient: KafkaClientName;
   /** Partitions of every topic the services create (existing topics are left as they are). */
   kafkaPartitions: number;
+  /** Seconds between looks at a topic's partitions: producers and consumers follow a grown topic within about this. */
+  kafkaMetadataRefreshS: number;
+  /** Seconds sends to a topic that does not exist wait for it (recreated) before they are rejected. */
+  kafkaMissingTopicS: number;
   /** Consumers start:all runs per consumer group: one partition each at most, so no more than kafkaPartitions. */
   consumersPerGroup: number;
   topicPrefix: string;
@@ -119,6 +129,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
     kafkaClient: read.oneOf("KAFKA_CLIENT", "kafkajs", KAFKA_CLIENTS),
     kafkaPartitions,
+    kafkaMetadataRefreshS: read.number("KAFKA_METADATA_REFRESH_S", KAFKA_TIMING_DEFAULTS.metadataRefreshS, { min: 1, max: 300 }),
+    kafkaMissingTopicS: read.number("KAFKA_MISSING_TOPIC_S", KAFKA_TIMING_DEFAULTS.missingTopicS, { min: 1, max: 3600 }),
     consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
       min: 1,
       max: kafkaPartitions,

@@ -8,7 +8,7 @@ import { type TopicNames, topicSpecs } from "./topics.ts";
 // The one way in to Kafka: the client named by KAFKA_CLIENT behind the port (src/kafka/port.ts).
 // Everything else in shopstream imports from src/kafka, never from a client library.
 
-export type KafkaSettings = Pick<Config, "kafkaBrokers" | "kafkaClientId" | "kafkaCompression" | "kafkaClient">;
+export type KafkaSettings = Pick<Config, "kafkaBrokers" | "kafkaClientId" | "kafkaCompression" | "kafkaClient" | "kafkaMetadataRefreshS">;
 
 /** The configured client; `name` tells its connections apart on the brokers (e.g. the service). */
 export async function createKafkaClient(config: KafkaSettings, name = "", log: Logger = logger("kafka")): Promise<KafkaClient> {
@@ -16,6 +16,7 @@ export async function createKafkaClient(config: KafkaSettings, name = "", log: L
     brokers: config.kafkaBrokers,
     clientId: name ? `${config.kafkaClientId}-${name}` : config.kafkaClientId,
     compression: config.kafkaCompression,
+    metadataRefreshMs: config.kafkaMetadataRefreshS * 1000,
     log,
   };
   // loaded on demand: a process holds one client library, not both

@@ -99,7 +99,9 @@ export async function deliverDeadLetters(
   let outcome: "pending" | "sent" | "lost" = "pending";
   const sent = Promise.all(dead.map((d) => to.producer.send(topic, { key: d.key ?? d.key_base64 ?? null, value: JSON.stringify(d) }))).then(
     () => void (outcome = "sent"),
-    () => void (outcome = "lost"), // the producer gave up at shutdown: the batch stays uncommitted
+    // the producer gave up at shutdown, or rejected them (their topic missing past the bound): the
+    // batch stays uncommitted and is read again
+    () => void (outcome = "lost"),
   );
   for (let waited = DEAD_LETTER_WAIT_MS; ; waited += DEAD_LETTER_WAIT_MS) {
     await Promise.race([sent, sleep(DEAD_LETTER_WAIT_MS)]);

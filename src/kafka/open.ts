@@ -29,7 +29,8 @@ export async function openKafka(
   } finally {
     await admin.close();
   }
-  const producer = new BatchingProducer(client, opts);
+  const timing = { metadataRefreshMs: config.kafkaMetadataRefreshS * 1000, missingTopicMs: config.kafkaMissingTopicS * 1000 };
+  const producer = new BatchingProducer(client, { ...timing, ...opts });
   await producer.connect();
   return { client, names, producer };
 }

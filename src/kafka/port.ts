@@ -54,6 +54,8 @@ export interface KafkaAdmin {
   listGroups(): Promise<string[]>;
   /** The group's state (e.g. "Stable") and how many members it has. */
   describeGroup(group: string): Promise<{ state: string; members: number }>;
+  /** Grows the topic to `count` partitions (Kafka never shrinks one). */
+  createPartitions(topic: string, count: number): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   deleteGroups(groups: readonly string[]): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +64,8 @@ export interface KafkaAdmin {
 /**
  * One idempotent producer (acks=all, at most one request in flight): a lane of the batching
  * producer. Its sequence numbers are only ever right for batches sent one after the other, so a
- * failed send is answered by closing it and opening a new one (a fresh producer id).
+ * failed send is answered by closing it and opening a new one (a fresh producer id). A send to a
+ * partition its metadata does not hold fails (PartitionUnknown, src/kafka/send-errors.ts).
  */
 export interface PartitionWriter {
   /** Sends one batch to one partition; resolves once every in-sync replica has it. */
@@ -109,14 +112,20 @@ export interface KafkaClient {
   admin(): Promise<KafkaAdmin>;
   writer(): Promise<PartitionWriter>;
   consume(spec: ConsumerSpec): Promise<RunningConsumer>;
-  /** True when a send failed because the broker refuses a batch that large (the producer then splits it). */
-  tooLarge(err: unknown): boolean;
+  /**
+   * Kafka's names for the errors behind a failed call (e.g. NOT_LEADER_OR_FOLLOWER), found in the
+   * client's wrappers; a topic the client finds missing is UNKNOWN_TOPIC_OR_PARTITION. The producer
+   * tells permanent from transient failures by them (src/kafka/send-errors.ts).
+   */
+  errorNames(err: unknown): string[];
 }
 
 export interface KafkaClientOptions {
   brokers: readonly string[];
   clientId: string;
   compression: "none" | "gzip";
+  /** How old a consumer's view of its topic's partitions may grow before it looks again (KAFKA_METADATA_REFRESH_S). */
+  metadataRefreshMs: number;
   /** Where the client's own warnings and errors go (summarised: a dead broker makes every client retry). */
   log: Logger;
 }

@@ -1,8 +1,11 @@
-import { bestEffort, describe, ShopstreamError } from "../errors.ts";
+import { KAFKA_TIMING_DEFAULTS } from "../config.ts";
+import { ShopstreamError } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
-import { backoffMs, sleep } from "../retry.ts";
+import { Lane, type LaneHost, type Pending } from "./lane.ts";
 import { partitionFor } from "./partitioner.ts";
-import type { KafkaAdmin, KafkaClient, OutgoingMessage, PartitionWriter } from "./port.ts";
+import type { KafkaClient, OutgoingMessage } from "./port.ts";
+import { SendRejected } from "./send-errors.ts";
+import { TopicMetadata } from "./topic-metadata.ts";
 
 // No Kafka client we run on lingers between sends the way Java's producer does, and one awaited
 // send() per message serialises every round trip. This producer accumulates messages and ships
@@ -17,10 +20,15 @@ import type { KafkaAdmin, KafkaClient, OutgoingMessage, PartitionWriter } from "
 //   the other: kafkajs rewinds them when a request fails, and with several requests in flight for
 //   one partition that corrupts the sequence (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request
 //   per partition keeps the three brokers working in parallel and the sequence always right.
-// - A batch that is not acknowledged is never dropped: the lane closes its writer (a fresh
-//   producer id next time, so no poisoned sequence or fenced epoch survives) and resends the same
-//   batch with backoff until it is acknowledged. A resend may duplicate records that did reach
-//   Kafka; the consumers write idempotently by id, so PostgreSQL stays exactly once.
+// - A batch that is not acknowledged is never dropped for a transient failure (a broker or leader
+//   away, too few replicas, a timeout): the lane closes its writer (a fresh producer id next time,
+//   so no poisoned sequence or fenced epoch survives) and resends the same batch with backoff until
+//   it is acknowledged. A resend may duplicate records that did reach Kafka; the consumers write
+//   idempotently by id, so PostgreSQL stays exactly once.
+// - What Kafka can never take is rejected to its caller with a SendRejected (src/kafka/send-errors.ts):
+//   a record too large or invalid, a topic the cluster refuses, a topic missing for longer than
+//   missingTopicMs. Partition counts are looked at again (src/kafka/topic-metadata.ts), so keys
+//   spread over partitions added while the producer runs.
 // - The buffer is bounded: whenRoom() makes generators wait while `capacity` messages are
 //   outstanding, so an outage costs throughput, never memory or data.
 // - Failures are logged as summaries per kind (StormLog), never one line per message.
@@ -32,6 +40,8 @@ export interface ProducerHooks {
   onRetry?(count: number): void;
   /** Each time a lane's kafkajs producer is replaced. */
   onRecreate?(): void;
+  /** Messages rejected for good (never sent), with the kind of SendRejected. */
+  onRejected?(topic: string, count: number, kind: SendRejected["kind"]): void;
 }
 
 export interface BatchingProducerOptions extends ProducerHooks {
@@ -41,44 +51,17 @@ export interface BatchingProducerOptions extends ProducerHooks {
   maxBatchBytes?: number;
   /** Messages outstanding (queued or on the wire) beyond which whenRoom() waits. */
   capacity?: number;
+  /** Between looks at the partition counts (KAFKA_METADATA_REFRESH_S). */
+  metadataRefreshMs?: number;
+  /** How long sends to a missing topic wait for it before they are rejected (KAFKA_MISSING_TOPIC_S). */
+  missingTopicMs?: number;
   log?: Logger;
 }
 
-interface Pending {
-  seq: number;
-  /** performance.now() when queued: the linger runs from the oldest message of a batch. */
-  at: number;
-  bytes: number;
-  topic: string;
-  partition?: number;
-  message: OutgoingMessage;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-interface Lane {
-  /** "topic/partition" */
-  name: string;
-  topic: string;
-  partition: number;
-  queue: Pending[];
-  /** Key + value bytes of the queue. */
-  queuedBytes: number;
-  inFlight: Pending[];
-  writer: PartitionWriter | null;
-  wake: (() => void) | null;
-  loop: Promise<void> | null;
-}
-
-const BACKOFF = { firstMs: 100, maxMs: 5000 };
-
 export class BatchingProducer {
   private readonly lanes = new Map<string, Lane>();
-  private readonly partitionCounts = new Map<string, number>();
-  /** Messages of topics whose partition count is still being looked up, in send order. */
-  private readonly unrouted = new Map<string, Pending[]>();
+  private readonly topics: TopicMetadata<Pending>;
   private readonly roundRobin = new Map<string, number>();
-  private admin: KafkaAdmin | null = null;
   private seq = 0;
   private outstanding = 0;
   private flushing = 0;
@@ -86,35 +69,70 @@ export class BatchingProducer {
   private abandoned: Error | null = null;
   /** Each returns true once its condition holds and it has resolved its caller. */
   private waiters: (() => boolean)[] = [];
-  private readonly lingerMs: number;
-  private readonly maxBatch: number;
-  private readonly maxBatchBytes: number;
   readonly capacity: number;
   private readonly storm: StormLog;
+  private readonly host: LaneHost;
   acked = 0;
   retries = 0;
   recreations = 0;
+  rejected = 0;
 
   constructor(
-    private readonly client: KafkaClient,
+    client: KafkaClient,
     private readonly opts: BatchingProducerOptions = {},
   ) {
     // Defaults measured on the 2-core bench machine (bench/RESULTS.md). A lane's batch goes to one
     // partition, so the byte cap keeps its record batch under the broker's 1 MB message.max.bytes
     // (about 1,200 orders of ~600 bytes).
-    this.lingerMs = opts.lingerMs ?? 5;
-    this.maxBatch = opts.maxBatch ?? 2000;
-    this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
+    const lingerMs = opts.lingerMs ?? 5;
+    const maxBatch = opts.maxBatch ?? 2000;
+    const maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
     // 10,000 outstanding keep every lane's next batch full at full rate (0.25 s at 40,000/s) while
     // bounding what an outage holds in memory; more only grows the heap (bench/RESULTS.md, "Memory")
     this.capacity = opts.capacity ?? 10_000;
     const log = opts.log;
     this.storm = new StormLog((line) => (log ? log.warn(line) : console.warn(line)));
+    this.topics = new TopicMetadata<Pending>(client, {
+      refreshMs: opts.metadataRefreshMs ?? KAFKA_TIMING_DEFAULTS.metadataRefreshS * 1000,
+      missingTopicMs: opts.missingTopicMs ?? KAFKA_TIMING_DEFAULTS.missingTopicS * 1000,
+      storm: this.storm,
+      route: (p) => this.route(p),
+      reject: (items, why) => this.reject(items, why),
+      lookedUp: (topic) => this.lookedUp(topic),
+    });
+    this.host = {
+      client,
+      topics: this.topics,
+      storm: this.storm,
+      lingerMs,
+      maxBatch,
+      maxBatchBytes,
+      abandoned: () => this.abandoned !== null,
+      closing: () => this.closing,
+      flushing: () => this.flushing > 0,
+      acked: (topic, batch) => {
+        this.acked += batch.length;
+        this.outstanding -= batch.length;
+        opts.onAcked?.(topic, batch.length);
+        for (const p of batch) p.resolve();
+      },
+      retried: (count) => {
+        this.retries += count;
+        opts.onRetry?.(count);
+      },
+      recreated: () => {
+        this.recreations++;
+        opts.onRecreate?.();
+      },
+      reject: (items, why) => this.reject(items, why),
+      route: (p) => this.route(p),
+      settled: () => this.notify(),
+    };
   }
 
   /** Checks that the cluster answers (lanes open their own writers on first use). */
   async connect(): Promise<void> {
-    this.admin = await this.client.admin();
+    await this.topics.connect();
   }
 
   /** Queues one message (to `partition`, or where its key belongs); resolves once Kafka acknowledged it with acks=all. */
@@ -126,13 +144,7 @@ export class BatchingProducer {
       const bytes = sizeOf(message.value) + sizeOf(message.key);
       const p: Pending = { seq: this.seq++, at: performance.now(), bytes, topic, partition, message, resolve, reject };
       this.outstanding++;
-      const waiting = this.unrouted.get(topic);
-      if (waiting) waiting.push(p);
-      else if (this.partitionCounts.has(topic)) this.route(p);
-      else {
-        this.unrouted.set(topic, [p]);
-        void this.lookUpPartitions(topic);
-      }
+      this.topics.submit(topic, p);
     });
   }
 
@@ -166,7 +178,7 @@ export class BatchingProducer {
     const upTo = this.seq;
     this.flushing++;
     try {
-      for (const lane of this.lanes.values()) lane.wake?.();
+      for (const lane of this.lanes.values()) lane.wake();
       while (!this.settledBelow(upTo))
         await new Promise<void>((r) =>
           this.waiters.push(() => {
@@ -202,9 +214,9 @@ export class BatchingProducer {
     giveUp?.removeEventListener("abort", onGiveUp);
     const why = giveUp?.aborted ? "the stop was forced" : `not acknowledged within ${timeoutMs / 1000} s of shutdown`;
     const lost = gaveUp ? this.abandon(new Error(why)) : 0;
-    for (const lane of this.lanes.values()) lane.wake?.();
+    for (const lane of this.lanes.values()) lane.wake();
     if (!gaveUp) await Promise.all([...this.lanes.values()].map((l) => l.loop));
-    await Promise.allSettled([...[...this.lanes.values()].map((l) => l.writer?.close()), this.admin?.close()]);
+    await Promise.allSettled([...[...this.lanes.values()].map((l) => l.close()), this.topics.close()]);
     this.storm.close();
     return lost;
   }
@@ -213,16 +225,13 @@ export class BatchingProducer {
     this.abandoned = reason;
     let lost = 0;
     const fail = (items: Pending[]) => {
-      for (const p of items.splice(0)) {
+      for (const p of items) {
         p.reject(reason);
         lost++;
       }
     };
-    for (const lane of this.lanes.values()) {
-      fail(lane.queue);
-      fail(lane.inFlight);
-    }
-    for (const items of this.unrouted.values()) fail(items);
+    for (const lane of this.lanes.values()) fail(lane.takeAll());
+    fail(this.topics.takeHeld());
     this.outstanding = 0;
     this.notify();
     return lost;
@@ -230,165 +239,59 @@ export class BatchingProducer {
 
   private settledBelow(seq: number): boolean {
     if (this.abandoned) return true;
-    for (const items of this.unrouted.values()) if ((items[0]?.seq ?? Infinity) < seq) return false;
-    return [...this.lanes.values()].every((l) => Math.min(l.inFlight[0]?.seq ?? Infinity, l.queue[0]?.seq ?? Infinity) >= seq);
+    if (this.topics.someHeld((p) => p.seq < seq)) return false;
+    return [...this.lanes.values()].every((l) => l.oldest() >= seq);
   }
 
   private notify(): void {
     this.waiters = this.waiters.filter((w) => !w());
   }
 
-  private async lookUpPartitions(topic: string): Promise<void> {
-    for (let attempt = 1; !this.abandoned; attempt++) {
-      try {
-        this.admin ??= await this.client.admin();
-        const n = (await this.admin.partitions(topic)).length;
-        if (n === 0) throw new Error(`topic ${topic} has no partitions`);
-        this.partitionCounts.set(topic, n);
-        const waiting = this.unrouted.get(topic) ?? [];
-        this.unrouted.delete(topic);
-        for (const p of waiting) this.route(p);
-        return;
-      } catch (err) {
-        this.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying):`);
-        await sleep(backoffMs(attempt, BACKOFF));
-      }
-    }
+  /** Rejects messages for good: their callers are told why, the log and the metrics count them (never a line each). */
+  private reject(items: Pending[], why: SendRejected): void {
+    if (items.length === 0) return;
+    for (const p of items) p.reject(why);
+    this.outstanding -= items.length;
+    this.rejected += items.length;
+    this.opts.onRejected?.(why.topic, items.length, why.kind);
+    this.storm.note(why.message, `${items.length} message(s) rejected:`, items.length);
+    this.notify();
   }
 
+  /** After a look at `topic`: once nothing can be sent to it, what waits in its lanes is rejected too. */
+  private lookedUp(topic: string): void {
+    const problem = this.topics.problem(topic);
+    if (!problem) return;
+    for (const lane of this.lanes.values()) if (lane.topic === topic) this.reject(lane.takeQueue(), problem);
+  }
+
+  /**
+   * Routes over the partition count known now: when partitions are added, most keys move to
+   * another partition from then on (as with every Kafka producer); what was queued stays put.
+   */
   private route(p: Pending): void {
-    const n = this.partitionCounts.get(p.topic) as number;
+    const n = this.topics.partitions(p.topic);
+    if (p.partition !== undefined && p.partition >= n) {
+      // the count may be older than the partition: one more look before giving up on it
+      if (p.looked)
+        this.reject([p], new SendRejected(p.topic, "no-partition", `partition ${p.partition} does not exist (${n} partitions)`));
+      else {
+        p.looked = true;
+        this.topics.hold(p.topic, p);
+      }
+      return;
+    }
     const partition = p.partition ?? partitionFor(p.message.key, n, () => this.nextRoundRobin(p.topic));
     const name = `${p.topic}/${partition}`;
     let lane = this.lanes.get(name);
-    if (!lane)
-      this.lanes.set(
-        name,
-        (lane = { name, topic: p.topic, partition, queue: [], queuedBytes: 0, inFlight: [], writer: null, wake: null, loop: null }),
-      );
-    lane.queue.push(p);
-    lane.queuedBytes += p.bytes;
-    lane.loop ??= this.runLane(lane);
-    if (lane.queue.length === 1 || this.full(lane)) lane.wake?.();
+    if (!lane) this.lanes.set(name, (lane = new Lane(p.topic, partition, this.host)));
+    lane.push(p);
   }
 
   private nextRoundRobin(topic: string): number {
     const next = (this.roundRobin.get(topic) ?? Math.floor(Math.random() * 0x7fffffff)) + 1;
     this.roundRobin.set(topic, next);
     return next & 0x7fffffff;
-  }
-
-  /** One lane: ships its queue a batch at a time, each one acknowledged before the next leaves. */
-  private async runLane(lane: Lane): Promise<void> {
-    while (!this.abandoned) {
-      const head = lane.queue[0];
-      if (!head) {
-        if (this.closing) break;
-        await new Promise<void>((r) => (lane.wake = r));
-        continue;
-      }
-      // linger: a partial batch gets lingerMs from its oldest message to fill up
-      const wait = head.at + this.lingerMs - performance.now();
-      if (wait > 0 && !this.full(lane) && this.flushing === 0 && !this.closing) {
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, wait);
-          lane.wake = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
-        continue;
-      }
-      lane.wake = null;
-      lane.inFlight = this.takeBatch(lane);
-      await this.deliver(lane, lane.inFlight);
-      lane.inFlight = [];
-      this.notify();
-    }
-    lane.loop = null;
-  }
-
-  private full(lane: Lane): boolean {
-    return lane.queue.length >= this.maxBatch || lane.queuedBytes >= this.maxBatchBytes;
-  }
-
-  /** The oldest messages of the lane, up to maxBatch and maxBatchBytes (at least one). */
-  private takeBatch(lane: Lane): Pending[] {
-    let n = 0;
-    let bytes = 0;
-    while (n < lane.queue.length && n < this.maxBatch) {
-      const next = (lane.queue[n] as Pending).bytes;
-      if (n > 0 && bytes + next > this.maxBatchBytes) break;
-      bytes += next;
-      n++;
-    }
-    lane.queuedBytes -= bytes;
-    return lane.queue.splice(0, n);
-  }
-
-  /**
-   * Sends one batch until it is acknowledged (or the producer is abandoned at shutdown). A batch the
-   * broker finds too large is sent as two halves; a single message too large for the broker can
-   * never be delivered and is rejected to its caller.
-   */
-  private async deliver(lane: Lane, batch: Pending[]): Promise<void> {
-    const messages = batch.map((p) => p.message);
-    for (let attempt = 1; ; attempt++) {
-      if (this.abandoned) return; // rejected at shutdown already
-      try {
-        lane.writer ??= await this.client.writer();
-        // close() gave up while this writer was connecting, and closed the others without it
-        if (this.abandoned) return await this.dropWriter(lane);
-        await lane.writer.send(lane.topic, lane.partition, messages);
-      } catch (err) {
-        if (this.abandoned) return;
-        if (this.client.tooLarge(err)) {
-          if (batch.length > 1) {
-            const mid = batch.length >>> 1;
-            await this.deliver(lane, batch.slice(0, mid));
-            await this.deliver(lane, batch.slice(mid));
-          } else {
-            this.outstanding--;
-            this.storm.note(
-              describe(err),
-              `a message for ${lane.name} is larger than the broker accepts (message.max.bytes) and was rejected:`,
-            );
-            (batch[0] as Pending).reject(err);
-          }
-          return;
-        }
-        this.retries += batch.length;
-        this.opts.onRetry?.(batch.length);
-        this.storm.note(
-          describe(err),
-          `a batch of ${batch.length} message(s) for ${lane.name} was not acknowledged; opening a new writer and resending:`,
-          batch.length,
-        );
-        await this.recreate(lane);
-        await sleep(backoffMs(attempt, BACKOFF));
-        if (this.abandoned) return;
-        continue;
-      }
-      if (this.abandoned) return; // rejected at shutdown already
-      this.acked += batch.length;
-      this.outstanding -= batch.length;
-      this.opts.onAcked?.(lane.topic, batch.length);
-      for (const p of batch) p.resolve();
-      return;
-    }
-  }
-
-  private async recreate(lane: Lane): Promise<void> {
-    if (!lane.writer) return;
-    this.recreations++;
-    this.opts.onRecreate?.();
-    await this.dropWriter(lane);
-  }
-
-  private async dropWriter(lane: Lane): Promise<void> {
-    const old = lane.writer;
-    lane.writer = null;
-    await bestEffort(old?.close());
   }
 }
 

@@ -77,6 +77,13 @@ export const producerRecreations = new Counter({
   registers: [registry],
 });
 
+export const produceRejected = new Counter({
+  name: "shopstream_produce_rejected_total",
+  help: "Messages a producer rejected for good, never sent (a topic missing or refused, a record Kafka cannot take), per topic and reason",
+  labelNames: ["topic", "reason"] as const,
+  registers: [registry],
+});
+
 let buffered: () => number = () => 0;
 /** Where this process's producer-buffer gauge reads from (its BatchingProducer). */
 export function reportBuffered(source: () => number): void {

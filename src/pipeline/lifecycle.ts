@@ -71,7 +71,7 @@ export class LifecycleEmitter {
       this.published.set(key, nowMs);
       this.producer.send(this.topic, { key: row.user_id, value: encode("orders", change, now) }).then(
         () => this.emitted++,
-        () => this.published.delete(key), // never acknowledged (shutdown): the next run publishes it
+        () => this.published.delete(key), // never acknowledged (rejected, or shutdown): the next run publishes it
       );
       sent++;
     }

@@ -13,7 +13,11 @@ import type { TopicNames } from "../kafka/topics.ts";
 export class ShopPublisher {
   generated = 0;
   acknowledged = 0;
-  /** Messages Kafka never acknowledged: only at shutdown, when the cluster stayed away past the close timeout. */
+  /**
+   * Messages Kafka never acknowledged: rejected for good (a topic gone or refused; the producer logs
+   * why, summarised, and counts them in shopstream_produce_rejected_total), or still unacknowledged
+   * when the cluster stayed away past the close timeout.
+   */
   failed = 0;
 
   constructor(
@@ -25,9 +29,10 @@ export class ShopPublisher {
     private readonly instance = 1,
   ) {}
 
-  /** "N orders generated, M acknowledged": the figures the logs and the tests read. */
+  /** "N orders generated, M acknowledged" (", F not sent" when some were rejected): the figures the logs and the tests read. */
   progress(): string {
-    return `${this.generated} orders generated, ${this.acknowledged} acknowledged`;
+    const failed = this.failed > 0 ? `, ${this.failed} not sent` : "";
+    return `${this.generated} orders generated, ${this.acknowledged} acknowledged${failed}`;
   }
 
   async order(signal: AbortSignal): Promise<void> {

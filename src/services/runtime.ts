@@ -5,7 +5,7 @@ import { sleep } from "../retry.ts";
 import { logger, type Logger } from "../log.ts";
 import { connectRedis } from "../cache/client.ts";
 import { publishMetrics } from "../metrics/publish.ts";
-import { produced, produceRetries, producerRecreations } from "../metrics/registry.ts";
+import { produced, produceRejected, produceRetries, producerRecreations } from "../metrics/registry.ts";
 
 export interface ServiceContext {
   config: Config;
@@ -132,13 +132,15 @@ export async function rateLoop(rate: number, emit: () => Promise<void> | void, s
 }
 
 /**
- * What every producing service counts: acknowledged messages per topic (labelled without the
- * pipeline's TOPIC_PREFIX, as the consumers label theirs), resends, re-created producers.
+ * What every producing service counts: acknowledged and rejected messages per topic (labelled
+ * without the pipeline's TOPIC_PREFIX, as the consumers label theirs), resends, re-created producers.
  */
 export function producerMetrics(topicPrefix: string): ProducerHooks {
+  const label = (topic: string) => (topic.startsWith(topicPrefix) ? topic.slice(topicPrefix.length) : topic);
   return {
-    onAcked: (topic, n) => produced.inc({ topic: topic.startsWith(topicPrefix) ? topic.slice(topicPrefix.length) : topic }, n),
+    onAcked: (topic, n) => produced.inc({ topic: label(topic) }, n),
     onRetry: (n) => produceRetries.inc(n),
     onRecreate: () => producerRecreations.inc(),
+    onRejected: (topic, n, reason) => produceRejected.inc({ topic: label(topic), reason }, n),
   };
 }

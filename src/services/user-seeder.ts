@@ -30,7 +30,7 @@ runService("user-seeder", async ({ config, log, signal, hurry }) => {
         published += users.length;
         log.info(`published ${users.length} new user(s) (${published} in all); next batch in ${(step.intervalS / speed).toFixed(1)} s`);
       },
-      () => undefined, // counted by close() below
+      () => undefined, // rejected for good (logged and counted by the producer) or lost at shutdown (counted by close() below)
     );
     await sleep((step.intervalS * 1000) / speed, signal);
   }

@@ -22,6 +22,15 @@ describe("loadConfig", () => {
     expect(c.kafkaPartitions).toBe(3);
     expect(c.consumersPerGroup).toBe(3);
     expect(c.pgQueryTimeoutMs).toBe(30_000);
+    expect(c.kafkaMetadataRefreshS).toBe(10);
+    expect(c.kafkaMissingTopicS).toBe(30);
+  });
+
+  test("KAFKA_METADATA_REFRESH_S and KAFKA_MISSING_TOPIC_S are read", () => {
+    expect(loadConfig({ KAFKA_METADATA_REFRESH_S: "2.5", KAFKA_MISSING_TOPIC_S: "120" })).toMatchObject({
+      kafkaMetadataRefreshS: 2.5,
+      kafkaMissingTopicS: 120,
+    });
   });
 
   test("INSTANCE goes as high as a producer's ids can name", () => {
@@ -97,6 +106,10 @@ describe("loadConfig", () => {
     ["MONITOR_INTERVAL_S", "-1"],
     ["PG_QUERY_TIMEOUT_MS", "500"], // shorter than a busy machine's write
     ["PG_QUERY_TIMEOUT_MS", "30s"],
+    ["KAFKA_METADATA_REFRESH_S", "0"],
+    ["KAFKA_METADATA_REFRESH_S", "soon"],
+    ["KAFKA_MISSING_TOPIC_S", "0.5"],
+    ["KAFKA_MISSING_TOPIC_S", "forever"],
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${value} fails naming the variable`, () => {

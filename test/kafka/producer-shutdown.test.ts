@@ -30,7 +30,7 @@ function fakeKafka(opts: { connect?: () => Promise<void>; send?: () => Promise<v
     consume: async () => {
       throw new Error("not used");
     },
-    tooLarge: () => false,
+    errorNames: () => [],
   };
 }
 

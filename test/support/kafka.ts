@@ -54,7 +54,8 @@ export async function createTestTopics(
     client,
     admin,
     async producer(opts = {}) {
-      const producer = new BatchingProducer(client, { log: testLogger("producer"), ...opts });
+      const timing = { metadataRefreshMs: config.kafkaMetadataRefreshS * 1000, missingTopicMs: config.kafkaMissingTopicS * 1000 };
+      const producer = new BatchingProducer(client, { log: testLogger("producer"), ...timing, ...opts });
       await producer.connect();
       producers.push(producer);
       return producer;

@@ -3,6 +3,7 @@ import { StormLog } from "../../log.ts";
 import { retry } from "../../retry.ts";
 import type { Batch, IncomingMessage, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
+import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
 
 // The kafkajs 2.2.4 adapter (the default client).
 
@@ -74,6 +75,9 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
           const g = (await admin.describeGroups([group])).groups[0];
           return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
         },
+        async createPartitions(topic, count) {
+          await admin.createPartitions({ topicPartitions: [{ topic, count }] });
+        },
         async deleteTopics(topics) {
           if (topics.length) await admin.deleteTopics({ topics: [...topics] });
         },
@@ -103,11 +107,13 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
       }
       return {
         async send(topic, partition, messages) {
-          await producer.sendBatch({
+          const acked = await producer.sendBatch({
             acks: -1,
             compression,
             topicMessages: [{ topic, messages: messages.map((m) => ({ key: m.key, value: m.value, partition })) }],
           });
+          // kafkajs sends nothing for a partition its metadata lacks, and resolves all the same
+          if (!acked.some((r) => r.topicName === topic && r.partition === partition)) throw new PartitionUnknown(topic, partition);
         },
         close: () => producer.disconnect(),
       } satisfies PartitionWriter;
@@ -118,6 +124,9 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
         groupId: spec.group,
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: 250,
+        // A member whose metadata is older than this looks again; a topic grown meanwhile makes it
+        // rejoin, and the leader's rejoin reassigns the new partitions (kafkajs' default is 5 min).
+        metadataMaxAge: opts.metadataRefreshMs,
         // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more
         // than a fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed
         // costs (one commit, one update per distinct user and product) are shared by 4× as many rows.
@@ -172,7 +181,7 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
       };
     },
 
-    tooLarge: (err) => kafkaErrorName(err) === "MESSAGE_TOO_LARGE" || kafkaErrorName(rootCause(err)) === "MESSAGE_TOO_LARGE",
+    errorNames: (err) => kafkaErrorNames(err, kafkaErrorName),
   };
 }
 
@@ -190,15 +199,10 @@ function incoming(m: KafkaMessage): IncomingMessage {
   return message;
 }
 
-function kafkaErrorName(err: unknown): string | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
+/** A KafkaJSProtocolError's Kafka name (its `type`). */
+function kafkaErrorName(err: object): string | undefined {
+  const type = (err as { type?: unknown }).type;
   return typeof type === "string" ? type : undefined;
-}
-
-function rootCause(err: unknown): unknown {
-  let e = err as { cause?: unknown; originalError?: unknown } | null;
-  for (let i = 0; i < 5 && e && (e.cause ?? e.originalError); i++) e = (e.cause ?? e.originalError) as typeof e;
-  return e;
 }
 
 // kafkajs logs retried protocol errors (a broker not yet hosting a new partition, a rebalance in

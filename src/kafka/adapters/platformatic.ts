@@ -24,7 +24,9 @@ import type {
   PartitionWriter,
   RunningConsumer,
 } from "../port.ts";
+import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
 import { FetchBuffer } from "./fetch-buffer.ts";
+import { GrowthWatch } from "./growth-watch.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
 
 // The @platformatic/kafka 2.12 adapter (KAFKA_CLIENT=platformatic): pure TypeScript, about half of
@@ -78,12 +80,14 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
             const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
             return (meta.topics.get(topic)?.partitions ?? []).map((p, partition) => ({ partition, leader: p.leader }));
           } catch (err) {
-            if (hasError(err, "apiId", "UNKNOWN_TOPIC_OR_PARTITION") || hasError(err, "apiId", "LEADER_NOT_AVAILABLE")) return [];
+            const names = errorNames(err);
+            if (names.includes("UNKNOWN_TOPIC_OR_PARTITION") || names.includes("LEADER_NOT_AVAILABLE")) return [];
             throw err;
           }
         },
         async offsets(topic) {
-          const meta = await admin.metadata({ topics: [topic] });
+          // the partition count as it is now (a cached one may predate a grown or recreated topic)
+          const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
           const count = meta.topics.get(topic)?.partitionsCount ?? 0;
           const ask = (timestamp: bigint) =>
             admin.listOffsets({
@@ -107,6 +111,9 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
         async describeGroup(group) {
           const g = (await admin.describeGroups({ groups: [group] })).get(group);
           return { state: g?.state ?? "DEAD", members: g?.members.size ?? 0 };
+        },
+        async createPartitions(topic, count) {
+          await admin.createPartitions({ topics: [{ name: topic, count }] });
         },
         async deleteTopics(topics) {
           if (topics.length) await admin.deleteTopics({ topics: [...topics] });
@@ -134,6 +141,14 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
       warnOn(producer, "producer");
       return {
         async send(topic, partition, messages) {
+          // platformatic sends to a partition its metadata lacks at that number modulo the count it
+          // knows (another partition, silently): a partition just added is looked up first
+          const count = async (forceUpdate: boolean) =>
+            (await producer.metadata({ topics: [topic], forceUpdate })).topics.get(topic)?.partitionsCount ?? 0;
+          if (partition >= (await count(false))) {
+            const known = await count(true);
+            if (partition >= known) throw new PartitionUnknown(topic, partition, known);
+          }
           await producer.send({
             messages: messages.map((m) => ({
               topic,
@@ -147,9 +162,9 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
       } satisfies PartitionWriter;
     },
 
-    consume: (spec) => consumeBatches(base, spec, storm),
+    consume: (spec) => consumeBatches(base, spec, storm, opts.metadataRefreshMs),
 
-    tooLarge: (err) => hasError(err, "apiId", "MESSAGE_TOO_LARGE") || hasError(err, "apiId", "RECORD_LIST_TOO_LARGE"),
+    errorNames,
   };
 }
 
@@ -180,6 +195,7 @@ async function consumeBatches(
   base: { clientId: string; bootstrapBrokers: string[]; connectTimeout: number },
   spec: ConsumerSpec,
   storm: StormLog,
+  refreshMs: number,
 ): Promise<RunningConsumer> {
   let stopping = false;
   let consumer: Consumer | null = null;
@@ -204,6 +220,7 @@ async function consumeBatches(
   const watch = new StallWatch();
   /** Counts the clients opened and closed: events of a client already closed are ignored. */
   let generation = 0;
+  const growth = new GrowthWatch();
 
   const open = async () => {
     const mine = ++generation;
@@ -224,8 +241,11 @@ async function consumeBatches(
       retries: 12,
       retryDelay: 800,
     });
-    c.on("consumer:group:join", ({ assignments }: { assignments: { topic: string; partitions: number[] }[] }) => {
+    c.on("consumer:group:join", ({ assignments, isLeader }: GroupJoin) => {
       if (!current()) return;
+      // the leader assigned from its cached metadata: the count is read from that cache
+      const cached = { topics: [spec.topic], metadataMaxAge: Number.MAX_SAFE_INTEGER };
+      growth.joined(isLeader, async () => (await c.metadata(cached)).topics.get(spec.topic)?.partitionsCount);
       const now = new Set(assignments.filter((a) => a.topic === spec.topic).flatMap((a) => a.partitions));
       for (const p of [...assigned.keys()])
         if (!now.has(p)) {
@@ -280,6 +300,7 @@ async function consumeBatches(
     const c = consumer;
     generation++;
     consumer = null;
+    growth.reset();
     stream = null;
     if (c) await bestEffort(within(CALL_TIMEOUT_MS, `closing the consumer of ${spec.topic}`, c.close(true)));
   };
@@ -376,6 +397,31 @@ async function consumeBatches(
         new Error(`no record of ${spec.topic} partition ${stalled.join(", ")} fetched for ${WATCH_MS / 1000} s though its log holds more`),
       );
   };
+  /** Every `refreshMs`, as the leader: a topic that gained partitions since it assigned them rejoins the group (see GrowthWatch). */
+  const checkGrowth = async () => {
+    const c = consumer;
+    if (!c || stopping || broken !== null) return;
+    const count = async () => {
+      const meta = await within(CALL_TIMEOUT_MS, "reading metadata", c.metadata({ topics: [spec.topic], forceUpdate: true }));
+      return meta.topics.get(spec.topic)?.partitionsCount ?? 0;
+    };
+    const grew = await growth.grown(count).catch(() => null); // a broker away: the next look
+    if (!grew || c !== consumer) return;
+    storm.note(`${spec.topic} grew from ${grew.from} to ${grew.to} partitions`, `[platformatic] the group's leader reassigns:`);
+    try {
+      // a leader's rejoin rebalances the group (the library rejoins so itself when a commit finds the group moved on)
+      await within(CALL_TIMEOUT_MS, `rejoining ${spec.group}`, c.joinGroup({}));
+    } catch (err) {
+      if (c === consumer) fail(asError(err));
+    }
+  };
+  let growing = false;
+  const partitionTimer = setInterval(() => {
+    if (growing) return;
+    growing = true;
+    void checkGrowth().finally(() => (growing = false));
+  }, refreshMs);
+
   let checking = false;
   const watchTimer = setInterval(() => {
     if (checking) return;
@@ -412,6 +458,7 @@ async function consumeBatches(
   } catch (err) {
     stopping = true;
     clearInterval(watchTimer);
+    clearInterval(partitionTimer);
     notify();
     await close();
     throw err;
@@ -420,6 +467,7 @@ async function consumeBatches(
     async stop() {
       stopping = true;
       clearInterval(watchTimer);
+      clearInterval(partitionTimer);
       notify();
       await loop;
       if (consumer) await commit(await behind(consumer));
@@ -429,10 +477,25 @@ async function consumeBatches(
   };
 }
 
+/**
+ * The Kafka names in a platformatic error (its protocol errors' apiId, wrapped two levels deep); a
+ * topic missing from the metadata is a plain "Unknown topic" error there, the library's only sign.
+ */
+function errorNames(err: unknown): string[] {
+  return kafkaErrorNames(err, (e) => {
+    const { apiId, code, message } = e as { apiId?: unknown; code?: unknown; message?: unknown };
+    if (typeof apiId === "string") return apiId;
+    if (code === "PLT_KFK_USER" && typeof message === "string" && message.startsWith("Unknown topic ")) return "UNKNOWN_TOPIC_OR_PARTITION";
+    return undefined;
+  });
+}
+
 /** Whether `err` or an error nested in it (platformatic wraps protocol errors two levels deep) has `key` = `value`. */
 function hasError(err: unknown, key: string, value: unknown): boolean {
   return err instanceof Error && findErrorBy(err, key as never, value as never) !== null;
 }
+
+type GroupJoin = { assignments: { topic: string; partitions: number[] }[]; isLeader: boolean };
 
 function incoming(m: Message<Buffer, Buffer, Buffer, Buffer>): IncomingMessage {
   const message: IncomingMessage = { key: m.key ?? null, value: m.value ?? null, offset: m.offset.toString() };
