@@ -70,3 +70,11 @@ export class BoundedPool {
     await this.sql.end({ timeout: END_TIMEOUT_S });
   }
 }
+
+/** Where PostgreSQL is used: a service's BoundedPool, or a plain pool (the one-shot tools, the tests). */
+export type Db = Sql | BoundedPool;
+
+/** Runs `work` on `db`: within its deadline on a BoundedPool (failing as QueryTimeout), as is on a plain pool. */
+export function withDb<T>(db: Db, what: string, work: (sql: Sql) => Promise<T>): Promise<T> {
+  return db instanceof BoundedPool ? db.run(what, work) : work(db);
+}
