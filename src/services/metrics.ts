@@ -12,6 +12,11 @@ import { checkHealth } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
 import { every, runService } from "./runtime.ts";
 
+/** Scrapes within a second share one read of Kafka, PostgreSQL and Redis (below the live page's 2-s sampling). */
+const SCRAPE_READ_MS = 1000;
+/** The deadline of the metrics service's reads of PostgreSQL, when PG_QUERY_TIMEOUT_MS is longer. */
+const SCRAPE_PG_TIMEOUT_MS = 5000;
+
 // /metrics, /healthz, the live page and the scenario switch; samples its own figures for the page.
 runService("metrics", async ({ config, log, signal }) => {
   // bounded, and more tightly than the other services: a scrape must answer while PostgreSQL hangs,
@@ -54,8 +59,3 @@ runService("metrics", async ({ config, log, signal }) => {
   redis.disconnect();
   await db.end(); // bounded: a server that does not answer is not waited for
 });
-
-/** Scrapes within a second share one read of Kafka, PostgreSQL and Redis (below the live page's 2-s sampling). */
-const SCRAPE_READ_MS = 1000;
-/** The deadline of the metrics service's reads of PostgreSQL, when PG_QUERY_TIMEOUT_MS is longer. */
-const SCRAPE_PG_TIMEOUT_MS = 5000;
