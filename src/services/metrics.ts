@@ -36,7 +36,9 @@ runService("metrics", async ({ config, log, signal }) => {
     keys: cacheKeys(config.cachePrefix),
     names: topicNames(config.topicPrefix),
     prefix: config.cachePrefix,
-    onError: (source, err) => storm.note(describe(err), `scrape: ${source}:`),
+    onError: (source, err) => {
+      if (!signal.aborted) storm.note(describe(err), `scrape: ${source}:`); // a sample left at the stop fails unheard
+    },
     minReadIntervalMs: SCRAPE_READ_MS,
   };
   const registry = () => buildRegistry(sources);
