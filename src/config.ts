@@ -29,7 +29,7 @@ export const KAFKA_TIMING_DEFAULTS = { metadataRefreshS: 10, missingTopicS: 30 }
 
 export interface Config {
   databaseUrl: string;
-  /** The deadline of each consumer write to PostgreSQL, on the client (a frozen server enforces nothing) and as statement_timeout. */
+  /** The deadline of each use of PostgreSQL by a service, on the client (a frozen server enforces nothing) and as statement_timeout. */
   pgQueryTimeoutMs: number;
   redisUrl: string;
   kafkaBrokers: string[];
@@ -121,7 +121,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
   const kafkaPartitions = read.number("KAFKA_PARTITIONS", 3, { min: 1, integer: true });
   const config: Config = {
     databaseUrl: read.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shopstream", ["postgres:", "postgresql:"]),
-    // a batch write takes well under a second; 30 s leaves room for a loaded machine, never for a hung server
+    // a batch write or a poll takes well under a second, a grade recompute over a historical year 1-2 s;
+    // 30 s leaves room for a loaded machine, never for a hung server
     pgQueryTimeoutMs: read.number("PG_QUERY_TIMEOUT_MS", 30_000, { min: 1000, integer: true }),
     redisUrl: read.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
     kafkaBrokers: read.brokers("KAFKA_BROKERS", "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"),

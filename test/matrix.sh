@@ -2,7 +2,7 @@
 # The whole suite on the configured Kafka client (KAFKA_CLIENT, kafkajs by default), then every
 # suite that talks to Kafka once more on the other client, so both adapters pass the same tests
 # (docs/design.md, "Kafka client"). The broker-fault suite (its own private cluster) and the frozen
-# PostgreSQL suite (its own private server) spend most of their time waiting on the server they
+# PostgreSQL suites (a private server of their own) spend most of their time waiting on the server they
 # stop: they run beside the others, on both clients, and their output follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
 # "N fail" lines. Arguments narrow the first pass (bun test filters) and skip the rest.
 set -uo pipefail
@@ -15,7 +15,7 @@ case $first in
   *) echo "KAFKA_CLIENT: expected kafkajs or platformatic, got \"$first\"" >&2; exit 2 ;;
 esac
 KAFKA_SUITES=(test/kafka test/pipeline test/faults test/metrics test/bench)
-BESIDE_SUITES=(test/faults/brokers.test.ts test/kafka/postgres-freeze.test.ts)
+BESIDE_SUITES=(test/faults/brokers.test.ts test/kafka/postgres-freeze.test.ts test/services/postgres-freeze-services.test.ts)
 IGNORE_BESIDE=()
 for f in "${BESIDE_SUITES[@]}"; do IGNORE_BESIDE+=(--path-ignore-patterns="$f"); done
 

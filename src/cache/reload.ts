@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import { type Db, withDb } from "../db/bounded.ts";
 import type { Sql } from "../db/client.ts";
 import { PRODUCT_SPLIT, type SplitSizes, splitPools, USER_SPLIT, widenedUserSplit } from "../domain/pools.ts";
 import type { CacheKeys } from "./keys.ts";
@@ -115,10 +116,15 @@ export interface ReloadResult {
   ms: number;
 }
 
-/** Loads both tables and swaps them into Redis atomically. */
-export async function reloadCache(sql: Sql, redis: Redis, keys: CacheKeys, split: CacheSplit = DEFAULT_SPLIT): Promise<ReloadResult> {
+/**
+ * Loads both tables (within the pool's deadline on a BoundedPool) and swaps them into Redis
+ * atomically: a reload left halfway changes the cache wholly or not at all.
+ */
+export async function reloadCache(db: Db, redis: Redis, keys: CacheKeys, split: CacheSplit = DEFAULT_SPLIT): Promise<ReloadResult> {
   const started = performance.now();
-  const [users, products] = await Promise.all([selectUsers(sql, split.users), selectProducts(sql, split.products)]);
+  const [users, products] = await withDb(db, "the cache's users and products", (sql) =>
+    Promise.all([selectUsers(sql, split.users), selectProducts(sql, split.products)]),
+  );
   const now = new Date().toISOString();
   const tx = redis.multi();
   tx.del(keys.users, keys.products);

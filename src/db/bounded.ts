@@ -1,18 +1,19 @@
 import { ShopstreamError } from "../errors.ts";
 import { connect, type Sql } from "./client.ts";
 
-// Writes that cannot hang (docs/design.md, "Faults"). A PostgreSQL that is frozen (SIGSTOP, a VM
-// paused, a dead disk) or black-holed keeps its TCP connections open: the kernel acknowledges what
-// is sent and answers keepalives, so a query on an open connection waits forever, and the server
-// cannot enforce its own statement_timeout either. postgres.js has no per-query timeout, and a
-// query abandoned after a timer keeps its connection busy. So the deadline is kept here, on the
-// client: a write unanswered in time destroys the pool's connections (what they were running
-// fails, and the next write opens a new pool) and fails as transient. Measured against a
-// SIGSTOPped server (postgres.js 3.4.9): a query on an open connection never returns; a new
-// connection fails after connect_timeout (10 s); end({ timeout: 0 }) rejects what is in flight at
-// once. A destroyed connection's socket is released when the server answers again (or TCP gives up).
+// Uses of PostgreSQL that cannot hang, every long-running service's (docs/design.md, "Faults"). A
+// PostgreSQL that is frozen (SIGSTOP, a VM paused, a dead disk) or black-holed keeps its TCP
+// connections open: the kernel acknowledges what is sent and answers keepalives, so a query on an
+// open connection waits forever, and the server cannot enforce its own statement_timeout either.
+// postgres.js has no per-query timeout, and a query abandoned after a timer keeps its connection
+// busy. So the deadline is kept here, on the client: a use unanswered in time destroys the pool's
+// connections (what they were running fails, and the next use opens a new pool) and fails as
+// transient. Measured against a SIGSTOPped server (postgres.js 3.4.9): a query on an open
+// connection never returns; a new connection fails after connect_timeout (10 s);
+// end({ timeout: 0 }) rejects what is in flight at once. A destroyed connection's socket is
+// released when the server answers again (or TCP gives up).
 
-/** A write PostgreSQL did not answer in time: transient, like a connection lost. */
+/** A query or write PostgreSQL did not answer in time: transient, like a connection lost. */
 export class QueryTimeout extends ShopstreamError {
   constructor(what: string, ms: number) {
     super(`${what}: PostgreSQL did not answer within ${ms} ms (PG_QUERY_TIMEOUT_MS); its connections were dropped`, {
@@ -69,4 +70,12 @@ export class BoundedPool {
     this.ended = true;
     await this.sql.end({ timeout: END_TIMEOUT_S });
   }
+}
+
+/** Where PostgreSQL is used: a service's BoundedPool, or a plain pool (the one-shot tools, the tests). */
+export type Db = Sql | BoundedPool;
+
+/** Runs `work` on `db`: within its deadline on a BoundedPool (failing as QueryTimeout), as is on a plain pool. */
+export function withDb<T>(db: Db, what: string, work: (sql: Sql) => Promise<T>): Promise<T> {
+  return db instanceof BoundedPool ? db.run(what, work) : work(db);
 }

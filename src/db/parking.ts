@@ -1,5 +1,5 @@
 import type { ParkedRecord, ParkingLot, RoundResult } from "../kafka/parking.ts";
-import { BoundedPool } from "./bounded.ts";
+import { type Db, withDb } from "./bounded.ts";
 import type { Sql } from "./client.ts";
 
 // The parked_records table (migration 007): records that wait for what they reference, kept
@@ -7,9 +7,8 @@ import type { Sql } from "./client.ts";
 // consumers use (src/kafka/parking.ts). On a BoundedPool (the consumers' own) every use has its
 // deadline, a retry round included: a database that hangs fails it instead of holding a stop.
 
-export function parkingLot(db: Sql | BoundedPool): ParkingLot {
-  const using = <T>(what: string, work: (sql: Sql) => Promise<T>) =>
-    db instanceof BoundedPool ? db.run(`${what} of the parking lot`, work) : work(db);
+export function parkingLot(db: Db): ParkingLot {
+  const using = <T>(what: string, work: (sql: Sql) => Promise<T>) => withDb(db, `${what} of the parking lot`, work);
   return {
     async waiting(topic: string, subjects: readonly string[]): Promise<Set<string>> {
       if (subjects.length === 0) return new Set();

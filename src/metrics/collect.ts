@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { CacheKeys } from "../cache/keys.ts";
-import type { Sql } from "../db/client.ts";
+import { type Db, withDb } from "../db/bounded.ts";
 import { gradeDistribution } from "../db/grades.ts";
 import { parkedByTopic } from "../db/parking.ts";
 import { ORDER_STATUSES } from "../domain/types.ts";
@@ -15,7 +15,8 @@ import { readMetricSnapshots } from "./publish.ts";
 
 export interface Sources {
   redis: Redis;
-  sql: Sql;
+  /** The metrics service's BoundedPool: a database that hangs fails the scrape's reads, never holds the scrape. */
+  db: Db;
   admin: KafkaAdmin;
   keys: CacheKeys;
   names: TopicNames;
@@ -37,10 +38,14 @@ function readSources(src: Sources) {
     consumerLag(src.admin, src.names),
     src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
     Promise.all([
-      gradeDistribution(src.sql),
-      src.sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
-      ordersByStatus(src.sql),
-      parkedByTopic(src.sql),
+      withDb(src.db, "the users per grade", gradeDistribution),
+      withDb(
+        src.db,
+        "the last minute's orders",
+        async (sql) => sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
+      ),
+      ordersByStatus(src.db),
+      withDb(src.db, "the parked records", parkedByTopic),
     ]),
     readMetricSnapshots(src.redis, src.prefix),
   ] as const);
@@ -58,14 +63,16 @@ function readings(src: Sources): Readings {
 
 /** Orders per status scans the whole table (a million rows after a historical year): read at most every 10 s. */
 const STATUS_EVERY_MS = 10_000;
-const statusReads = new WeakMap<Sql, { at: number; rows: Promise<{ status: string; n: number }[]> }>();
+const statusReads = new WeakMap<Db, { at: number; rows: Promise<{ status: string; n: number }[]> }>();
 
-function ordersByStatus(sql: Sql): Promise<{ status: string; n: number }[]> {
-  const last = statusReads.get(sql);
+function ordersByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+  const last = statusReads.get(db);
   if (last && Date.now() - last.at < STATUS_EVERY_MS) return last.rows;
-  const rows = sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders group by status`.then((r) => [...r]);
-  statusReads.set(sql, { at: Date.now(), rows });
-  rows.catch(() => statusReads.delete(sql)); // a failed read is retried at the next scrape
+  const rows = withDb(db, "the orders per status", async (sql) => [
+    ...(await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders group by status`),
+  ]);
+  statusReads.set(db, { at: Date.now(), rows });
+  rows.catch(() => statusReads.delete(db)); // a failed read is retried at the next scrape
   return rows;
 }
 

@@ -1,20 +1,21 @@
 import type Redis from "ioredis";
-import type { Sql } from "../db/client.ts";
+import { type Db, withDb } from "../db/bounded.ts";
 import { describe } from "../errors.ts";
 import type { KafkaAdmin } from "../kafka/port.ts";
 import type { Health } from "./live-state.ts";
 
 // /healthz: can the metrics service reach each of the pipeline's servers right now? Each check
-// gets two seconds; a slow answer counts as down, with the reason.
+// gets two seconds; a slow answer counts as down, with the reason. PostgreSQL's check runs on the
+// service's BoundedPool: a check left behind on a server that hangs is ended at the pool's deadline.
 
 const TIMEOUT_MS = 2000;
 
-export async function checkHealth(deps: { sql: Sql; redis: Redis; admin: KafkaAdmin }): Promise<{
+export async function checkHealth(deps: { db: Db; redis: Redis; admin: KafkaAdmin }): Promise<{
   up: Health;
   errors: Partial<Record<keyof Health, string>>;
 }> {
   const checks: Record<keyof Health, () => Promise<unknown>> = {
-    postgres: () => deps.sql`select 1`,
+    postgres: () => withDb(deps.db, "the health check", async (sql) => sql`select 1`),
     redis: () => deps.redis.ping(),
     kafka: () => deps.admin.listTopics(),
   };

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import { ordersByHour, recentCategoryMix } from "../analytics/queries.ts";
 import { type ScenarioControl, scenarioChoices } from "../cache/scenario-switch.ts";
-import type { Sql } from "../db/client.ts";
+import { type Db, withDb } from "../db/bounded.ts";
 import { LiveHistory, Scrape } from "./live.ts";
 import { type Health, type LiveState, liveState } from "./live-state.ts";
 
@@ -14,7 +14,7 @@ const SQL_EVERY_MS = 5000;
 
 export interface LiveMonitorDeps {
   registry(): Promise<Registry>;
-  sql: Sql;
+  db: Db;
   scenario: ScenarioControl;
   health(): Promise<{ up: Health }>;
   /** The cache-worker's reload period at the configured speed. */
@@ -40,9 +40,9 @@ export class LiveMonitor {
     if (at.getTime() - this.sqlAt >= SQL_EVERY_MS) {
       this.sqlAt = at.getTime();
       // PostgreSQL down: the page keeps the last figures, and shows postgres down
-      [this.hours, this.categories] = await Promise.all([ordersByHour(this.deps.sql, at), recentCategoryMix(this.deps.sql, at)]).catch(
-        () => [this.hours, this.categories] as const,
-      );
+      [this.hours, this.categories] = await withDb(this.deps.db, "the live page's figures", (sql) =>
+        Promise.all([ordersByHour(sql, at), recentCategoryMix(sql, at)]),
+      ).catch(() => [this.hours, this.categories] as const);
     }
     const [pinned, health] = await Promise.all([this.deps.scenario.pinned().catch(() => null), this.deps.health()]);
     this.latest = liveState({

@@ -1,4 +1,4 @@
-import type { Sql } from "../db/client.ts";
+import { type Db, withDb } from "../db/bounded.ts";
 import type { Schedule } from "../db/lifecycle.ts";
 import { nextTransition, planLifecycle } from "../domain/lifecycle.ts";
 import type { OrderStatus, StatusChange } from "../domain/types.ts";
@@ -40,7 +40,7 @@ export class LifecycleEmitter {
   emitted = 0;
 
   constructor(
-    private readonly sql: Sql,
+    private readonly db: Db,
     private readonly producer: BatchingProducer,
     private readonly topic: string,
     private readonly seed: string,
@@ -51,10 +51,15 @@ export class LifecycleEmitter {
   async tick(now: Date, signal?: AbortSignal): Promise<number> {
     const nowMs = now.getTime();
     for (const [key, at] of this.published) if (nowMs - at > GRACE_MS) this.published.delete(key);
-    const due = await this.sql<DueRow[]>`
-      select id, user_id, category, created_at, status, next_status, next_status_at from orders
-      where next_status is not null and next_status_at <= ${now}
-      order by next_status_at limit ${BATCH}`;
+    // read-only: a read the service leaves at a stop, or that times out, changes nothing
+    const due = await withDb(
+      this.db,
+      "the due steps",
+      async (sql) => sql<DueRow[]>`
+        select id, user_id, category, created_at, status, next_status, next_status_at from orders
+        where next_status is not null and next_status_at <= ${now}
+        order by next_status_at limit ${BATCH}`,
+    );
     let sent = 0;
     for (const row of due) {
       const key = `${row.id}:${row.next_status}`;

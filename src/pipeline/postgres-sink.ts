@@ -1,4 +1,4 @@
-import { BoundedPool } from "../db/bounded.ts";
+import { type Db, withDb } from "../db/bounded.ts";
 import type { Sql } from "../db/client.ts";
 import { classifyDbError } from "../db/errors.ts";
 import { applyTransitions, type Schedule } from "../db/lifecycle.ts";
@@ -23,7 +23,7 @@ export interface SinkOptions {
   onTransitions?(applied: StatusChange[]): void;
 }
 
-export function postgresSink<E extends EntityTopic>(db: Sql | BoundedPool, entity: E, opts: SinkOptions = {}): Sink<E> {
+export function postgresSink<E extends EntityTopic>(db: Db, entity: E, opts: SinkOptions = {}): Sink<E> {
   type Write<K extends EntityTopic> = (sql: Sql, ...args: Parameters<Sink<K>>) => ReturnType<Sink<K>>;
   const writes: { [K in EntityTopic]: Write<K> } = {
     users: async (sql, users) => result([], (await insertUsers(sql, users)).conflicts),
@@ -48,7 +48,7 @@ export function postgresSink<E extends EntityTopic>(db: Sql | BoundedPool, entit
   const what = `the write of ${entity}`;
   return async (items, source) => {
     try {
-      return db instanceof BoundedPool ? await db.run(what, (sql) => write(sql, items, source)) : await write(db, items, source);
+      return await withDb(db, what, (sql) => write(sql, items, source));
     } catch (err) {
       const { permanent, sqlstate } = classifyDbError(err);
       throw new SinkError(describe(err), { retriable: !permanent, sqlstate, cause: err });

@@ -4,8 +4,7 @@ import { lifecycleSchedule } from "../pipeline/lifecycle.ts";
 import { LIFECYCLE_STEPS } from "../domain/lifecycle.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
-import { openDatabase } from "../db/open.ts";
-import { BoundedPool } from "../db/bounded.ts";
+import { openBoundedDatabase } from "../db/open.ts";
 import { parkingLot } from "../db/parking.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered, parkedTotal, stored as storedTotal, transitions } from "../metrics/registry.ts";
 import { producerMetrics, runService } from "./runtime.ts";
@@ -20,10 +19,8 @@ if (!ENTITY_TOPICS.includes(entity)) {
 runService(
   (config) => `${entity.replace(/s$/, "")}-consumer-${config.instance}`,
   async ({ config, log, signal, hurry, name: serviceName }) => {
-    // created and migrated without a deadline (a migration may take long); the writes have one
-    await (await openDatabase(config.databaseUrl, { max: 1 })).end();
     // orders: one more connection for the rounds over the parked records
-    const db = new BoundedPool(config.databaseUrl, { max: entity === "orders" ? 3 : 2, timeoutMs: config.pgQueryTimeoutMs });
+    const db = await openBoundedDatabase(config.databaseUrl, { max: entity === "orders" ? 3 : 2, timeoutMs: config.pgQueryTimeoutMs });
     // the producer is only for dead letters
     const { client, names, producer: dlq } = await openKafka(config, serviceName, { ...producerMetrics(config.topicPrefix), log });
     let stored = 0;

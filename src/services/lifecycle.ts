@@ -1,5 +1,7 @@
-import { openDatabase } from "../db/open.ts";
+import { openBoundedDatabase } from "../db/open.ts";
+import { describe } from "../errors.ts";
 import { openKafka } from "../kafka/open.ts";
+import { StormLog } from "../log.ts";
 import { LifecycleEmitter } from "../pipeline/lifecycle.ts";
 import { every, producerMetrics, runService } from "./runtime.ts";
 
@@ -8,9 +10,11 @@ const LIFECYCLE_POLL_MS = 1000;
 // Publishes each order's lifecycle steps (shipped, delivered, cancelled, refunded) as they fall due,
 // from the schedule the orders consumers keep in PostgreSQL (docs/design.md, "Order lifecycle").
 runService("lifecycle", async ({ config, log, signal, hurry }) => {
-  const sql = await openDatabase(config.databaseUrl, { max: 1 });
+  // bounded: a database that hangs fails the poll within PG_QUERY_TIMEOUT_MS (docs/design.md, "Faults")
+  const db = await openBoundedDatabase(config.databaseUrl, { max: 1, timeoutMs: config.pgQueryTimeoutMs });
   const { names, producer } = await openKafka(config, "lifecycle", { ...producerMetrics(config.topicPrefix), log });
-  const emitter = new LifecycleEmitter(sql, producer, names.topic("orders"), config.seed, config.speed);
+  const emitter = new LifecycleEmitter(db, producer, names.topic("orders"), config.seed, config.speed);
+  const storm = new StormLog((line) => log.error(line));
   log.info(`publishing order lifecycle steps as they fall due (delays ÷ ${config.speed})`);
   const report = setInterval(() => log.info(`${emitter.emitted} lifecycle steps published so far`), 30_000);
   await every(
@@ -19,14 +23,17 @@ runService("lifecycle", async ({ config, log, signal, hurry }) => {
       try {
         await emitter.tick(new Date(), signal);
       } catch (err) {
-        log.error("could not read the due steps; trying again", err);
+        if (!signal.aborted) storm.note(describe(err), "could not read the due steps; trying again:");
       }
     },
     signal,
+    // a poll left at the stop only reads, and publishes nothing once the signal is aborted
+    { leaveAtAbort: true },
   );
   clearInterval(report);
+  storm.close();
   const lost = await producer.close(undefined, hurry);
-  await sql.end();
+  await db.end(); // bounded: a server that does not answer is not waited for
   log.info(`stopped after ${emitter.emitted} lifecycle steps published`);
   if (lost > 0) {
     log.error(`${lost} step(s) not acknowledged: they are published again at the next start`);

@@ -97,19 +97,32 @@ export function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): P
 
 /**
  * Calls tick() after each interval until the signal aborts; intervalMs() is asked anew each time.
- * With `immediately`, tick() runs once at once, before the first interval.
+ * With `immediately`, tick() runs once at once, before the first interval. With `leaveAtAbort`, a
+ * tick still running at the abort is left to settle on its own and every() returns at once, so a
+ * stop never waits on it (a query to a database that hangs): only for ticks that are safe to
+ * abandon halfway (read-only, idempotent, or one transaction) and that look at the signal before
+ * doing anything more.
  */
 export async function every(
   intervalMs: () => number,
   tick: () => Promise<void> | void,
   signal: AbortSignal,
-  opts: { immediately?: boolean } = {},
+  opts: { immediately?: boolean; leaveAtAbort?: boolean } = {},
 ): Promise<void> {
-  if (opts.immediately && !signal.aborted) await tick();
+  const run = async () => {
+    const ticking = (async () => tick())();
+    if (opts.leaveAtAbort) {
+      ticking.catch(() => {}); // left behind at the abort, its failure concerns nobody
+      await settledOrAborted(ticking, signal);
+      if (signal.aborted) return;
+    }
+    await ticking;
+  };
+  if (opts.immediately && !signal.aborted) await run();
   while (!signal.aborted) {
     await sleep(intervalMs(), signal);
     if (signal.aborted) break;
-    await tick();
+    await run();
   }
 }
 

@@ -28,7 +28,7 @@ const app = (redisForHealth = redis) =>
     registry: () =>
       buildRegistry({
         redis,
-        sql: db.sql,
+        db: db.sql,
         admin: t.admin,
         keys,
         names: t.names,
@@ -36,7 +36,7 @@ const app = (redisForHealth = redis) =>
         onError: (s, e) => scrapeErrors.push(`${s}: ${e}`),
       }),
     scenario: scenarioSwitch,
-    health: () => checkHealth({ sql: db.sql, redis: redisForHealth, admin: t.admin }),
+    health: () => checkHealth({ db: db.sql, redis: redisForHealth, admin: t.admin }),
     live: () => null,
     hosts: [...LOOPBACK_HOSTS, "shop.internal"],
   });
@@ -157,7 +157,7 @@ test("snapshots any local process could write are checked before they are summed
     const errors: string[] = [];
     const reg = await buildRegistry({
       redis,
-      sql: db.sql,
+      db: db.sql,
       admin: t.admin,
       keys,
       names: t.names,
@@ -182,7 +182,7 @@ test("scrapes close together share one read of the sources", async () => {
       return Reflect.get(target, key, receiver);
     },
   });
-  const sources = { redis, sql: db.sql, admin, keys, names: t.names, prefix, minReadIntervalMs: 60_000 };
+  const sources = { redis, db: db.sql, admin, keys, names: t.names, prefix, minReadIntervalMs: 60_000 };
   const texts = await Promise.all(Array.from({ length: 20 }, () => buildRegistry(sources).then((r) => r.metrics())));
   const reads = lagReads;
   await buildRegistry(sources);

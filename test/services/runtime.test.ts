@@ -64,3 +64,34 @@ test("every() waits an interval before each tick; `immediately` ticks once at on
   await every(() => 10, tick, aborted.signal, { immediately: true }); // already stopped: no tick
   expect(ticks).toHaveLength(1);
 });
+
+test("every() waits for a tick in flight at the abort, unless told to leave it (a query to a database that hangs)", async () => {
+  const hung = new Promise<void>(() => {}); // PostgreSQL frozen: the query never settles
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    return hung;
+  };
+  const stop = new AbortController();
+  let waitingEnded = false;
+  const waiting = every(() => 10, tick, stop.signal, { immediately: true }).then(() => (waitingEnded = true));
+  const leaving = every(() => 10, tick, stop.signal, { immediately: true, leaveAtAbort: true });
+  await Bun.sleep(50);
+  stop.abort();
+  const started = performance.now();
+  await leaving; // returns at the abort
+  expect(performance.now() - started).toBeLessThan(50);
+  await Bun.sleep(50);
+  expect(waitingEnded).toBe(false); // the default waits for its tick, however long
+  expect(ticks).toBe(2); // one each: a hung tick is never overlapped by the next
+  void waiting;
+
+  // a tick that ends before the abort still reports its failure
+  const failing = every(
+    () => 10,
+    () => Promise.reject(new Error("boom")),
+    new AbortController().signal,
+    { immediately: true, leaveAtAbort: true },
+  );
+  await expect(failing).rejects.toThrow("boom");
+});
