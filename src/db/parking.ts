@@ -1,4 +1,3 @@
-import type { ParkedRecord, ParkingLot, RoundResult } from "../kafka/parking.ts";
 import { type Db, withDb } from "./bounded.ts";
 import type { Sql } from "./client.ts";
 
@@ -6,6 +5,43 @@ import type { Sql } from "./client.ts";
 // with their raw key and value until they are stored or given up on: the parking lot the orders
 // consumers use (src/kafka/parking.ts). On a BoundedPool (the consumers' own) every use has its
 // deadline, a retry round included: a database that hangs fails it instead of holding a stop.
+
+export interface ParkedRecord {
+  topic: string;
+  partition: number;
+  /** Decimal string: Kafka offsets are 64-bit. */
+  offset: string;
+  /** What it is about (subjectOf): the order's id for an order and for its steps. */
+  subject: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** The record's headers in order (a repeated key twice). */
+  headers?: (readonly [key: string, value: Buffer | null])[];
+  reason: string;
+  /** Write rounds it took part in. */
+  attempts: number;
+  /** Epoch ms after which it is given up on (dead-lettered with its reason) unless stored before. */
+  expiresAt: number;
+}
+
+/** How a retry round settled the records it took: stored or dead-lettered (they leave), or still waiting (with the latest reason). */
+export interface RoundResult {
+  settled: readonly ParkedRecord[];
+  waiting: readonly { row: ParkedRecord; reason: string }[];
+}
+
+/** Where the orders consumers park records (src/kafka/parking.ts): this table. */
+export interface ParkingLot {
+  /** Which of `subjects` have records parked in `topic`: a record read later about them parks behind them. */
+  waiting(topic: string, subjects: readonly string[]): Promise<Set<string>>;
+  /** Parks the records; one parked already (its batch read again after a crash) stays as it was. */
+  park(records: readonly ParkedRecord[]): Promise<void>;
+  /** One round over up to `limit` parked records of `topic`, a subject's together in offset order; settled as `round` says, or not at all when it throws. Returns how many it took. */
+  retry(topic: string, limit: number, round: (rows: ParkedRecord[]) => Promise<RoundResult>): Promise<number>;
+  /** Moves every deadline of `topic` `ms` later: the time the database was away is not spent waiting. */
+  extend(topic: string, ms: number): Promise<void>;
+  count(topic: string): Promise<number>;
+}
 
 export function parkingLot(db: Db): ParkingLot {
   const using = <T>(what: string, work: (sql: Sql) => Promise<T>) => withDb(db, `${what} of the parking lot`, work);

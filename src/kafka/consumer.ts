@@ -5,7 +5,8 @@ import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from
 import { type EventKinds, InvalidEvent } from "./contract.ts";
 import { decode, subjectOf } from "./envelope.ts";
 import { BatchReleased, sleepWithHeartbeat, whileOwned } from "./hold.ts";
-import { type ParkedRecord, type ParkingLot, retryParked } from "./parking.ts";
+import type { ParkedRecord, ParkingLot } from "../db/parking.ts";
+import { retryParked } from "./parking.ts";
 import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "./port.ts";
 import type { BatchingProducer } from "./producer.ts";
 import { type Outcome, passesBySubject, type Rec, type Sink, SinkError, writeIsolating } from "./sink.ts";

@@ -4,7 +4,8 @@ import { sleep } from "../retry.ts";
 import { type DeadLetter, type DeadLetterTarget, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
 import { type EventKinds, InvalidEvent } from "./contract.ts";
 import { decode } from "./envelope.ts";
-import type { IncomingMessage, RecordHeader } from "./port.ts";
+import type { ParkedRecord, ParkingLot, RoundResult } from "../db/parking.ts";
+import type { IncomingMessage } from "./port.ts";
 import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
 import type { EntityTopic } from "./topics.ts";
 
@@ -14,42 +15,6 @@ import type { EntityTopic } from "./topics.ts";
 // parks behind it, so an order's steps never overtake the order. Every consumer process retries
 // the parked records of its topic once a second; what is stored leaves the lot, what waits longer
 // than the wait allows becomes a dead letter with the reason it waited for.
-
-export interface ParkedRecord {
-  topic: string;
-  partition: number;
-  /** Decimal string: Kafka offsets are 64-bit. */
-  offset: string;
-  /** What it is about (subjectOf): the order's id for an order and for its steps. */
-  subject: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: RecordHeader[];
-  reason: string;
-  /** Write rounds it took part in. */
-  attempts: number;
-  /** Epoch ms after which it is given up on (dead-lettered with its reason) unless stored before. */
-  expiresAt: number;
-}
-
-/** How a retry round settled the records it took: stored or dead-lettered (they leave), or still waiting (with the latest reason). */
-export interface RoundResult {
-  settled: readonly ParkedRecord[];
-  waiting: readonly { row: ParkedRecord; reason: string }[];
-}
-
-/** Where parked records are kept (PostgreSQL's parked_records: src/db/parking.ts). */
-export interface ParkingLot {
-  /** Which of `subjects` have records parked in `topic`: a record read later about them parks behind them. */
-  waiting(topic: string, subjects: readonly string[]): Promise<Set<string>>;
-  /** Parks the records; one parked already (its batch read again after a crash) stays as it was. */
-  park(records: readonly ParkedRecord[]): Promise<void>;
-  /** One round over up to `limit` parked records of `topic`, a subject's together in offset order; settled as `round` says, or not at all when it throws. Returns how many it took. */
-  retry(topic: string, limit: number, round: (rows: ParkedRecord[]) => Promise<RoundResult>): Promise<number>;
-  /** Moves every deadline of `topic` `ms` later: the time the database was away is not spent waiting. */
-  extend(topic: string, ms: number): Promise<void>;
-  count(topic: string): Promise<number>;
-}
 
 export interface ParkedRetryOptions<E extends EntityTopic> {
   lot: ParkingLot;
