@@ -9,9 +9,9 @@ import type { IncomingMessage } from "./port.ts";
 import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
 import type { EntityTopic } from "./topics.ts";
 
-// Records that wait for what they reference (docs/design.md, "Faults"). A consumer holds such a
-// record only briefly in its batch; then it parks it, with the raw key and value, and the batch's
-// other records are stored and its offsets committed. A record read later about a parked subject
+// Records that wait for what they reference (docs/design.md, "Faults"). A consumer parks such a
+// record as soon as a write says it must wait, with its raw key, value and headers, and the
+// batch's other records are stored and its offsets committed. A record read later about a parked subject
 // parks behind it, so an order's steps never overtake the order. Every consumer process retries
 // the parked records of its topic once a second; what is stored leaves the lot, what waits longer
 // than the wait allows becomes a dead letter with the reason it waited for.
