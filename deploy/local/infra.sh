@@ -346,6 +346,14 @@ format_nodes() {
 
 node_pid() { live_pid "$(node_dir "$1")/pid" "$(node_dir "$1")/server.properties"; }
 
+# Whether the process a start just launched still exists. Not node_pid: while bash execs java,
+# /proc/<pid>/cmdline reads empty for a moment, and a busy machine catches that moment.
+node_alive() {
+  local file
+  file="$(node_dir "$1")/pid"
+  [[ -s $file ]] && kill -0 "$(<"$file")" 2>/dev/null
+}
+
 start_node() {
   local n=$1 dir
   dir=$(node_dir "$n")
@@ -424,7 +432,7 @@ kafka_up() {
     still=()
     for n in "${pending[@]}"; do
       dir=$(node_dir "$n")
-      node_pid "$n" >/dev/null || port_open 127.0.0.1 "$(client_port "$n")" || fail_node "$n" "exited during startup"
+      node_alive "$n" || port_open 127.0.0.1 "$(client_port "$n")" || fail_node "$n" "exited during startup"
       if grep -q 'Kafka Server started' "$dir/server.log" 2>/dev/null && port_open 127.0.0.1 "$(client_port "$n")"; then
         :
       elif [[ ! " ${to_start[*]-} " =~ " $n " ]] && port_open 127.0.0.1 "$(client_port "$n")"; then
@@ -498,7 +506,7 @@ node_start() {
   start_node "$n"
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT_S))
   until grep -q 'Kafka Server started' "$dir/server.log" 2>/dev/null && port_open 127.0.0.1 "$(client_port "$n")"; do
-    node_pid "$n" >/dev/null || fail_node "$n" "exited during startup"
+    node_alive "$n" || fail_node "$n" "exited during startup"
     ((SECONDS < deadline)) || fail_node "$n" "not ready after ${KAFKA_START_TIMEOUT_S}s"
     sleep 0.25
   done
