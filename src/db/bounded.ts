@@ -54,7 +54,8 @@ export class BoundedPool {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         if (this.sql === pool && !this.ended) this.sql = this.open();
-        void pool.end({ timeout: 0 }); // rejects everything still running on it
+        // rejects everything still running on it; a pool that cannot even end is no concern of this write
+        pool.end({ timeout: 0 }).catch(() => {});
         reject(new QueryTimeout(what, this.opts.timeoutMs));
       }, this.opts.timeoutMs);
     });

@@ -50,6 +50,14 @@ export function runService(
       hurry.abort();
     }
   };
+  // A pool dropped by a write deadline (src/db/bounded.ts) may still be connecting: postgres.js
+  // then rejects that connection's start with nobody listening. That one is expected; any other
+  // unhandled rejection still ends the process, as it would without this handler.
+  process.on("unhandledRejection", (err) => {
+    if ((err as { code?: unknown } | null)?.code === "CONNECTION_DESTROYED") return;
+    log.error("unhandled rejection", err);
+    process.exit(1);
+  });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   if (config.supervised) {
