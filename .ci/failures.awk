@@ -13,7 +13,11 @@ function flush_block(name,    i, start, shown) {
   count++
 }
 BEGIN { MAX = 8; n = 0; count = 0; file = "?" }
-/^== / { pass = $0; n = 0; next }
+/^== / { pass = $0; n = 0; recap = 0; next }
+# bun lists a pass's failures again at its end: those are already shown, under their own file
+/^ *[0-9]+ tests? failed:$/ { recap = 1; next }
+/^ *[0-9]+ pass$/ { recap = 0 }
+recap && /^\(fail\) / { next }
 /^[^ (].*\.test\.ts:$/ { file = substr($0, 1, length($0) - 1); n = 0; next }
 /^\(pass\) / { n = 0; next }
 /^\(fail\) / { name = substr($0, 8); sub(/ \[[0-9.]+m?s\]$/, "", name); flush_block(name); n = 0; next }

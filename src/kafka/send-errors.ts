@@ -1,4 +1,5 @@
 import { ShopstreamError } from "../errors.ts";
+import { retry } from "../retry.ts";
 
 // Why a send failed, told apart by Kafka's own error names (the same on both clients, which the
 // adapters dig out of their wrappers): what waiting can fix is resent, what it cannot is rejected
@@ -47,6 +48,15 @@ export function classifySend(names: readonly string[]): SendFailure {
   if (any(BAD_RECORD)) return "bad-record";
   if (any(METADATA)) return "metadata";
   return "transient";
+}
+
+/**
+ * An admin read of a topic just created, grown or recreated meets the metadata errors for a moment
+ * (a broker that does not host the new partition yet, a leader not elected): a few more tries, 300 ms
+ * apart, before the error is the caller's.
+ */
+export function pastMetadataSettling<T>(work: () => Promise<T>, errorNames: (err: unknown) => string[]): Promise<T> {
+  return retry(work, { attempts: 10, firstMs: 300, maxMs: 300, retriable: (err) => classifySend(errorNames(err)) === "metadata" });
 }
 
 /**

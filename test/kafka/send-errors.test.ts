@@ -6,7 +6,7 @@ import { createKafkaClient } from "../../src/kafka/client.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { classifySend, PartitionUnknown, SendRejected } from "../../src/kafka/send-errors.ts";
+import { classifySend, PartitionUnknown, pastMetadataSettling, SendRejected } from "../../src/kafka/send-errors.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
 import { until } from "../support/until.ts";
 
@@ -62,6 +62,23 @@ describe("each client's errors, classified by Kafka's codes", () => {
       if (name === "platformatic")
         expect(client.errorNames(new UserError("Unknown topic orders."))).toEqual(["UNKNOWN_TOPIC_OR_PARTITION"]);
     });
+});
+
+test("an admin read past the metadata settling: retried while a leader moves, never on an error waiting cannot fix", async () => {
+  const names = (err: unknown) => [(err as Error).message];
+  let tries = 0;
+  const read = await pastMetadataSettling(async () => {
+    if (++tries < 3) throw new Error("NOT_LEADER_OR_FOLLOWER");
+    return "offsets";
+  }, names);
+  expect([read, tries]).toEqual(["offsets", 3]);
+  tries = 0;
+  const refused = pastMetadataSettling(async () => {
+    tries++;
+    throw new Error("TOPIC_AUTHORIZATION_FAILED");
+  }, names);
+  await expect(refused).rejects.toThrow("TOPIC_AUTHORIZATION_FAILED");
+  expect(tries).toBe(1);
 });
 
 describe(`on real Kafka (${config.kafkaClient})`, () => {

@@ -3,7 +3,7 @@ import { StormLog } from "../../log.ts";
 import { retry } from "../../retry.ts";
 import type { Batch, IncomingMessage, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
-import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
+import { kafkaErrorNames, PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
 
 // The kafkajs 2.2.4 adapter (the default client).
 
@@ -55,7 +55,11 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
           }
         },
         async offsets(topic) {
-          return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
+          const ends = await pastMetadataSettling(
+            () => admin.fetchTopicOffsets(topic),
+            (err) => kafkaErrorNames(err, kafkaErrorName),
+          );
+          return ends.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
         },
         // On a new cluster the group coordinator moves while __consumer_offsets settles, and
         // kafkajs' admin surfaces NOT_COORDINATOR instead of retrying it.

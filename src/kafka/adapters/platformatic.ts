@@ -24,7 +24,7 @@ import type {
   PartitionWriter,
   RunningConsumer,
 } from "../port.ts";
-import { kafkaErrorNames, PartitionUnknown } from "../send-errors.ts";
+import { kafkaErrorNames, PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
 import { FetchBuffer } from "./fetch-buffer.ts";
 import { GrowthWatch } from "./growth-watch.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
@@ -86,18 +86,20 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
           }
         },
         async offsets(topic) {
-          // the partition count as it is now (a cached one may predate a grown or recreated topic)
-          const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
-          const count = meta.topics.get(topic)?.partitionsCount ?? 0;
-          const ask = (timestamp: bigint) =>
-            admin.listOffsets({
-              topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp })) }],
-            });
-          const [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
-          const lowOf = new Map((low[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
-          return (high[0]?.partitions ?? [])
-            .map((p) => ({ partition: p.partitionIndex, low: lowOf.get(p.partitionIndex) ?? 0, high: Number(p.offset) }))
-            .sort((a, b) => a.partition - b.partition);
+          return pastMetadataSettling(async () => {
+            // the partition count as it is now (a cached one may predate a grown or recreated topic)
+            const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+            const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+            const ask = (timestamp: bigint) =>
+              admin.listOffsets({
+                topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp })) }],
+              });
+            const [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+            const lowOf = new Map((low[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
+            return (high[0]?.partitions ?? [])
+              .map((p) => ({ partition: p.partitionIndex, low: lowOf.get(p.partitionIndex) ?? 0, high: Number(p.offset) }))
+              .sort((a, b) => a.partition - b.partition);
+          }, errorNames);
         },
         async committed(group, topic) {
           const [res] = await admin.listConsumerGroupOffsets({ groups: [group] });
