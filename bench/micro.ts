@@ -7,7 +7,7 @@ import { topBuyers } from "../src/domain/propensity.ts";
 import { Rng } from "../src/domain/random.ts";
 import { loadConfig } from "../src/config.ts";
 import { decode, encode } from "../src/kafka/envelope.ts";
-import { planLifecycle } from "../src/domain/lifecycle.ts";
+import { planLifecycle } from "../src/lifecycle/plan.ts";
 import { cachedGenerator } from "./lib/orders.ts";
 
 // mitata micro-benchmarks of the producer's hot path, on the run's own cache (1,000 users and

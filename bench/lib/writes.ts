@@ -4,7 +4,7 @@ import { copyRows, type CopyValue } from "../../src/db/copy.ts";
 import { columnNames, rowValues } from "../../src/db/tables.ts";
 import { insertOrders, insertRows, ORDER_INSERT, type ScheduledOrder, withSchedule } from "../../src/db/writers.ts";
 import type { Order } from "../../src/domain/types.ts";
-import { lifecycleSchedule } from "../../src/pipeline/lifecycle.ts";
+import { lifecycleSchedule } from "../../src/lifecycle/steps.ts";
 import { laneOf } from "./lanes.ts";
 
 // PostgreSQL's write paths for the same orders. COPY is one stream (its natural form); the batched

@@ -70,7 +70,7 @@ export function buildOrder(a: { id: string; user: OrderBuyer; product: OrderProd
     discount_amount: discount,
     total_amount: subtotal + shipping - discount,
     payment_method: drawPaymentMethod(band, rng),
-    // born paid; what happens next is the lifecycle's (src/domain/lifecycle.ts)
+    // born paid; what happens next is the lifecycle's (src/lifecycle/plan.ts)
     status: "PAID",
     created_at: a.at,
     category: product.category,

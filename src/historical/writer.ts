@@ -3,7 +3,7 @@
 import type { Sql } from "../db/client.ts";
 import { type CopyValue, copyRows } from "../db/copy.ts";
 import { columnNames, ORDERS, PRODUCTS, rowValues, type TableSpec, USERS } from "../db/tables.ts";
-import type { Transition } from "../domain/lifecycle.ts";
+import type { Transition } from "../lifecycle/plan.ts";
 import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 
 export const SOURCE = "historical";

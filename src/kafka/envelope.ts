@@ -1,4 +1,4 @@
-import { pathTo } from "../domain/lifecycle.ts";
+import { pathTo } from "../lifecycle/plan.ts";
 import type { Order, StatusChange } from "../domain/types.ts";
 import { integerRanges, ORDERS, PRODUCTS, USERS } from "../db/tables.ts";
 import { ENVELOPE_VERSION, ENVELOPES, type EventKinds, InvalidEvent } from "./contract.ts";

@@ -2,7 +2,7 @@ import { openBoundedDatabase } from "../db/open.ts";
 import { describe } from "../errors.ts";
 import { openKafka } from "../kafka/open.ts";
 import { StormLog } from "../log.ts";
-import { LifecycleEmitter } from "../pipeline/lifecycle.ts";
+import { LifecycleEmitter } from "../lifecycle/emitter.ts";
 import { every, producerMetrics, runService } from "./runtime.ts";
 
 const LIFECYCLE_POLL_MS = 1000;

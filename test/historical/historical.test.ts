@@ -6,7 +6,7 @@ import { DAY_MS, planDays, resolvePeriod } from "../../src/historical/plan.ts";
 import { type HistoricalOptions, type HistoricalResult, resetHistorical, runHistorical } from "../../src/historical/run.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { gradeDifferences, gradesByRule } from "../support/grades.ts";
-import { planLifecycle } from "../../src/domain/lifecycle.ts";
+import { planLifecycle } from "../../src/lifecycle/plan.ts";
 import { expectCourse, storedOrders, storedSteps } from "../support/lifecycle.ts";
 
 // 30 simulated days at scale 7 (≈20,000 orders) over a small catalogue: integrity, existence,

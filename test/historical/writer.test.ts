@@ -6,7 +6,7 @@ import { Rng } from "../../src/domain/random.ts";
 import { seoulTime } from "../../src/domain/seoul-time.ts";
 import { signUps } from "../../src/historical/generator.ts";
 import { DAY_MS } from "../../src/historical/plan.ts";
-import { planLifecycle } from "../../src/domain/lifecycle.ts";
+import { planLifecycle } from "../../src/lifecycle/plan.ts";
 import { eventCopyLines, orderCopyLine } from "../../src/historical/writer.ts";
 
 test("the hand-written order line is the generic COPY encoding of the same row, with its lifecycle", () => {

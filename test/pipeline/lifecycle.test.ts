@@ -3,7 +3,7 @@ import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
 import { reloadCache, widenedSplit } from "../../src/cache/reload.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
-import { planLifecycle, type Transition } from "../../src/domain/lifecycle.ts";
+import { planLifecycle, type Transition } from "../../src/lifecycle/plan.ts";
 import type { OrderStatus } from "../../src/domain/types.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { readMetricSnapshots } from "../../src/metrics/publish.ts";

@@ -1,5 +1,5 @@
-import { Rng } from "./random.ts";
-import type { OrderStatus } from "./types.ts";
+import { Rng } from "../domain/random.ts";
+import type { OrderStatus } from "../domain/types.ts";
 
 // An order's life after payment (docs/design.md, "Order lifecycle"): PAID → SHIPPED → DELIVERED,
 // PAID → CANCELLED before it ships, DELIVERED → REFUNDED inside the return window. What happens and

@@ -1,9 +1,9 @@
-import { type Db, withDb } from "../db/bounded.ts";
-import type { Schedule } from "../db/lifecycle.ts";
-import { nextTransition, planLifecycle } from "../domain/lifecycle.ts";
-import type { OrderStatus, StatusChange } from "../domain/types.ts";
+import type { Db } from "../db/bounded.ts";
+import type { StatusChange } from "../domain/types.ts";
 import { encode } from "../kafka/envelope.ts";
 import type { BatchingProducer } from "../kafka/producer.ts";
+import { nextTransition, planLifecycle } from "./plan.ts";
+import { dueSteps } from "./store.ts";
 
 // The lifecycle in the live pipeline (docs/design.md, "Order lifecycle"). Every order's plan is a
 // pure function of the seed and the order; the orders consumers store each order's next step
@@ -11,24 +11,6 @@ import type { BatchingProducer } from "../kafka/producer.ts";
 // PostgreSQL which steps are due and publishes them as order_status_changed events on the orders
 // topic, keyed by the buyer so a step stays behind its order. Nothing lives only in memory: a step
 // that fell due while the service was down is still in the table when it comes back.
-
-/** The next step of an order now at `status`, from its plan (the consumers' side). */
-export function lifecycleSchedule(seed: string, speed: number): Schedule {
-  return (order, status) => {
-    const step = nextTransition(planLifecycle(order, seed, speed), status);
-    return step ? { status: step.to, at: step.at } : null;
-  };
-}
-
-interface DueRow {
-  id: string;
-  user_id: string;
-  category: string;
-  created_at: Date;
-  status: OrderStatus;
-  next_status: OrderStatus;
-  next_status_at: Date;
-}
 
 /** Steps published but not yet applied are not published again for this long. */
 const GRACE_MS = 30_000;
@@ -51,15 +33,7 @@ export class LifecycleEmitter {
   async tick(now: Date, signal?: AbortSignal): Promise<number> {
     const nowMs = now.getTime();
     for (const [key, at] of this.published) if (nowMs - at > GRACE_MS) this.published.delete(key);
-    // read-only: a read the service leaves at a stop, or that times out, changes nothing
-    const due = await withDb(
-      this.db,
-      "the due steps",
-      async (sql) => sql<DueRow[]>`
-        select id, user_id, category, created_at, status, next_status, next_status_at from orders
-        where next_status is not null and next_status_at <= ${now}
-        order by next_status_at limit ${BATCH}`,
-    );
+    const due = await dueSteps(this.db, now, BATCH);
     let sent = 0;
     for (const row of due) {
       const key = `${row.id}:${row.next_status}`;

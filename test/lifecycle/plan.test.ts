@@ -9,7 +9,7 @@ import {
   stateAt,
   TRANSITIONS,
   type Transition,
-} from "../../src/domain/lifecycle.ts";
+} from "../../src/lifecycle/plan.ts";
 import { ORDER_STATUSES } from "../../src/domain/types.ts";
 
 const T0 = new Date("2026-03-10T11:00:00Z");

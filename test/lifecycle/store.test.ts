@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { applyTransitions } from "../../src/db/lifecycle.ts";
+import { applyTransitions } from "../../src/lifecycle/store.ts";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { StatusChange } from "../../src/domain/types.ts";
-import { lifecycleSchedule } from "../../src/pipeline/lifecycle.ts";
+import { lifecycleSchedule } from "../../src/lifecycle/steps.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
 

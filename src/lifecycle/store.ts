@@ -1,45 +1,22 @@
-import { canStillReach } from "../domain/lifecycle.ts";
+import { type Db, withDb } from "../db/bounded.ts";
+import type { Sql } from "../db/client.ts";
+import { claimLiveWrite } from "../db/locks.ts";
 import type { OrderStatus, StatusChange } from "../domain/types.ts";
-import type { Sql } from "./client.ts";
-import { claimLiveWrite } from "./locks.ts";
+import { judgeStep, type Schedule, type StoredOrder, stepAfter } from "./steps.ts";
 
-// The orders consumers' side of the lifecycle (docs/design.md, "Order lifecycle"): each step is
-// applied at most once and never backwards. In one transaction, with the batch's orders locked in
-// id order: a step whose order is not stored yet, or that waits for an earlier step, is retried; a
-// step already recorded (a redelivery) changes nothing; a step that can never apply (the order was
-// cancelled, or it would go back in time) is refused; the others move the order, record the step
-// in order_events with its Kafka partition and offset, and schedule the order's next step.
-//
-// A refused step is settled once: when it was the order's own scheduled step, the schedule is
-// cleared, so the lifecycle service does not publish it again and again (and a pile of such
-// orders cannot fill its due-steps query). A next step is never planned before the change it
-// follows (a plan computed under another SPEED, or a step injected far ahead, would otherwise be
-// refused for ever).
-
-/** An order's next planned step: which status, when. */
-export interface ScheduledStep {
-  status: OrderStatus;
-  at: Date;
-}
-
-/** The next step of an order now at `status`, from its lifecycle plan (null: it has none). */
-export type Schedule = (order: { id: string; category: string; created_at: Date }, status: OrderStatus) => ScheduledStep | null;
+// The lifecycle's SQL (docs/design.md, "Order lifecycle"). The orders consumers apply a batch's
+// steps in one transaction, with its orders locked in id order: each step is judged by the rules
+// of steps.ts; the steps that apply move the order, are recorded in order_events with their Kafka
+// partition and offset, and schedule the order's next step. A refused step is settled once: when it
+// was the order's own scheduled step, the schedule is cleared, so the lifecycle service does not
+// publish it again and again (and a pile of such orders cannot fill its due-steps query). The
+// lifecycle service reads the due steps.
 
 export interface TransitionResult {
   /** Steps this call applied (a redelivered one is not among them). */
   applied: StatusChange[];
   retry: { id: string; reason: string }[];
   rejected: { id: string; reason: string }[];
-}
-
-interface OrderRow {
-  id: string;
-  status: OrderStatus;
-  next_status: OrderStatus | null;
-  category: string;
-  created_at: Date;
-  /** When it last changed status (its creation at first). */
-  last_at: Date;
 }
 
 /** `changes` hold at most one step per order (the consumer writes a batch in passes by order). */
@@ -54,7 +31,7 @@ export async function applyTransitions(
   const ids = changes.map((c) => c.order_id);
   return sql.begin(async (tx) => {
     await claimLiveWrite(tx as unknown as Sql);
-    const rows = await tx<OrderRow[]>`
+    const rows = await tx<StoredOrder[]>`
       select id, status, next_status, category, created_at,
              greatest(created_at, shipped_at, delivered_at, cancelled_at, refunded_at) as last_at
       from orders where id = any(${tx.array(ids)}::text[]) order by id for update`;
@@ -62,25 +39,13 @@ export async function applyTransitions(
       select order_id, to_status from order_events where order_id = any(${tx.array(ids)}::text[])`;
     const byId = new Map(rows.map((r) => [r.id, r]));
     const done = new Set(recorded.map((r) => `${r.order_id}:${r.to_status}`));
-    const apply: { change: StatusChange; offset: string; order: OrderRow }[] = [];
-    changes.forEach((c, i) => {
-      const order = byId.get(c.order_id);
-      if (!order) result.retry.push({ id: c.order_id, reason: `order ${c.from} → ${c.to}: the order was not stored` });
-      else if (done.has(`${c.order_id}:${c.to}`))
-        return; // redelivered: recorded already
-      else if (order.status === c.from) {
-        if (c.at.getTime() < order.last_at.getTime())
-          result.rejected.push({
-            id: c.order_id,
-            reason: `${c.from} → ${c.to} at ${c.at.toISOString()} goes back before the order's last change`,
-          });
-        else apply.push({ change: c, offset: source.offsets[i] as string, order });
-      } else if (canStillReach(order.status, c.from))
-        result.retry.push({
-          id: c.order_id,
-          reason: `${c.from} → ${c.to} waits for the order to reach ${c.from} (it is ${order.status}) and did not`,
-        });
-      else result.rejected.push({ id: c.order_id, reason: `${c.from} → ${c.to} can never apply: the order is ${order.status}` });
+    const apply: { change: StatusChange; offset: string; order: StoredOrder }[] = [];
+    changes.forEach((change, i) => {
+      const order = byId.get(change.order_id);
+      const verdict = judgeStep(change, order, done.has(`${change.order_id}:${change.to}`));
+      if (verdict.kind === "apply" && order) apply.push({ change, offset: source.offsets[i] as string, order });
+      else if (verdict.kind === "retry") result.retry.push({ id: change.order_id, reason: verdict.reason });
+      else if (verdict.kind === "reject") result.rejected.push({ id: change.order_id, reason: verdict.reason });
     });
     // the refused steps that were their order's scheduled one: nothing will publish them again
     const settled = result.rejected.filter((r) => {
@@ -90,10 +55,7 @@ export async function applyTransitions(
     if (settled.length)
       await tx`update orders set next_status = null, next_status_at = null where id = any(${tx.array(settled.map((r) => r.id))}::text[])`;
     if (apply.length === 0) return result;
-    const next = apply.map((a) => {
-      const n = schedule(a.order, a.change.to);
-      return n && n.at.getTime() < a.change.at.getTime() ? { ...n, at: a.change.at } : n;
-    });
+    const next = apply.map((a) => stepAfter(schedule, a.order, a.change));
     const at = apply.map((a) => a.change.at.toISOString());
     await tx`
       insert into order_events (order_id, from_status, to_status, at, reason, source, source_partition, source_offset)
@@ -119,4 +81,27 @@ export async function applyTransitions(
     result.applied = apply.map((a) => a.change);
     return result;
   });
+}
+
+/** A step due: the order as the emitter needs it, and where its schedule says it goes next. */
+export interface DueStep {
+  id: string;
+  user_id: string;
+  category: string;
+  created_at: Date;
+  status: OrderStatus;
+  next_status: OrderStatus;
+  next_status_at: Date;
+}
+
+/** Up to `limit` steps due by `now`, the oldest first. Read-only: a read left at a stop, or timed out, changes nothing. */
+export function dueSteps(db: Db, now: Date, limit: number): Promise<DueStep[]> {
+  return withDb(
+    db,
+    "the due steps",
+    async (sql) => sql<DueStep[]>`
+      select id, user_id, category, created_at, status, next_status, next_status_at from orders
+      where next_status is not null and next_status_at <= ${now}
+      order by next_status_at limit ${limit}`,
+  );
 }
