@@ -1,4 +1,4 @@
-import { SHOP_QUERIES } from "./queries.ts";
+import { SHOP_QUERIES } from "../db/shop-queries.ts";
 
 // The two Grafana dashboards, generated from the queries the project runs itself: "Pipeline" (the
 // live pipeline's Prometheus series) and "Shop analytics" (SQL over the tables, the same queries

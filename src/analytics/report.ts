@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { countOrders, ordersSpan } from "../db/analytics.ts";
 import type { Sql } from "../db/client.ts";
-import { type AnalyticsQuery, runQuery, SHOP_QUERIES } from "./queries.ts";
+import { type AnalyticsQuery, runQuery, SHOP_QUERIES } from "../db/shop-queries.ts";
 
 // `bun run report`: the Shop analytics dashboard as one self-contained HTML file, for people without
-// Grafana. The same queries as the dashboard (src/analytics/queries.ts) over the whole range of the
+// Grafana. The same queries as the dashboard (src/db/shop-queries.ts) over the whole range of the
 // orders table (or the range asked for); the charting library and the data are inlined, so the file
 // opens anywhere, offline.
 

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { type Db, withDb } from "../db/bounded.ts";
+import { type ProductRow, productCandidates, type UserRow, userCandidates } from "../db/cache-candidates.ts";
 import type { Sql } from "../db/client.ts";
 import { PRODUCT_SPLIT, type SplitSizes, splitPools, USER_SPLIT, widenedUserSplit } from "../domain/pools.ts";
 import type { CacheKeys } from "./keys.ts";
@@ -43,46 +44,23 @@ export interface CachedProduct {
   created_at: string;
 }
 
-type Pooled<T> = T & { pool: "a" | "b" };
-
 export async function selectUsers(sql: Sql, sizes: SplitSizes = USER_SPLIT): Promise<CachedUser[]> {
-  const rows = await sql<Pooled<CachedUser>[]>`
-    (select 'a' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
-       from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${sizes.total})
-    union all
-    (select 'b' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
-       from users where last_ordered_at is null order by created_at desc, id limit ${sizes.total})`;
-  const users = rows.map(toCachedUser);
+  const rows = await userCandidates(sql, sizes.total);
   // a user has ordered or not: the two pools never share a member
-  return splitPools(
-    users.filter((_, i) => rows[i]?.pool === "a"),
-    users.filter((_, i) => rows[i]?.pool === "b"),
-    sizes,
-  );
+  return splitPools(rows.ordered.map(toCachedUser), rows.newest.map(toCachedUser), sizes);
 }
 
 export async function selectProducts(sql: Sql, sizes: SplitSizes = PRODUCT_SPLIT): Promise<CachedProduct[]> {
-  const rows = await sql<Pooled<CachedProduct>[]>`
-    (select 'a' as pool, id, name, category, brand, price, order_count, created_at
-       from products where order_count > 0 order by order_count desc, id limit ${sizes.total})
-    union all
-    (select 'b' as pool, id, name, category, brand, price, order_count, created_at
-       from products order by created_at desc, id limit ${sizes.total})`;
-  const products = rows.map(toCachedProduct);
+  const rows = await productCandidates(sql, sizes.total);
   // the most ordered products can be among the newest
-  return splitPools(
-    products.filter((_, i) => rows[i]?.pool === "a"),
-    products.filter((_, i) => rows[i]?.pool === "b"),
-    sizes,
-    { overlap: true },
-  );
+  return splitPools(rows.ordered.map(toCachedProduct), rows.newest.map(toCachedProduct), sizes, { overlap: true });
 }
 
 function iso(v: unknown): string {
   return v instanceof Date ? v.toISOString() : String(v);
 }
 
-function toCachedUser(r: Pooled<CachedUser>): CachedUser {
+function toCachedUser(r: UserRow): CachedUser {
   return {
     id: r.id,
     name: r.name,
@@ -97,7 +75,7 @@ function toCachedUser(r: Pooled<CachedUser>): CachedUser {
   };
 }
 
-function toCachedProduct(r: Pooled<CachedProduct>): CachedProduct {
+function toCachedProduct(r: ProductRow): CachedProduct {
   return {
     id: r.id,
     name: r.name,

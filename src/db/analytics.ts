@@ -1,9 +1,10 @@
 import type { Grade } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 
-// The reads the analyses run (src/analytics/: the realism check and the report): the span of the
+// The reads the analyses and the live figures run (src/analytics/: the realism check and the report;
+// src/metrics/: the last minute's orders, orders per status): the span of the
 // stored orders, and the raw figures a realism check judges. The dashboards' own queries are SQL
-// text shared with Grafana (src/analytics/queries.ts).
+// text shared with Grafana, beside this file (shop-queries.ts).
 
 /** First and last order stored, of one source (live, historical) or all; nulls when there are none. */
 export async function ordersSpan(
@@ -63,4 +64,15 @@ export async function realismRows(sql: Sql, from: Date, to: Date, source: string
     seoulHours: [...seoulHours],
     busiestCustomerDay: busiest[0]?.n ?? 0,
   };
+}
+
+/** Orders created in the last minute, by the database's clock (the live page's rate). */
+export async function ordersLastMinute(sql: Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`;
+  return row?.n ?? 0;
+}
+
+/** Orders per status: a scan of the whole table (read it sparingly). */
+export async function ordersByStatus(sql: Sql): Promise<{ status: string; n: number }[]> {
+  return [...(await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders group by status`)];
 }

@@ -72,3 +72,8 @@ export async function dropDatabase(url: string): Promise<void> {
     await sql.end();
   }
 }
+
+/** The cheapest round trip: the server answers (a health check). */
+export async function ping(sql: Sql): Promise<void> {
+  await sql`select 1`;
+}

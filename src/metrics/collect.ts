@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import { AggregatorRegistry, Gauge, Registry } from "prom-client";
 import type { CacheKeys } from "../cache/keys.ts";
 import { type Db, withDb } from "../db/bounded.ts";
+import { ordersByStatus, ordersLastMinute } from "../db/analytics.ts";
 import { gradeDistribution } from "../db/grades.ts";
 import { parkedByTopic } from "../db/parking.ts";
 import { ORDER_STATUSES } from "../domain/types.ts";
@@ -39,12 +40,8 @@ function readSources(src: Sources) {
     src.redis.pipeline().hgetall(src.keys.stats).hget(src.keys.usersMeta, "updated_at").hlen(src.keys.users).hlen(src.keys.products).exec(),
     Promise.all([
       withDb(src.db, "the users per grade", gradeDistribution),
-      withDb(
-        src.db,
-        "the last minute's orders",
-        async (sql) => sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`,
-      ),
-      ordersByStatus(src.db),
+      withDb(src.db, "the last minute's orders", ordersLastMinute),
+      statusesAtMost10s(src.db),
       withDb(src.db, "the parked records", parkedByTopic),
     ]),
     readMetricSnapshots(src.redis, src.prefix),
@@ -65,12 +62,10 @@ function readings(src: Sources): Readings {
 const STATUS_EVERY_MS = 10_000;
 const statusReads = new WeakMap<Db, { at: number; rows: Promise<{ status: string; n: number }[]> }>();
 
-function ordersByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+function statusesAtMost10s(db: Db): Promise<{ status: string; n: number }[]> {
   const last = statusReads.get(db);
   if (last && Date.now() - last.at < STATUS_EVERY_MS) return last.rows;
-  const rows = withDb(db, "the orders per status", async (sql) => [
-    ...(await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from orders group by status`),
-  ]);
+  const rows = withDb(db, "the orders per status", ordersByStatus);
   statusReads.set(db, { at: Date.now(), rows });
   rows.catch(() => statusReads.delete(db)); // a failed read is retried at the next scrape
   return rows;
@@ -120,9 +115,9 @@ export async function buildRegistry(src: Sources): Promise<Registry> {
 
   report("postgres", gradeResult);
   if (gradeResult.status === "fulfilled") {
-    const [dist, [recent], statuses, lot] = gradeResult.value;
+    const [dist, recent, statuses, lot] = gradeResult.value;
     for (const [grade, n] of Object.entries(dist)) grades.set({ grade }, n);
-    ordersPerSecond.set((recent?.n ?? 0) / 60);
+    ordersPerSecond.set(recent / 60);
     for (const status of ORDER_STATUSES) byStatus.set({ status }, statuses.find((s) => s.status === status)?.n ?? 0);
     parked.set({ topic: src.names.topic("orders") }, 0); // "nothing waits" is a figure too
     for (const { topic, n } of lot) parked.set({ topic }, n);

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import { type Db, withDb } from "../db/bounded.ts";
+import { ping } from "../db/client.ts";
 import { describe } from "../errors.ts";
 import type { KafkaAdmin } from "../kafka/port.ts";
 import type { Health } from "./live-state.ts";
@@ -15,7 +16,7 @@ export async function checkHealth(deps: { db: Db; redis: Redis; admin: KafkaAdmi
   errors: Partial<Record<keyof Health, string>>;
 }> {
   const checks: Record<keyof Health, () => Promise<unknown>> = {
-    postgres: () => withDb(deps.db, "the health check", async (sql) => sql`select 1`),
+    postgres: () => withDb(deps.db, "the health check", ping),
     redis: () => deps.redis.ping(),
     kafka: () => deps.admin.listTopics(),
   };

@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import { ordersByHour, recentCategoryMix } from "../analytics/queries.ts";
+import { ordersByHour, recentCategoryMix } from "../db/shop-queries.ts";
 import { type ScenarioControl, scenarioChoices } from "../cache/scenario-switch.ts";
 import { type Db, withDb } from "../db/bounded.ts";
 import { LiveHistory, Scrape } from "./live.ts";

@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dashboardFiles, DATASOURCES, PIPELINE_PANELS } from "../../src/analytics/dashboards.ts";
-import { runQuery, SHOP_QUERIES } from "../../src/analytics/queries.ts";
+import { runQuery, SHOP_QUERIES } from "../../src/db/shop-queries.ts";
 import { loadConfig } from "../../src/config.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
 import { resolvePeriod } from "../../src/historical/plan.ts";

@@ -1,4 +1,4 @@
-import type { Sql } from "../db/client.ts";
+import type { Sql } from "./client.ts";
 import { HOURLY_VOLUME } from "../domain/curves.ts";
 
 // The shop's analyses as SQL, written once: the Grafana "Shop analytics" dashboard runs them as they
