@@ -40,11 +40,6 @@ export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(describe(err));
 }
 
-/** Whether a failure is worth another try: a ShopstreamError says so itself; errors of other origins are assumed to be. */
-export function isRetriable(err: unknown): boolean {
-  return err instanceof ShopstreamError ? err.retriable : true;
-}
-
 /**
  * Awaits a cleanup step whose failure changes nothing for the caller: closing a client that already
  * failed, releasing a lock its connection's end releases anyway. Says why in the name, where a bare

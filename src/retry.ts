@@ -21,6 +21,27 @@ export interface RetryOptions extends Backoff {
   signal?: AbortSignal;
 }
 
+/**
+ * Every wait shopstream's loops use, named by what it waits out (docs/design.md, "Faults"): one
+ * table, so that a wait is tuned in one place and two loops waiting out the same thing wait alike.
+ */
+export const POLICIES = {
+  /** A Kafka send resent, or a topic's metadata looked up again (the producer's lanes). */
+  kafkaResend: { firstMs: 100, maxMs: 5000 },
+  /** An admin read while a topic's metadata or a group's coordinator settles (a topic just created, grown or recreated). */
+  kafkaSettling: { attempts: 10, firstMs: 300, maxMs: 300 },
+  /** A platformatic consumer reopened at its committed offsets after its client broke. */
+  consumerReopen: { firstMs: 500, maxMs: 5000 },
+  /** A consumer's write to PostgreSQL that failed, with its partition paused meanwhile. */
+  batchWrite: { firstMs: 200, maxMs: 5000 },
+  /** Records of a batch waiting for what they refer to (a steady rhythm, heartbeats in between). */
+  referenceWait: { firstMs: 50, maxMs: 2000, jitter: false },
+  /** Redis reconnecting (ioredis' own retry strategy). */
+  redisReconnect: { firstMs: 200, maxMs: 2000 },
+  /** A service start:all restarts after it crashed, the wait growing with its crash streak. */
+  serviceRestart: { firstMs: 1000, maxMs: 30_000, jitter: false },
+} as const satisfies Record<string, RetryOptions>;
+
 /** The wait before try `attempt + 1`, after `attempt` failures (attempt ≥ 1). */
 export function backoffMs(attempt: number, { firstMs = 100, maxMs = 5000, jitter = true }: Backoff = {}): number {
   const ms = Math.min(maxMs, firstMs * 2 ** Math.min(attempt - 1, 30));

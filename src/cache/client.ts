@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import { describe, ShopstreamError } from "../errors.ts";
 import { type Logger, logger } from "../log.ts";
-import { backoffMs } from "../retry.ts";
+import { backoffMs, POLICIES } from "../retry.ts";
 
 /**
  * An ioredis client that keeps reconnecting, fails a command after two retries (callers decide what
@@ -13,7 +13,7 @@ export function connectRedis(url: string, opts: { lazy?: boolean; log?: Logger }
     lazyConnect: opts.lazy ?? false,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    retryStrategy: (times) => backoffMs(times, { firstMs: 200, maxMs: 2000 }),
+    retryStrategy: (times) => backoffMs(times, POLICIES.redisReconnect),
   });
   let reported = false;
   client.on("error", (err: Error) => {

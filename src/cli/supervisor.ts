@@ -1,4 +1,4 @@
-import { backoffMs } from "../retry.ts";
+import { backoffMs, POLICIES } from "../retry.ts";
 import type { Subprocess } from "bun";
 import { SUPERVISED_ENV } from "../config.ts";
 
@@ -22,7 +22,6 @@ export interface ServiceSpec {
 }
 
 const COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
-const RESTART_BACKOFF = { firstMs: 1000, maxMs: 30_000, jitter: false };
 
 export class Supervisor {
   private readonly procs = new Map<string, Subprocess>();
@@ -77,7 +76,7 @@ export class Supervisor {
       }
       // a service that ran for a minute before dying starts its backoff afresh
       const streak = Date.now() - startedAt > 60_000 ? 0 : failures;
-      const wait = backoffMs(streak + 1, RESTART_BACKOFF);
+      const wait = backoffMs(streak + 1, POLICIES.serviceRestart);
       this.restarts.set(spec.name, (this.restarts.get(spec.name) ?? 0) + 1);
       this.out(`${this.prefix(spec.name)} exited with code ${code}; restarting in ${wait / 1000} s`);
       const timer = setTimeout(() => {

@@ -1,6 +1,6 @@
 import { describe } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
-import { backoffMs } from "../retry.ts";
+import { backoffMs, POLICIES } from "../retry.ts";
 import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
 import { type EventKinds, InvalidEvent } from "./contract.ts";
 import { decode, subjectOf } from "./envelope.ts";
@@ -231,7 +231,7 @@ async function writePass<E extends EntityTopic>(
         else dead.push(deadLetter(`${r.reason} within ${retryForMs} ms`, batch, r.record.message, { attempts: rounds }));
       break;
     }
-    await sleepWithHeartbeat(backoffMs(++waits, { firstMs: 50, maxMs: 2000, jitter: false }), control);
+    await sleepWithHeartbeat(backoffMs(++waits, POLICIES.referenceWait), control);
   }
   return written;
 }
@@ -254,7 +254,7 @@ async function pauseAfterFailure(
   failures: number,
   err: unknown,
 ): Promise<void> {
-  const backoff = Math.round(backoffMs(failures, { firstMs: 200, maxMs: 5000 }));
+  const backoff = Math.round(backoffMs(failures, POLICIES.batchWrite));
   const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
   w.storm.note(
     `${describe(err)}${code}`,

@@ -1,6 +1,6 @@
 import { bestEffort, describe } from "../errors.ts";
 import type { StormLog } from "../log.ts";
-import { backoffMs, sleep } from "../retry.ts";
+import { backoffMs, POLICIES, sleep } from "../retry.ts";
 import type { KafkaClient, OutgoingMessage, PartitionWriter } from "./port.ts";
 import { classifySend, SendRejected } from "./send-errors.ts";
 import type { TopicMetadata } from "./topic-metadata.ts";
@@ -46,8 +46,6 @@ export interface LaneHost {
   /** A batch is settled: whoever waits for room or a flush looks again. */
   settled(): void;
 }
-
-const BACKOFF = { firstMs: 100, maxMs: 5000 };
 
 export class Lane {
   /** "topic/partition" */
@@ -187,7 +185,7 @@ export class Lane {
           batch.length,
         );
         await this.recreate();
-        await sleep(backoffMs(attempt, BACKOFF));
+        await sleep(backoffMs(attempt, POLICIES.kafkaResend));
         if (host.abandoned()) return;
         const problem = host.topics.problem(this.topic);
         if (problem) return host.reject([...batch, ...this.takeQueue()], problem);

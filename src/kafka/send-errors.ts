@@ -1,5 +1,5 @@
 import { ShopstreamError } from "../errors.ts";
-import { retry } from "../retry.ts";
+import { POLICIES, retry } from "../retry.ts";
 
 // Why a send failed, told apart by Kafka's own error names (the same on both clients, which the
 // adapters dig out of their wrappers): what waiting can fix is resent, what it cannot is rejected
@@ -56,7 +56,7 @@ export function classifySend(names: readonly string[]): SendFailure {
  * apart, before the error is the caller's.
  */
 export function pastMetadataSettling<T>(work: () => Promise<T>, errorNames: (err: unknown) => string[]): Promise<T> {
-  return retry(work, { attempts: 10, firstMs: 300, maxMs: 300, retriable: (err) => classifySend(errorNames(err)) === "metadata" });
+  return retry(work, { ...POLICIES.kafkaSettling, retriable: (err) => classifySend(errorNames(err)) === "metadata" });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe } from "../errors.ts";
 import type { StormLog } from "../log.ts";
-import { backoffMs, sleep } from "../retry.ts";
+import { backoffMs, POLICIES, sleep } from "../retry.ts";
 import type { KafkaAdmin, KafkaClient } from "./port.ts";
 import { classifySend, SendRejected } from "./send-errors.ts";
 
@@ -37,7 +37,6 @@ export interface TopicMetadataOptions<T> {
   lookedUp(topic: string): void;
 }
 
-const BACKOFF = { firstMs: 100, maxMs: 5000 };
 /** How often a missing topic that messages wait for is looked at again. */
 const MISSING_LOOK_MS = 1000;
 
@@ -150,7 +149,7 @@ export class TopicMetadata<T> {
           break;
         }
         this.opts.storm.note(describe(err), `cannot look up the partitions of ${topic} (retrying):`);
-        await sleep(backoffMs(attempt, BACKOFF));
+        await sleep(backoffMs(attempt, POLICIES.kafkaResend));
       }
     }
     if (this.closed) return;

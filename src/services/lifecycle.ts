@@ -1,9 +1,7 @@
 import { openBoundedDatabase } from "../db/open.ts";
-import { describe } from "../errors.ts";
 import { openKafka } from "../kafka/open.ts";
-import { StormLog } from "../log.ts";
 import { LifecycleEmitter } from "../lifecycle/emitter.ts";
-import { every, producerMetrics, runService } from "./runtime.ts";
+import { periodically, producerMetrics, runService } from "./runtime.ts";
 
 const LIFECYCLE_POLL_MS = 1000;
 
@@ -14,24 +12,18 @@ runService("lifecycle", async ({ config, log, signal, hurry }) => {
   const db = await openBoundedDatabase(config.databaseUrl, { max: 1, timeoutMs: config.pgQueryTimeoutMs });
   const { names, producer } = await openKafka(config, "lifecycle", { ...producerMetrics(config.topicPrefix), log });
   const emitter = new LifecycleEmitter(db, producer, names.topic("orders"), config.seed, config.speed);
-  const storm = new StormLog((line) => log.error(line));
   log.info(`publishing order lifecycle steps as they fall due (delays ÷ ${config.speed})`);
   const report = setInterval(() => log.info(`${emitter.emitted} lifecycle steps published so far`), 30_000);
-  await every(
-    () => LIFECYCLE_POLL_MS,
+  // a poll left at the stop only reads, and publishes nothing once the signal is aborted
+  await periodically(
+    LIFECYCLE_POLL_MS,
     async () => {
-      try {
-        await emitter.tick(new Date(), signal);
-      } catch (err) {
-        if (!signal.aborted) storm.note(describe(err), "could not read the due steps; trying again:");
-      }
+      await emitter.tick(new Date(), signal);
     },
-    signal,
-    // a poll left at the stop only reads, and publishes nothing once the signal is aborted
-    { leaveAtAbort: true },
+    { log, signal },
+    "could not read the due steps; trying again:",
   );
   clearInterval(report);
-  storm.close();
   const lost = await producer.close(undefined, hurry);
   await db.end(); // bounded: a server that does not answer is not waited for
   log.info(`stopped after ${emitter.emitted} lifecycle steps published`);

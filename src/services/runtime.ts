@@ -2,7 +2,7 @@ import { type Config, ConfigError, loadConfig } from "../config.ts";
 import type { ProducerHooks } from "../kafka/producer.ts";
 import { describe } from "../errors.ts";
 import { sleep } from "../retry.ts";
-import { logger, type Logger } from "../log.ts";
+import { type Logger, logger, StormLog } from "../log.ts";
 import { connectRedis } from "../cache/client.ts";
 import { publishMetrics } from "../metrics/publish.ts";
 import { produced, produceRejected, produceRetries, producerRecreations } from "../metrics/registry.ts";
@@ -132,6 +132,37 @@ export async function every(
     if (signal.aborted) break;
     await run();
   }
+}
+
+/**
+ * The loop of a service that works once per period (the cache-worker's reload, the grade
+ * recompute, the lifecycle's poll): `work` at once, then once per `periodMs`, however long each run
+ * took. A failed run is noted on a StormLog (a failure storm as counted summaries, not a line per
+ * period) under `failure`, and the next period tries again. A run still going at the stop is left
+ * to settle on its own (every()'s leaveAtAbort): `work` must be safe to abandon halfway.
+ */
+export async function periodically(
+  periodMs: number,
+  work: () => Promise<void>,
+  ctx: Pick<ServiceContext, "log" | "signal">,
+  failure: string,
+): Promise<void> {
+  const storm = new StormLog((line) => ctx.log.error(line));
+  let started = 0;
+  await every(
+    () => Math.max(0, periodMs - (Date.now() - started)),
+    async () => {
+      started = Date.now();
+      try {
+        await work();
+      } catch (err) {
+        if (!ctx.signal.aborted) storm.note(describe(err), failure);
+      }
+    },
+    ctx.signal,
+    { immediately: true, leaveAtAbort: true },
+  );
+  storm.close();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { every, rateLoop, settledOrAborted } from "../../src/services/runtime.ts";
+import { every, periodically, rateLoop, settledOrAborted } from "../../src/services/runtime.ts";
 
 test("settledOrAborted() ends with the work, or at the stop if the work never ends", async () => {
   const stop = new AbortController();
@@ -94,4 +94,35 @@ test("every() waits for a tick in flight at the abort, unless told to leave it (
     { immediately: true, leaveAtAbort: true },
   );
   await expect(failing).rejects.toThrow("boom");
+});
+
+test("periodically() runs once per period however long a run takes, and tells a failure storm in summaries", async () => {
+  const stop = new AbortController();
+  const errors: string[] = [];
+  const log = { info() {}, warn() {}, error: (msg: string) => errors.push(msg) };
+  const starts: number[] = [];
+  const t0 = performance.now();
+  const loop = periodically(
+    100,
+    async () => {
+      starts.push(performance.now() - t0);
+      await Bun.sleep(90); // a run that takes most of its period
+      throw new Error("database gone");
+    },
+    { log, signal: stop.signal },
+    "reload failed:",
+  );
+  await Bun.sleep(530);
+  stop.abort();
+  await loop;
+  // at once, then every 100 ms: the period counts from each run's start (from its end, runs would
+  // start 190 ms apart)
+  expect(starts[0] as number).toBeLessThan(50);
+  const gaps = starts.slice(1).map((s, i) => s - (starts[i] as number));
+  expect(gaps.length).toBeGreaterThanOrEqual(3);
+  expect(gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)] as number).toBeLessThan(150);
+  // the first failure in full, the rest counted at the stop: not a line per period
+  expect(errors[0]).toBe("reload failed: database gone");
+  expect(errors).toHaveLength(2);
+  expect(errors[1]).toMatch(/^\d more in the last 5 s: database gone$/);
 });

@@ -1,6 +1,6 @@
 import { CompressionTypes, Kafka, type KafkaMessage, logLevel, type logCreator, Partitioners } from "kafkajs";
 import { StormLog } from "../../log.ts";
-import { retry } from "../../retry.ts";
+import { POLICIES, retry } from "../../retry.ts";
 import type { Batch, IncomingMessage, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
 import { kafkaErrorNames, PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
@@ -65,9 +65,7 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
         // kafkajs' admin surfaces NOT_COORDINATOR instead of retrying it.
         async committed(group, topic) {
           const res = await retry(() => admin.fetchOffsets({ groupId: group, topics: [topic] }), {
-            attempts: 10,
-            firstMs: 300,
-            maxMs: 300,
+            ...POLICIES.kafkaSettling,
             retriable: (err) => (err as { retriable?: boolean }).retriable === true,
           });
           const out = new Map<number, number>();

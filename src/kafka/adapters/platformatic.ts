@@ -12,7 +12,7 @@ import {
 } from "@platformatic/kafka";
 import { asError, bestEffort, describe } from "../../errors.ts";
 import { StormLog } from "../../log.ts";
-import { retry, within } from "../../retry.ts";
+import { POLICIES, retry, within } from "../../retry.ts";
 import type {
   Batch,
   BatchControl,
@@ -325,8 +325,7 @@ async function consumeBatches(
         await open();
       },
       {
-        firstMs: 500,
-        maxMs: 5000,
+        ...POLICIES.consumerReopen,
         retriable: () => !stopping && Date.now() - started < 120_000,
         onRetry: (err) => storm.note(describe(err), `[platformatic] cannot reopen the consumer of ${spec.topic} (retrying):`),
       },
