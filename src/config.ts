@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { LogFormat } from "./log.ts";
 import { describe, ShopstreamError } from "./errors.ts";
+import { KAFKA_DEFAULTS } from "./kafka-defaults.ts";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
 // variable (docs/design.md, "Configuration"); defaults are the documented ones.
@@ -21,12 +22,6 @@ export const SUPERVISED_ENV = "SHOPSTREAM_SUPERVISED";
 export const KAFKA_CLIENTS = ["kafkajs", "platformatic"] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
-/**
- * How fast the pipeline follows a topic's metadata, and how long it waits for a missing topic
- * (docs/design.md, "Faults"): the defaults of KAFKA_METADATA_REFRESH_S and KAFKA_MISSING_TOPIC_S.
- */
-export const KAFKA_TIMING_DEFAULTS = { metadataRefreshS: 10, missingTopicS: 30 } as const;
-
 export interface Config {
   databaseUrl: string;
   /** The deadline of each use of PostgreSQL by a service, on the client (a frozen server enforces nothing) and as statement_timeout. */
@@ -42,6 +37,8 @@ export interface Config {
   kafkaMetadataRefreshS: number;
   /** Seconds sends to a topic that does not exist wait for it (recreated) before they are rejected. */
   kafkaMissingTopicS: number;
+  /** Every producing service's batching (src/kafka-defaults.ts says what each does and why its default). */
+  kafkaProducer: { lingerMs: number; maxBatch: number; maxBatchBytes: number; capacity: number };
   /** Consumers start:all runs per consumer group: one partition each at most, so no more than kafkaPartitions. */
   consumersPerGroup: number;
   topicPrefix: string;
@@ -130,8 +127,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaCompression: read.oneOf("KAFKA_COMPRESSION", "none", ["none", "gzip"] as const),
     kafkaClient: read.oneOf("KAFKA_CLIENT", "kafkajs", KAFKA_CLIENTS),
     kafkaPartitions,
-    kafkaMetadataRefreshS: read.number("KAFKA_METADATA_REFRESH_S", KAFKA_TIMING_DEFAULTS.metadataRefreshS, { min: 1, max: 300 }),
-    kafkaMissingTopicS: read.number("KAFKA_MISSING_TOPIC_S", KAFKA_TIMING_DEFAULTS.missingTopicS, { min: 1, max: 3600 }),
+    kafkaMetadataRefreshS: read.number("KAFKA_METADATA_REFRESH_S", P.metadataRefreshS, { min: 1, max: 300 }),
+    kafkaMissingTopicS: read.number("KAFKA_MISSING_TOPIC_S", P.missingTopicS, { min: 1, max: 3600 }),
+    kafkaProducer: producerBatching(read),
     consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
       min: 1,
       max: kafkaPartitions,
@@ -174,6 +172,24 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
   return config;
 }
 
+const P = KAFKA_DEFAULTS.producer;
+
+function producerBatching(read: Reader): Config["kafkaProducer"] {
+  const maxBatch = read.number("KAFKA_BATCH_MESSAGES", P.batchMessages, { min: 1, max: 100_000, integer: true });
+  return {
+    lingerMs: read.number("KAFKA_LINGER_MS", P.lingerMs, { min: 0, max: 10_000 }),
+    maxBatch,
+    // under the broker's message.max.bytes (1 MB by default), or a full batch is refused whole
+    maxBatchBytes: read.number("KAFKA_BATCH_BYTES", P.batchBytes, { min: 1024, max: 1_000_000, integer: true }),
+    capacity: read.number("KAFKA_BUFFER_MESSAGES", Math.max(P.bufferMessages, maxBatch), {
+      min: maxBatch,
+      max: 10_000_000,
+      integer: true,
+      minReason: "KAFKA_BATCH_MESSAGES; a smaller buffer could never fill a batch",
+    }),
+  };
+}
+
 function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number } {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -206,7 +222,8 @@ interface NumberRule {
   min?: number;
   max?: number;
   integer?: boolean;
-  /** Why the maximum, when it comes from another variable. */
+  /** Why the minimum or maximum, when it comes from another variable. */
+  minReason?: string;
   maxReason?: string;
 }
 
@@ -233,7 +250,10 @@ class Reader {
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${raw}"`);
     if (opts.integer && !Number.isInteger(n)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-    if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be >= ${opts.min}, got ${n}`);
+    if (opts.min !== undefined && n < opts.min) {
+      const why = opts.minReason ? ` (${opts.minReason})` : "";
+      throw new ConfigError(name, `must be >= ${opts.min}${why}, got ${n}`);
+    }
     if (opts.max !== undefined && n > opts.max) {
       const why = opts.maxReason ? ` (${opts.maxReason})` : "";
       throw new ConfigError(name, `must be <= ${opts.max}${why}, got ${n}`);

@@ -29,8 +29,12 @@ export async function openKafka(
   } finally {
     await admin.close();
   }
-  const timing = { metadataRefreshMs: config.kafkaMetadataRefreshS * 1000, missingTopicMs: config.kafkaMissingTopicS * 1000 };
-  const producer = new BatchingProducer(client, { ...timing, ...opts });
+  const configured: BatchingProducerOptions = {
+    ...config.kafkaProducer,
+    metadataRefreshMs: config.kafkaMetadataRefreshS * 1000,
+    missingTopicMs: config.kafkaMissingTopicS * 1000,
+  };
+  const producer = new BatchingProducer(client, { ...configured, ...opts });
   await producer.connect();
   return { client, names, producer };
 }

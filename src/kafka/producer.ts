@@ -1,5 +1,5 @@
-import { KAFKA_TIMING_DEFAULTS } from "../config.ts";
 import { ShopstreamError } from "../errors.ts";
+import { KAFKA_DEFAULTS } from "../kafka-defaults.ts";
 import { StormLog, type Logger } from "../log.ts";
 import { Lane, type LaneHost, type Pending } from "./lane.ts";
 import { partitionFor } from "./partitioner.ts";
@@ -58,6 +58,8 @@ export interface BatchingProducerOptions extends ProducerHooks {
   log?: Logger;
 }
 
+const P = KAFKA_DEFAULTS.producer;
+
 export class BatchingProducer {
   private readonly lanes = new Map<string, Lane>();
   private readonly topics: TopicMetadata<Pending>;
@@ -81,20 +83,16 @@ export class BatchingProducer {
     client: KafkaClient,
     private readonly opts: BatchingProducerOptions = {},
   ) {
-    // Defaults measured on the 2-core bench machine (bench/RESULTS.md). A lane's batch goes to one
-    // partition, so the byte cap keeps its record batch under the broker's 1 MB message.max.bytes
-    // (about 1,200 orders of ~600 bytes).
-    const lingerMs = opts.lingerMs ?? 5;
-    const maxBatch = opts.maxBatch ?? 2000;
-    const maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
-    // 10,000 outstanding keep every lane's next batch full at full rate (0.25 s at 40,000/s) while
-    // bounding what an outage holds in memory; more only grows the heap (bench/RESULTS.md, "Memory")
-    this.capacity = opts.capacity ?? 10_000;
+    // the defaults and why (src/kafka-defaults.ts); a service sets them from its config
+    const lingerMs = opts.lingerMs ?? P.lingerMs;
+    const maxBatch = opts.maxBatch ?? P.batchMessages;
+    const maxBatchBytes = opts.maxBatchBytes ?? P.batchBytes;
+    this.capacity = opts.capacity ?? P.bufferMessages;
     const log = opts.log;
     this.storm = new StormLog((line) => (log ? log.warn(line) : console.warn(line)));
     this.topics = new TopicMetadata<Pending>(client, {
-      refreshMs: opts.metadataRefreshMs ?? KAFKA_TIMING_DEFAULTS.metadataRefreshS * 1000,
-      missingTopicMs: opts.missingTopicMs ?? KAFKA_TIMING_DEFAULTS.missingTopicS * 1000,
+      refreshMs: opts.metadataRefreshMs ?? P.metadataRefreshS * 1000,
+      missingTopicMs: opts.missingTopicMs ?? P.missingTopicS * 1000,
       storm: this.storm,
       route: (p) => this.route(p),
       reject: (items, why) => this.reject(items, why),
@@ -197,7 +195,7 @@ export class BatchingProducer {
    * cluster is gone), or when `giveUp` aborts (a forced stop), are rejected; returns how many, so
    * that the caller can say so and fail.
    */
-  async close(timeoutMs = 30_000, giveUp?: AbortSignal): Promise<number> {
+  async close(timeoutMs: number = P.closeTimeoutMs, giveUp?: AbortSignal): Promise<number> {
     this.closing = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onGiveUp = () => {};

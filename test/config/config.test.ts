@@ -24,6 +24,14 @@ describe("loadConfig", () => {
     expect(c.pgQueryTimeoutMs).toBe(30_000);
     expect(c.kafkaMetadataRefreshS).toBe(10);
     expect(c.kafkaMissingTopicS).toBe(30);
+    expect(c.kafkaProducer).toEqual({ lingerMs: 5, maxBatch: 2000, maxBatchBytes: 786_432, capacity: 10_000 });
+  });
+
+  test("the producers' batching is read: KAFKA_LINGER_MS, KAFKA_BATCH_MESSAGES, KAFKA_BATCH_BYTES, KAFKA_BUFFER_MESSAGES", () => {
+    const env = { KAFKA_LINGER_MS: "20", KAFKA_BATCH_MESSAGES: "5000", KAFKA_BATCH_BYTES: "524288", KAFKA_BUFFER_MESSAGES: "40000" };
+    expect(loadConfig(env).kafkaProducer).toEqual({ lingerMs: 20, maxBatch: 5000, maxBatchBytes: 524_288, capacity: 40_000 });
+    // a batch larger than the default buffer grows the buffer with it
+    expect(loadConfig({ KAFKA_BATCH_MESSAGES: "20000" }).kafkaProducer.capacity).toBe(20_000);
   });
 
   test("KAFKA_METADATA_REFRESH_S and KAFKA_MISSING_TOPIC_S are read", () => {
@@ -110,6 +118,10 @@ describe("loadConfig", () => {
     ["KAFKA_METADATA_REFRESH_S", "soon"],
     ["KAFKA_MISSING_TOPIC_S", "0.5"],
     ["KAFKA_MISSING_TOPIC_S", "forever"],
+    ["KAFKA_LINGER_MS", "-1"],
+    ["KAFKA_BATCH_MESSAGES", "0"],
+    ["KAFKA_BATCH_BYTES", "2000000"], // over the broker's 1 MB message.max.bytes
+    ["KAFKA_BUFFER_MESSAGES", "500"], // smaller than a batch
   ];
   for (const [variable, value] of bad) {
     test(`${variable}=${value} fails naming the variable`, () => {
@@ -192,4 +204,20 @@ test("LOG_FORMAT is text or json; json lines carry the service, level, message, 
   const entry = JSON.parse(lines[0] as string);
   expect(entry).toMatchObject({ level: "error", service: "producer", msg: "write failed", error: "connection refused", partition: 2 });
   expect(Number.isNaN(Date.parse(entry.time))).toBe(false);
+});
+
+test("every variable config.ts reads is in the README's configuration table", async () => {
+  const root = join(import.meta.dir, "..", "..");
+  const source = await Bun.file(join(root, "src", "config.ts")).text();
+  const readme = await Bun.file(join(root, "README.md")).text();
+  const read = [...source.matchAll(/read\.\w+\(\s*"([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1] as string);
+  expect(read.length).toBeGreaterThan(30);
+  // a row names one variable or several ("`SEED_USERS`, `SEED_PRODUCTS`")
+  const documented = new Set(
+    readme
+      .split("\n")
+      .filter((line) => line.startsWith("| `"))
+      .flatMap((line) => [...(line.split(" | ")[0] ?? "").matchAll(/`([A-Za-z][A-Za-z0-9_]+)`/g)].map((m) => m[1])),
+  );
+  expect(read.filter((name) => !documented.has(name))).toEqual([]);
 });

@@ -1,5 +1,6 @@
 import { CompressionTypes, Kafka, type KafkaMessage, logLevel, type logCreator, Partitioners } from "kafkajs";
 import { StormLog } from "../../log.ts";
+import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
 import { POLICIES, retry } from "../../retry.ts";
 import type { Batch, IncomingMessage, KafkaAdmin, KafkaClient, KafkaClientOptions, PartitionWriter, RunningConsumer } from "../port.ts";
 import { bestEffort } from "../../errors.ts";
@@ -15,6 +16,9 @@ process.on("warning", (w) => {
   if (w.name !== "TimeoutNegativeWarning") console.error(`${w.name}: ${w.message}`);
 });
 
+const P = KAFKA_DEFAULTS.producer;
+const C = KAFKA_DEFAULTS.consumer;
+
 export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
   const storm = new StormLog((line) => opts.log.warn(line));
   const kafka = new Kafka({
@@ -22,8 +26,8 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
     brokers: [...opts.brokers],
     logLevel: logLevel.WARN,
     logCreator: summarised(storm),
-    connectionTimeout: 5000,
-    retry: { initialRetryTime: 200, retries: 8 },
+    connectionTimeout: KAFKA_DEFAULTS.connectTimeoutMs,
+    retry: { initialRetryTime: KAFKA_DEFAULTS.admin.retryFirstMs, retries: KAFKA_DEFAULTS.admin.retries },
   });
   const compression = opts.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
 
@@ -97,9 +101,7 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
         allowAutoTopicCreation: false,
         // never consulted (every batch names its partition), set so kafkajs does not warn about its default
         createPartitioner: Partitioners.DefaultPartitioner,
-        // a few quick retries inside kafkajs (a leader moving); past them the batching producer
-        // opens a new writer and resends, which also clears any sequence state a failure left behind
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+        retry: { retries: P.retries, initialRetryTime: P.retryFirstMs, maxRetryTime: P.retryMaxMs },
       });
       try {
         await producer.connect();
@@ -125,28 +127,19 @@ export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
       const consumer = kafka.consumer({
         groupId: spec.group,
         allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 250,
+        maxWaitTimeInMs: C.maxWaitMs,
         // A member whose metadata is older than this looks again; a topic grown meanwhile makes it
         // rejoin, and the leader's rejoin reassigns the new partitions (kafkajs' default is 5 min).
         metadataMaxAge: opts.metadataRefreshMs,
-        // Up to 4 MB per partition fetch (kafkajs' default is 1 MB): a consumer behind by more
-        // than a fetch gets ~4,000 orders per batch instead of ~1,100, and each batch's fixed
-        // costs (one commit, one update per distinct user and product) are shared by 4× as many rows.
-        maxBytesPerPartition: 4 * 1024 * 1024,
+        maxBytesPerPartition: C.maxBytesPerPartition,
         // A consumer that crashes with its broker (kafkajs restarts it as a new member) leaves its
-        // old membership behind, and the group cannot rebalance until that one's session times
-        // out: the session timeout is how long the whole group may stall after a broker loss. 10 s
-        // (the broker allows 6 s and up) against kafkajs' 30 s; a batch write takes well under a
-        // second, and the retry loops heartbeat while they wait.
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        // A dead broker may be the group's coordinator or a fetched partition's leader. kafkajs
-        // retries it, and when its retries run out it crashes the consumer and restarts it as a
-        // new member after its last retry delay (up to 30 s by default), and the group then waits
-        // for the old member's session to expire. Retries of at most 1 s spanning ~10 s outlast
-        // the broker's fencing (6 s here) and the coordinator's move, so the same member carries
-        // on (bench/RESULTS.md, "Broker SIGKILL": stalls of 4–8 s instead of 10–40 s).
-        retry: { initialRetryTime: 100, maxRetryTime: 1000, retries: 12 },
+        // old membership behind: the group waits for that one's session to time out
+        sessionTimeout: C.sessionTimeoutMs,
+        heartbeatInterval: C.heartbeatIntervalMs,
+        // when its retries run out kafkajs crashes the consumer and restarts it as a new member
+        // after its last retry delay (up to 30 s by default), and the group then waits for the old
+        // member's session to expire: retries of at most 1 s spanning ~10 s keep the same member
+        retry: { initialRetryTime: C.retryFirstMs, maxRetryTime: C.retryMaxMs, retries: C.retries },
       });
       let stopping = false;
       consumer.on(consumer.events.CRASH, ({ payload }) => {

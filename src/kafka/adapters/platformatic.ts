@@ -12,6 +12,7 @@ import {
 } from "@platformatic/kafka";
 import { asError, bestEffort, describe } from "../../errors.ts";
 import { StormLog } from "../../log.ts";
+import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
 import { POLICIES, retry, within } from "../../retry.ts";
 import type {
   Batch,
@@ -39,9 +40,12 @@ import { type FetchView, StallWatch } from "./stall-watch.ts";
 const EARLIEST = -2n;
 const LATEST = -1n;
 
+const P = KAFKA_DEFAULTS.producer;
+const C = KAFKA_DEFAULTS.consumer;
+
 export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
   const storm = new StormLog((line) => opts.log.warn(line));
-  const base = { clientId: opts.clientId, bootstrapBrokers: [...opts.brokers], connectTimeout: 5000 };
+  const base = { clientId: opts.clientId, bootstrapBrokers: [...opts.brokers], connectTimeout: KAFKA_DEFAULTS.connectTimeoutMs };
   const warnOn = (client: { on(event: "error", listener: (err: Error) => void): unknown }, what: string) =>
     client.on("error", (err) => storm.note(describe(err), `[platformatic] ${what}:`));
 
@@ -50,7 +54,11 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
     brokers: opts.brokers,
 
     async admin() {
-      const admin = new Admin({ ...base, retries: 3, retryDelay: 300 });
+      const admin = new Admin({
+        ...base,
+        retries: KAFKA_DEFAULTS.admin.platformaticRetries,
+        retryDelay: KAFKA_DEFAULTS.admin.retryDelayMs,
+      });
       warnOn(admin, "admin");
       try {
         await admin.listTopics();
@@ -136,9 +144,9 @@ export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
         partitioner: compatibilityPartitioner,
         // idempotent alone retries forever; a few quick retries (a leader moving), then the
         // batching producer opens a new writer and resends
-        retries: 5,
-        retryDelay: 200,
-        timeout: 10_000,
+        retries: P.retries,
+        retryDelay: P.retryDelayMs,
+        timeout: P.requestTimeoutMs,
       });
       warnOn(producer, "producer");
       return {
@@ -231,17 +239,15 @@ async function consumeBatches(
       ...base,
       groupId: spec.group,
       autocommit: false,
-      // as the kafkajs adapter: 10 s sessions bound how long a lost member holds the group up
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 20_000,
-      heartbeatInterval: 1_000,
-      maxWaitTime: 250,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 12 * 1024 * 1024,
+      sessionTimeout: C.sessionTimeoutMs,
+      rebalanceTimeout: C.rebalanceTimeoutMs,
+      heartbeatInterval: C.heartbeatIntervalMs,
+      maxWaitTime: C.maxWaitMs,
+      maxBytesPerPartition: C.maxBytesPerPartition,
+      maxBytes: C.maxBytes,
       highWaterMark: HIGH_WATER,
-      // a dead broker is retried for ~10 s, past its fencing (6 s) and the coordinator's move
-      retries: 12,
-      retryDelay: 800,
+      retries: C.retries,
+      retryDelay: C.retryDelayMs,
     });
     c.on("consumer:group:join", ({ assignments, isLeader }: GroupJoin) => {
       if (!current()) return;
