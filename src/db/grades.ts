@@ -1,5 +1,5 @@
 import { GRADE_RULES, GRADE_WINDOW_MONTHS } from "../domain/grades.ts";
-import { COUNTED_STATUSES } from "../lifecycle/plan.ts";
+import { COUNTED_STATUSES } from "../domain/order-status.ts";
 import type { Grade } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 

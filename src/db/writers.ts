@@ -1,6 +1,6 @@
 import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
-import type { Schedule } from "../lifecycle/steps.ts";
+import type { Schedule } from "../domain/order-status.ts";
 import { claimLiveWrite } from "./locks.ts";
 import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
 

@@ -2,7 +2,8 @@
 // split as the cache would split them, buyers are re-scored with the live producer's propensity
 // code on the simulated clock, and that hour's orders are drawn. No I/O: the caller writes.
 import { generateUsers } from "../domain/fake.ts";
-import { COUNTED_STATUSES, planLifecycle, type Transition } from "../lifecycle/plan.ts";
+import { COUNTED_STATUSES } from "../domain/order-status.ts";
+import { planLifecycle, type Transition } from "../lifecycle/plan.ts";
 import { OrderDraw } from "../domain/order-draw.ts";
 import { ORDERS_PER_CUSTOMER_DAY, OrderSpacing } from "../domain/order-spacing.ts";
 import { topBuyers } from "../domain/propensity.ts";

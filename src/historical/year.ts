@@ -4,7 +4,7 @@
 import type { Sql } from "../db/client.ts";
 import { CopyStream, copyChunks } from "../db/copy.ts";
 import { type ClearResult, periodStart, syncLastOrdered, syncOrderCounts } from "../db/historical.ts";
-import { COUNTED_STATUSES } from "../lifecycle/plan.ts";
+import { COUNTED_STATUSES } from "../domain/order-status.ts";
 import { BuyerPool } from "../domain/buyer-pool.ts";
 import type { SimUser } from "../domain/pools.ts";
 import { ProductPool } from "../domain/product-pool.ts";

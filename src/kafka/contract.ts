@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES } from "../domain/categories.ts";
-import { isLegal } from "../lifecycle/plan.ts";
+import { isLegal } from "../domain/order-status.ts";
 import { REGIONS } from "../domain/regions.ts";
 import { ORDER_STATUSES, type Order, type OrderStatus, type Product, type StatusChange, type User } from "../domain/types.ts";
 import { ShopstreamError } from "../errors.ts";

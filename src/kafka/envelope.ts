@@ -1,4 +1,4 @@
-import { pathTo } from "../lifecycle/plan.ts";
+import { pathTo } from "../domain/order-status.ts";
 import type { Order, StatusChange } from "../domain/types.ts";
 import { integerRanges, ORDERS, PRODUCTS, USERS } from "../db/tables.ts";
 import { ENVELOPE_VERSION, ENVELOPES, type EventKinds, InvalidEvent } from "./contract.ts";

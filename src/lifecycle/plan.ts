@@ -7,46 +7,6 @@ import type { OrderStatus } from "../domain/types.ts";
 // the pipeline — the consumers scheduling the next step, the lifecycle service emitting it, the
 // historical year — computes the same plan for the same order, at any time, with no shared state.
 
-export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
-  PAID: ["SHIPPED", "CANCELLED"],
-  SHIPPED: ["DELIVERED"],
-  DELIVERED: ["REFUNDED"],
-  CANCELLED: [],
-  REFUNDED: [],
-};
-
-/** The statuses a transition can reach (all but PAID, where every order starts). */
-export const LIFECYCLE_STEPS: readonly OrderStatus[] = ["SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"];
-
-export function isLegal(from: OrderStatus, to: OrderStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-/** The statuses an order passes through to reach `status`, PAID first ("where is it on its path"). */
-export function pathTo(status: OrderStatus): readonly OrderStatus[] {
-  switch (status) {
-    case "PAID":
-      return ["PAID"];
-    case "CANCELLED":
-      return ["PAID", "CANCELLED"];
-    case "SHIPPED":
-      return ["PAID", "SHIPPED"];
-    case "DELIVERED":
-      return ["PAID", "SHIPPED", "DELIVERED"];
-    case "REFUNDED":
-      return ["PAID", "SHIPPED", "DELIVERED", "REFUNDED"];
-  }
-}
-
-/** Whether an order now at `current` can still reach `from` (a transition waiting for an earlier one). */
-export function canStillReach(current: OrderStatus, from: OrderStatus): boolean {
-  const path = pathTo(from);
-  return current !== from && path.includes(current);
-}
-
-/** The statuses that count towards a grade: everything but cancelled and refunded orders. */
-export const COUNTED_STATUSES: readonly OrderStatus[] = ["PAID", "SHIPPED", "DELIVERED"];
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 

@@ -1,18 +1,10 @@
 import type { OrderStatus, StatusChange } from "../domain/types.ts";
-import { canStillReach, nextTransition, planLifecycle } from "./plan.ts";
+import { canStillReach, type Schedule, type ScheduledStep } from "../domain/order-status.ts";
+import { nextTransition, planLifecycle } from "./plan.ts";
 
 // The rules a live step meets when the orders consumers apply it (docs/design.md, "Order
 // lifecycle"): each step applies at most once and never backwards. Pure: the store reads the
 // orders and their recorded steps, these rules judge each step, the store writes the verdicts.
-
-/** An order's next planned step: which status, when. */
-export interface ScheduledStep {
-  status: OrderStatus;
-  at: Date;
-}
-
-/** The next step of an order now at `status`, from its lifecycle plan (null: it has none). */
-export type Schedule = (order: { id: string; category: string; created_at: Date }, status: OrderStatus) => ScheduledStep | null;
 
 /** The schedule every live part computes alike: the order's plan under `seed`, its delays ÷ `speed`. */
 export function lifecycleSchedule(seed: string, speed: number): Schedule {

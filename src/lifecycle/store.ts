@@ -2,7 +2,8 @@ import { type Db, withDb } from "../db/bounded.ts";
 import type { Sql } from "../db/client.ts";
 import { claimLiveWrite } from "../db/locks.ts";
 import type { OrderStatus, StatusChange } from "../domain/types.ts";
-import { judgeStep, type Schedule, type StoredOrder, stepAfter } from "./steps.ts";
+import type { Schedule } from "../domain/order-status.ts";
+import { judgeStep, type StoredOrder, stepAfter } from "./steps.ts";
 
 // The lifecycle's SQL (docs/design.md, "Order lifecycle"). The orders consumers apply a batch's
 // steps in one transaction, with its orders locked in id order: each step is judged by the rules

@@ -1,7 +1,7 @@
 import { type Db, withDb } from "../db/bounded.ts";
 import type { Sql } from "../db/client.ts";
 import { classifyDbError } from "../db/errors.ts";
-import type { Schedule } from "../lifecycle/steps.ts";
+import type { Schedule } from "../domain/order-status.ts";
 import { applyTransitions } from "../lifecycle/store.ts";
 import { type Conflict, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
 import type { StatusChange } from "../domain/types.ts";

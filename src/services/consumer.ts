@@ -1,7 +1,7 @@
 import { startEntityConsumer } from "../kafka/consumer.ts";
 import { openKafka } from "../kafka/open.ts";
 import { lifecycleSchedule } from "../lifecycle/steps.ts";
-import { LIFECYCLE_STEPS } from "../lifecycle/plan.ts";
+import { LIFECYCLE_STEPS } from "../domain/order-status.ts";
 import { postgresSink } from "../pipeline/postgres-sink.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openBoundedDatabase } from "../db/open.ts";

@@ -3,7 +3,7 @@ import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
 import { reloadCache, widenedSplit } from "../../src/cache/reload.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
-import { isLegal, pathTo } from "../../src/lifecycle/plan.ts";
+import { isLegal, pathTo } from "../../src/domain/order-status.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
 import { createdIds } from "../../support/events.ts";

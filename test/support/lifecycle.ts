@@ -1,6 +1,7 @@
 import { expect } from "bun:test";
 import type { Sql } from "../../src/db/client.ts";
-import { isLegal, type Transition } from "../../src/lifecycle/plan.ts";
+import { isLegal } from "../../src/domain/order-status.ts";
+import type { Transition } from "../../src/lifecycle/plan.ts";
 import type { OrderStatus } from "../../src/domain/types.ts";
 
 // What the lifecycle suites hold every stored order to, live or historical: its history in
