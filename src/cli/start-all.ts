@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { ConfigError, loadConfig, serviceRuntimeEnv, type Config } from "../config.ts";
+import { loadConfig, serviceRuntimeEnv, type Config } from "../config.ts";
+import { ConfigError } from "../env-reader.ts";
 import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
 import { topicNames } from "../kafka/topics.ts";
 import { consumerLag } from "../kafka/lag.ts";

@@ -1,4 +1,5 @@
-import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { type Config, loadConfig } from "../config.ts";
+import { ConfigError } from "../env-reader.ts";
 import type { ProducerHooks } from "../kafka/producer.ts";
 import { describe } from "../errors.ts";
 import { sleep } from "../retry.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ConfigError, loadConfig, MAX_INSTANCE } from "../../src/config.ts";
+import { loadConfig, MAX_INSTANCE } from "../../src/config.ts";
+import { ConfigError } from "../../src/env-reader.ts";
 import { MAX_ID_INSTANCE } from "../../src/domain/ids.ts";
 import { logger } from "../../src/log.ts";
 
