@@ -42,6 +42,10 @@ export const KAFKA_DEFAULTS = {
     retryDelayMs: 200,
   },
   consumer: {
+    /** Records of one partition handed to the sink at most, in one batch (platformatic gathers its batches itself). */
+    batchMessages: 5000,
+    /** Records fetched and not yet handed over before fetching pauses (platformatic): three batches. */
+    bufferMessages: 15_000,
     /** How long a fetch waits for records to arrive. */
     maxWaitMs: 250,
     /**

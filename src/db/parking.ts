@@ -61,20 +61,7 @@ export function parkingLot(db: Db): ParkingLot {
       await using(
         "the parking",
         (sql) => sql`
-        insert into parked_records ${sql(
-          rows.map((r) => ({
-            topic: r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            subject: r.subject,
-            key: r.key,
-            value: r.value,
-            headers: r.headers ? sql.json(r.headers.map(([k, v]) => [k, v === null ? null : v.toString("base64")])) : null,
-            reason: r.reason,
-            attempts: r.attempts,
-            expires_at: new Date(r.expiresAt),
-          })),
-        )}
+        insert into parked_records ${sql(rows.map((r) => toDb(sql, r)))}
         on conflict do nothing`,
       );
     },
@@ -126,6 +113,22 @@ export function parkingLot(db: Db): ParkingLot {
 }
 
 type DbRow = Omit<ParkedRecord, "expiresAt" | "headers"> & { expires_at: Date; headers: [string, string | null][] | null };
+
+function toDb(sql: Sql, r: ParkedRecord) {
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    subject: r.subject,
+    key: r.key,
+    value: r.value,
+    // a header's value is bytes: kept as base64 in the json column
+    headers: r.headers ? sql.json(r.headers.map(([k, v]) => [k, v === null ? null : v.toString("base64")])) : null,
+    reason: r.reason,
+    attempts: r.attempts,
+    expires_at: new Date(r.expiresAt),
+  };
+}
 
 function fromDb(r: DbRow): ParkedRecord {
   const { expires_at, headers, ...rest } = r;
