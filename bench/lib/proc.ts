@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { stopProcess } from "../../support/process.ts";
 import { readdirSync, readFileSync } from "node:fs";
 
 // Process facts straight from /proc (Linux): peak RSS (VmHWM) and CPU ticks per pid, and child
@@ -85,14 +86,7 @@ export function spawnChild(name: string, cmd: string[], env: Record<string, stri
       return JSON.parse(line.slice("RESULT ".length)) as T;
     },
     async stop(graceMs = 30_000) {
-      proc.kill("SIGTERM");
-      const code = await Promise.race([
-        proc.exited,
-        Bun.sleep(graceMs).then(() => {
-          proc.kill("SIGKILL");
-          return -9;
-        }),
-      ]);
+      const code = await stopProcess(proc, graceMs);
       await drained;
       return code;
     },

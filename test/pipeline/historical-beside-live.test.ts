@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { DEFAULT_SPLIT, reloadCache } from "../../src/cache/reload.ts";
 import { HISTORICAL_RUNNING } from "../../src/db/locks.ts";
-import { seedCatalogue } from "../../src/db/seed.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { createdIds } from "../../support/events.ts";
-import { config, createTestTopics, type TestTopics, waitForZeroLag } from "../support/kafka.ts";
-import { type RunningService, startService } from "../support/services.ts";
+import { type TestTopics, waitForZeroLag } from "../support/kafka.ts";
+import { openStage, type Stage } from "../support/stage.ts";
 import { outputs, until } from "../support/until.ts";
 
 // `bun run historical --reset` while the live pipeline writes to the same database: the run holds
@@ -20,33 +16,21 @@ import { outputs, until } from "../support/until.ts";
 const ROOT = join(import.meta.dir, "../..");
 const RATE = 300;
 const COUNT = 6000; // a 20-s run
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-const running: RunningService[] = [];
-const cachePrefix = `test:histlive:${uniqueSuffix()}:`;
-const redis = connectRedis(config.redisUrl);
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("histlive"), createTestTopics("histlive")]);
-  await seedCatalogue(db.sql, { seed: "histlive", users: 1000, products: 1000, now: new Date() });
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), DEFAULT_SPLIT);
+  stage = await openStage({ label: "histlive" });
+  ({ db, topics: t } = stage);
 });
 
-afterAll(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
-});
+afterAll(() => stage?.close());
 
 test("historical --reset beside a live pipeline: no live order lost, every counter right, the consumers say why they wait", async () => {
-  const env = { DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, SEED: "histlive", METRICS_PORT: "0" };
-  const consumer = startService("orders-1", "consumer.ts", ["orders"], { ...env, INSTANCE: "1" });
-  running.push(consumer);
+  const consumer = stage.start("orders-1", "consumer.ts", ["orders"], { INSTANCE: "1" });
   await until("the consumer consumes", () => consumer.output().includes("consuming"), { timeoutMs: 60_000, services: [consumer] });
-  const producer = startService("producer", "producer.ts", ["--rate", String(RATE), "--count", String(COUNT)], env);
-  running.push(producer);
+  const producer = stage.start("producer", "producer.ts", ["--rate", String(RATE), "--count", String(COUNT)]);
   await until("live orders are stored", async () => ((await db.sql`select count(*)::int as n from orders`)[0]?.n ?? 0) > 300, {
     timeoutMs: 60_000,
     services: [producer, consumer],

@@ -1,20 +1,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { reloadCache, widenedSplit } from "../../src/cache/reload.ts";
-import { seedCatalogue } from "../../src/db/seed.ts";
+import { connectRedis } from "../../src/cache/client.ts";
 import { planLifecycle, type Transition } from "../../src/lifecycle/plan.ts";
 import type { OrderStatus } from "../../src/domain/types.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { readMetricSnapshots } from "../../src/metrics/publish.ts";
 import { type ReadMessage, readTopic } from "../../src/kafka/read-topic.ts";
-import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { createdIds } from "../../support/events.ts";
 import { order as orderFixture } from "../support/fixtures.ts";
 import { gradeDifferences, gradesByRule } from "../support/grades.ts";
 import { expectCourse, type StoredOrder, storedOrders, storedSteps } from "../support/lifecycle.ts";
-import { config, createTestTopics, type TestTopics, waitForZeroLag } from "../support/kafka.ts";
-import { type RunningService, startService } from "../support/services.ts";
+import { config, type TestTopics, waitForZeroLag } from "../support/kafka.ts";
+import { openStage, type Stage } from "../support/stage.ts";
 import { until } from "../support/until.ts";
 
 // The order lifecycle end to end, accelerated: the producer publishes orders at a fixed rate, three
@@ -27,39 +24,22 @@ const SEED = "lifecycle-e2e";
 // a week of delivery and returns in about 14 s
 const SPEED = 100_000;
 const ORDERS = 1000;
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-let env: Record<string, string>;
-const cachePrefix = `test:lifecycle:${uniqueSuffix()}:`;
-const running: RunningService[] = [];
-const start = (name: string, file: string, args: string[], extra: Record<string, string> = {}) => {
-  const s = startService(name, file, args, { ...env, ...extra });
-  running.push(s);
-  return s;
-};
+const start = (name: string, file: string, args: string[], extra: Record<string, string> = {}) => stage.start(name, file, args, extra);
 
 const ordersNow = () => storedOrders(db.sql);
 const eventsNow = () => storedSteps(db.sql);
 const plan = (o: StoredOrder): Transition[] => planLifecycle(o, SEED, SPEED);
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("lifecycle_e2e"), createTestTopics("lifecycle")]);
   // few customers, many orders each: grades move, and cancellations and returns decide some of them
-  await seedCatalogue(db.sql, { seed: SEED, users: 150, products: 400, now: new Date() });
-  const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), widenedSplit(150));
-  redis.disconnect();
-  env = { DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, SEED, METRICS_PORT: "0" };
+  stage = await openStage({ label: "lifecycle_e2e", seed: SEED, users: 150, products: 400, cacheAll: true });
+  ({ db, topics: t } = stage);
 });
 
-afterAll(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
-});
+afterAll(() => stage?.close());
 
 let published: ReadMessage[] = [];
 
@@ -132,14 +112,14 @@ test("every order runs its planned course: a legal history in order_events, equa
   const redis = connectRedis(config.redisUrl);
   let counted: Record<string, number> = {};
   for (const deadline = Date.now() + 15_000; Date.now() < deadline; await Bun.sleep(500)) {
-    counted = transitionsCounted(await readMetricSnapshots(redis, cachePrefix));
+    counted = transitionsCounted(await readMetricSnapshots(redis, stage.cachePrefix));
     if (Bun.deepEquals(counted, recorded)) break;
   }
   redis.disconnect();
   expect(counted).toEqual(recorded);
 
   expect(await readTopic(t.client, t.admin, t.names.dlq("orders"))).toHaveLength(0);
-  for (const s of running) expect(s.output()).not.toMatch(/\bO_[0-9a-f-]{8,}/); // no log line per order
+  for (const s of stage.services) expect(s.output()).not.toMatch(/\bO_[0-9a-f-]{8,}/); // no log line per order
 }, 240_000);
 
 /** shopstream_order_transitions_total summed over the processes' snapshots, by status reached. */

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { DEFAULT_SPLIT, reloadCache } from "../../src/cache/reload.ts";
-import { seedCatalogue } from "../../src/db/seed.ts";
 import { idInstance } from "../../src/domain/ids.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { createdIds } from "../../support/events.ts";
-import { config, createTestTopics, type TestTopics, waitForZeroLag } from "../support/kafka.ts";
-import { type RunningService, startService } from "../support/services.ts";
+import { type TestTopics, waitForZeroLag } from "../support/kafka.ts";
+import type { RunningService } from "../support/services.ts";
+import { openStage, type Stage } from "../support/stage.ts";
 import { outputs, until } from "../support/until.ts";
 
 // Beyond one process (docs/design.md, "Several producers"): topics of 6 partitions, two producers
@@ -19,25 +16,16 @@ const PARTITIONS = 6;
 const RATE = 200; // orders/s per producer
 const COUNT = 2000; // orders per producer: a 10-s run
 
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-const running: RunningService[] = [];
-const cachePrefix = `test:scaleout:${uniqueSuffix()}:`;
-const redis = connectRedis(config.redisUrl);
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("scaleout"), createTestTopics("scaleout", config.kafkaBrokers, PARTITIONS)]);
-  await seedCatalogue(db.sql, { seed: "scaleout", users: 1000, products: 1000, now: new Date() });
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), DEFAULT_SPLIT);
+  stage = await openStage({ label: "scaleout", partitions: PARTITIONS });
+  ({ db, topics: t } = stage);
 });
 
-afterAll(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
-});
+afterAll(() => stage?.close());
 
 /** "stopped: N orders generated, M acknowledged", the producer's last line. */
 function producerCounts(producer: RunningService): { generated: number; acknowledged: number } {
@@ -47,29 +35,16 @@ function producerCounts(producer: RunningService): { generated: number; acknowle
 }
 
 test("two producers and six consumers on six partitions: every order stored once, no id from both producers", async () => {
-  const env = {
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: t.prefix,
-    CACHE_PREFIX: cachePrefix,
-    SEED: "scaleout",
-    KAFKA_PARTITIONS: String(PARTITIONS),
-    METRICS_PORT: "0",
-  };
   const consumers = Array.from({ length: PARTITIONS }, (_, i) =>
-    startService(`orders-${i + 1}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i + 1) }),
+    stage.start(`orders-${i + 1}`, "consumer.ts", ["orders"], { INSTANCE: String(i + 1) }),
   );
-  running.push(...consumers);
   await until("the six consumers consume", () => consumers.every((c) => c.output().includes("consuming")), {
     timeoutMs: 60_000,
     services: consumers,
   });
   const producers = [1, 2].map((instance) =>
-    startService(`producer-${instance}`, "producer.ts", ["--rate", String(RATE), "--count", String(COUNT)], {
-      ...env,
-      INSTANCE: String(instance),
-    }),
+    stage.start(`producer-${instance}`, "producer.ts", ["--rate", String(RATE), "--count", String(COUNT)], { INSTANCE: String(instance) }),
   );
-  running.push(...producers);
   for (const producer of producers) {
     const code = await Promise.race([producer.proc.exited, Bun.sleep(90_000).then(() => "timeout")]);
     if (code !== 0) throw new Error(`${producer.name} exited with ${code}${outputs([producer], 4000)}`);

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { reloadCache, widenedSplit } from "../../src/cache/reload.ts";
-import { seedCatalogue } from "../../src/db/seed.ts";
 import { isLegal, pathTo } from "../../src/domain/order-status.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { createdIds } from "../../support/events.ts";
-import { config, createTestTopics, type TestTopics, waitForSettled } from "../support/kafka.ts";
+import { type TestTopics, waitForSettled } from "../support/kafka.ts";
 import { storedOrders, storedSteps } from "../support/lifecycle.ts";
-import { type RunningService, startService } from "../support/services.ts";
+import { openStage, type Stage } from "../support/stage.ts";
 
 // The lifecycle's clock changed across a restart with orders in flight: the consumers and the
 // lifecycle service run under one SPEED, are stopped while orders wait for their next steps, and
@@ -21,34 +17,17 @@ const SEED = "speed-change";
 const SLOW = 20_000;
 const FAST = 100_000;
 const ORDERS = 300;
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-let env: Record<string, string>;
-const cachePrefix = `test:speed:${uniqueSuffix()}:`;
-const running: RunningService[] = [];
-const start = (name: string, file: string, args: string[], extra: Record<string, string> = {}) => {
-  const s = startService(name, file, args, { ...env, ...extra });
-  running.push(s);
-  return s;
-};
+const start = (name: string, file: string, args: string[], extra: Record<string, string> = {}) => stage.start(name, file, args, extra);
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("speed_change"), createTestTopics("speed")]);
-  await seedCatalogue(db.sql, { seed: SEED, users: 150, products: 400, now: new Date() });
-  const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), widenedSplit(150));
-  redis.disconnect();
-  env = { DATABASE_URL: db.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix, SEED, METRICS_PORT: "0" };
+  stage = await openStage({ label: "speed_change", seed: SEED, users: 150, products: 400, cacheAll: true });
+  ({ db, topics: t } = stage);
 });
 
-afterAll(async () => {
-  await Promise.all(running.map((s) => s.stop()));
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
-});
+afterAll(() => stage?.close());
 
 test("a faster --speed after a restart, with orders in flight: every order still runs its course, nothing refused", async () => {
   const pipeline = (speed: number, round: number) => [

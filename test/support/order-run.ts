@@ -1,12 +1,9 @@
 import { expect } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { cacheKeys } from "../../src/cache/keys.ts";
-import { DEFAULT_SPLIT, reloadCache, widenedSplit } from "../../src/cache/reload.ts";
-import { seedCatalogue } from "../../src/db/seed.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { config, createTestTopics, waitForSettled, type TestTopics } from "./kafka.ts";
-import { startService, type RunningService } from "./services.ts";
+import { type TestTopics, waitForSettled } from "./kafka.ts";
+import type { RunningService } from "./services.ts";
+import { openStage } from "./stage.ts";
 import { createdIds } from "../../support/events.ts";
 
 // A live order run for fault tests: a small catalogue in a database of its own, the cache loaded
@@ -59,28 +56,13 @@ export interface RunCounts {
 }
 
 export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
-  const brokers = opts.brokers ?? config.kafkaBrokers;
-  const [db, topics] = await Promise.all([createTestDatabase(opts.label), createTestTopics(opts.label, brokers)]);
-  const cachePrefix = `test:${opts.label}:${uniqueSuffix()}:`;
-  const users = opts.users ?? 1000;
-  await seedCatalogue(db.sql, { seed: opts.label, users, products: 1000, now: new Date() });
-  const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
-  const env = {
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: topics.prefix,
-    CACHE_PREFIX: cachePrefix,
-    KAFKA_BROKERS: brokers.join(","),
-    SEED: opts.label,
-    METRICS_PORT: "0",
-    ...opts.env,
-  };
-  const consumer = (i: number) => startService(`orders-${i + 1}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i + 1) });
+  const stage = await openStage({ label: opts.label, users: opts.users, cacheAll: opts.cacheAll, brokers: opts.brokers, env: opts.env });
+  const { db, topics, env } = stage;
+  const consumer = (i: number) => stage.start(`orders-${i + 1}`, "consumer.ts", ["orders"], { INSTANCE: String(i + 1) });
   const consumers = [0, 1, 2].map(consumer);
   const killed: RunningService[] = [];
   const countArgs = opts.count === undefined ? [] : ["--count", String(opts.count)];
-  const producer = startService("producer", "producer.ts", ["--rate", String(opts.rate), ...countArgs], env);
-  const stored = async () => (await db.sql`select count(*)::int as n from orders`)[0]!.n as number;
+  const producer = stage.start("producer", "producer.ts", ["--rate", String(opts.rate), ...countArgs]);
   let stoppedEarly = false;
 
   return {
@@ -89,7 +71,7 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
     env,
     producer,
     consumers,
-    stored,
+    stored: stage.stored,
     stopProducer() {
       stoppedEarly = true;
       producer.proc.kill("SIGTERM");
@@ -142,12 +124,6 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
       }
       return { generated, acknowledged, inKafka: published.length, distinctInKafka: kafkaIds.length, stored: storedIds.length };
     },
-    async cleanup() {
-      await Promise.all([producer, ...consumers].map((s) => s.stop()));
-      await deleteByPrefix(redis, cachePrefix);
-      redis.disconnect();
-      await topics.cleanup().catch(() => undefined);
-      await db.drop();
-    },
+    cleanup: () => stage.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
+import { stopProcess } from "../../support/process.ts";
 import { join } from "node:path";
 import { loadConfig, serviceRuntimeEnv } from "../../src/config.ts";
 
@@ -36,14 +37,7 @@ export function startService(name: string, file: string, args: string[], env: Re
     proc,
     output: () => text,
     async stop(graceMs = 30_000) {
-      proc.kill("SIGTERM");
-      const code = await Promise.race([
-        proc.exited,
-        Bun.sleep(graceMs).then(() => {
-          proc.kill("SIGKILL");
-          return -9;
-        }),
-      ]);
+      const code = await stopProcess(proc, graceMs);
       await done;
       return code;
     },
