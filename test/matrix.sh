@@ -3,7 +3,8 @@
 # suite that talks to Kafka once more on the other client, so both adapters pass the same tests
 # (docs/design.md, "Kafka client"). The broker-fault suite (its own private cluster) and the frozen
 # PostgreSQL suites (a private server of their own) spend most of their time waiting on the server they
-# stop: they run beside the others, on both clients, and their output follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
+# stop: they run beside the others, on both clients, after the benchmark commands' suite (once: it
+# drives both clients itself), and their output follows theirs. Exits non-zero when any pass fails; each pass ends with bun's own "N pass" /
 # "N fail" lines. Arguments narrow the first pass (bun test filters) and skip the rest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,9 @@ case $first in
 esac
 KAFKA_SUITES=(test/kafka test/pipeline test/faults test/metrics test/bench)
 BESIDE_SUITES=(test/faults/brokers.test.ts test/kafka/postgres-freeze.test.ts test/services/postgres-freeze-services.test.ts)
-IGNORE_BESIDE=()
+# the README's benchmark commands at a tiny size: minutes of their own, on both clients in one run
+BENCH_SUITE=test/cli/bench.test.ts
+IGNORE_BESIDE=(--path-ignore-patterns="$BENCH_SUITE")
 for f in "${BESIDE_SUITES[@]}"; do IGNORE_BESIDE+=(--path-ignore-patterns="$f"); done
 
 if [ $# -gt 0 ]; then
@@ -29,6 +32,8 @@ faults_log=$(mktemp)
 trap 'rm -f "$faults_log"' EXIT
 (
   status=0
+  echo "== the benchmark commands at a tiny size (both clients in one run)"
+  KAFKA_CLIENT=$first bun test --timeout 120000 "$BENCH_SUITE" || status=1
   for client in "$first" "$second"; do
     echo "== the suites that stop their own servers (a private cluster, a private PostgreSQL), KAFKA_CLIENT=$client"
     KAFKA_CLIENT=$client bun test --timeout 120000 "${BESIDE_SUITES[@]}" || status=1
