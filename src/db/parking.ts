@@ -3,7 +3,7 @@ import type { Sql } from "./client.ts";
 
 // The parked_records table (migration 007): records that wait for what they reference, kept
 // with their raw key and value until they are stored or given up on: the parking lot the orders
-// consumers use (src/kafka/parking.ts). On a BoundedPool (the consumers' own) every use has its
+// consumers use (src/pipeline/parking-rounds.ts). On a BoundedPool (the consumers' own) every use has its
 // deadline, a retry round included: a database that hangs fails it instead of holding a stop.
 
 export interface ParkedRecord {
@@ -30,7 +30,7 @@ export interface RoundResult {
   waiting: readonly { row: ParkedRecord; reason: string }[];
 }
 
-/** Where the orders consumers park records (src/kafka/parking.ts): this table. */
+/** Where the orders consumers park records (src/pipeline/parking-rounds.ts): this table. */
 export interface ParkingLot {
   /** Which of `subjects` have records parked in `topic`: a record read later about them parks behind them. */
   waiting(topic: string, subjects: readonly string[]): Promise<Set<string>>;

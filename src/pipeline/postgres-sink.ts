@@ -6,7 +6,7 @@ import { applyTransitions } from "../lifecycle/store.ts";
 import { type Conflict, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
 import type { StatusChange } from "../domain/types.ts";
 import { describe } from "../errors.ts";
-import { type Sink, SinkError, type SinkResult } from "../kafka/sink.ts";
+import { type Sink, SinkError, type SinkResult } from "./sink.ts";
 import { isStatusChange } from "../kafka/envelope.ts";
 import type { EntityTopic } from "../kafka/topics.ts";
 

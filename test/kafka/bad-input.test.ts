@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
-import { type Sink, SinkError } from "../../src/kafka/sink.ts";
+import { type Sink, SinkError } from "../../src/pipeline/sink.ts";
 import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
 import type { EventKinds } from "../../src/kafka/contract.ts";
 import { encode, subjectOf } from "../../src/kafka/envelope.ts";

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../src/config.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "../../src/kafka/client.ts";
-import { type EntityConsumerOptions, startEntityConsumer } from "../../src/kafka/consumer.ts";
+import { type EntityConsumerOptions, startEntityConsumer } from "../../src/pipeline/consumer.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
 import type { KafkaAdmin, KafkaClient, RunningConsumer } from "../../src/kafka/port.ts";
 import { BatchingProducer, type BatchingProducerOptions } from "../../src/kafka/producer.ts";

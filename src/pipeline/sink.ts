@@ -1,8 +1,8 @@
 import { ShopstreamError } from "../errors.ts";
-import type { EventKinds } from "./contract.ts";
-import { stageOf, subjectOf } from "./envelope.ts";
-import type { IncomingMessage } from "./port.ts";
-import type { EntityTopic } from "./topics.ts";
+import type { EventKinds } from "../kafka/contract.ts";
+import { stageOf, subjectOf } from "../kafka/envelope.ts";
+import type { IncomingMessage } from "../kafka/port.ts";
+import type { EntityTopic } from "../kafka/topics.ts";
 
 // What the consumers write to (the sink contract), and one write round of records into it: the
 // batch split into passes by subject, and a record the sink refuses for good isolated from the

@@ -1,5 +1,5 @@
 import { sleep } from "../retry.ts";
-import type { BatchControl } from "./port.ts";
+import type { BatchControl } from "../kafka/port.ts";
 
 // Waiting inside a batch without holding the group up (docs/design.md, "Faults"). A batch's write
 // or its pause between retries may last long (a database that hangs, then retries until it is

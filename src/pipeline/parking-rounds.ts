@@ -1,13 +1,13 @@
 import { describe } from "../errors.ts";
 import type { StormLog } from "../log.ts";
 import { sleep } from "../retry.ts";
-import { type DeadLetter, type DeadLetterTarget, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
-import { type EventKinds, InvalidEvent } from "./contract.ts";
-import { decode } from "./envelope.ts";
+import { type DeadLetter, type DeadLetterTarget, deadLetter, deliverDeadLetters, noteDeadLetters } from "../kafka/dead-letter.ts";
+import { type EventKinds, InvalidEvent } from "../kafka/contract.ts";
+import { decode } from "../kafka/envelope.ts";
 import type { ParkedRecord, ParkingLot, RoundResult } from "../db/parking.ts";
-import type { IncomingMessage } from "./port.ts";
+import type { IncomingMessage } from "../kafka/port.ts";
 import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
-import type { EntityTopic } from "./topics.ts";
+import type { EntityTopic } from "../kafka/topics.ts";
 
 // Records that wait for what they reference (docs/design.md, "Faults"). A consumer parks such a
 // record as soon as a write says it must wait, with its raw key, value and headers, and the

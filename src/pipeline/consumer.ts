@@ -1,16 +1,16 @@
 import { describe } from "../errors.ts";
 import { StormLog, type Logger } from "../log.ts";
 import { backoffMs, POLICIES } from "../retry.ts";
-import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "./dead-letter.ts";
-import { type EventKinds, InvalidEvent } from "./contract.ts";
-import { decode, subjectOf } from "./envelope.ts";
+import { type DeadLetter, deadLetter, deliverDeadLetters, noteDeadLetters } from "../kafka/dead-letter.ts";
+import { type EventKinds, InvalidEvent } from "../kafka/contract.ts";
+import { decode, subjectOf } from "../kafka/envelope.ts";
 import { BatchReleased, sleepWithHeartbeat, whileOwned } from "./hold.ts";
 import type { ParkedRecord, ParkingLot } from "../db/parking.ts";
-import { retryParked } from "./parking.ts";
-import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "./port.ts";
-import type { BatchingProducer } from "./producer.ts";
+import { retryParked } from "./parking-rounds.ts";
+import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "../kafka/port.ts";
+import type { BatchingProducer } from "../kafka/producer.ts";
 import { type Outcome, passesBySubject, type Rec, type Sink, SinkError, writeIsolating } from "./sink.ts";
-import type { EntityTopic, TopicNames } from "./topics.ts";
+import type { EntityTopic, TopicNames } from "../kafka/topics.ts";
 
 // One parameterised batch consumer serves all nine instances (users/products/orders × 3).
 // Per fetched batch: validate → one write per table → park what waits for a reference →
@@ -128,7 +128,7 @@ export function decodeBatch<E extends EntityTopic>(
  * reason); records the database refuses for good are isolated and
  * dead-lettered while the rest are stored; a transient database error retries the write for as
  * long as this consumer still owns the partition. While a write is in flight the member heartbeats,
- * and it stops waiting for the write once it no longer owns the batch (src/kafka/hold.ts). Returns
+ * and it stops waiting for the write once it no longer owns the batch (src/pipeline/hold.ts). Returns
  * the number written, or null when it gave up because of shutdown or a rebalance (offsets then
  * stay uncommitted: nothing is lost).
  */
