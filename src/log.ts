@@ -35,6 +35,15 @@ export function logger(service: string, format: LogFormat = "text"): Logger {
   };
 }
 
+/** `log` with `fields` on every line it writes (which client, which topic): what a log shipper filters on. */
+export function withFields(log: Logger, fields: LogFields): Logger {
+  return {
+    info: (msg, more) => log.info(msg, { ...fields, ...more }),
+    warn: (msg, more) => log.warn(msg, { ...fields, ...more }),
+    error: (msg, err, more) => log.error(msg, err, { ...fields, ...more }),
+  };
+}
+
 function formatFields(fields: LogFields | undefined): string {
   if (!fields) return "";
   let out = "";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig, MAX_INSTANCE } from "../../src/config.ts";
 import { ConfigError } from "../../src/env-reader.ts";
 import { MAX_ID_INSTANCE } from "../../src/domain/ids.ts";
-import { logger } from "../../src/log.ts";
+import { logger, withFields } from "../../src/log.ts";
 
 describe("loadConfig", () => {
   test("defaults are the documented ones", () => {
@@ -199,12 +199,17 @@ test("LOG_FORMAT is text or json; json lines carry the service, level, message, 
   console.error = (line: string) => void lines.push(line);
   try {
     logger("producer", "json").error("write failed", new Error("connection refused"), { partition: 2 });
+    // a component's logger carries its fields on every line, beside the call's own
+    withFields(logger("producer", "json"), { client: "kafkajs" }).error("broker gone", undefined, { broker: 2 });
+    withFields(logger("producer", "text"), { client: "kafkajs" }).error("broker gone", undefined, { broker: 2 });
   } finally {
     console.error = original;
   }
   const entry = JSON.parse(lines[0] as string);
   expect(entry).toMatchObject({ level: "error", service: "producer", msg: "write failed", error: "connection refused", partition: 2 });
   expect(Number.isNaN(Date.parse(entry.time))).toBe(false);
+  expect(JSON.parse(lines[1] as string)).toMatchObject({ msg: "broker gone", client: "kafkajs", broker: 2 });
+  expect(lines[2]).toEndWith("ERROR [producer] broker gone client=kafkajs broker=2");
 });
 
 test("every variable config.ts reads is in the README's configuration table", async () => {

@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, type KafkaMessage, logLevel, type logCreator, Partitioners } from "kafkajs";
-import { StormLog } from "../../log.ts";
+import { StormLog, withFields } from "../../log.ts";
 import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
 import { POLICIES, retry } from "../../retry.ts";
 import type {
@@ -36,7 +36,8 @@ const C = KAFKA_DEFAULTS.consumer;
 
 export function kafkajsClient(opts: KafkaClientOptions): KafkaClient {
   filterTimeoutNegativeWarning();
-  const storm = new StormLog((line) => opts.log.warn(line));
+  const log = withFields(opts.log, { client: "kafkajs" });
+  const storm = new StormLog((line) => log.warn(line));
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: [...opts.brokers],
@@ -232,6 +233,6 @@ function summarised(storm: StormLog): logCreator {
       if (EXPECTED.some((re) => re.test(log.message ?? ""))) return;
       const name = level >= logLevel.INFO ? "INFO" : level === logLevel.WARN ? "WARN" : "ERROR";
       const detail = log.error && !String(log.message).includes(String(log.error)) ? `: ${log.error}` : "";
-      storm.note(`${log.message}${detail}`, `[kafkajs] ${name}`);
+      storm.note(`${log.message}${detail}`, `the client logged ${name}:`);
     };
 }

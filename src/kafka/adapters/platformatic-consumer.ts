@@ -172,7 +172,7 @@ class BatchConsumer {
 
   async #reopen(): Promise<void> {
     const topic = this.spec.topic;
-    this.storm.note(describe(this.#broken), `[platformatic] consumer of ${topic} reopened at its committed offsets after:`);
+    this.storm.note(describe(this.#broken), `consumer of ${topic} reopened at its committed offsets after:`);
     this.#broken = null;
     await this.#close();
     this.#ledger.clear(); // the new consumer reads again from the committed offsets
@@ -188,7 +188,7 @@ class BatchConsumer {
       {
         ...POLICIES.consumerReopen,
         retriable: () => !this.#stopping && Date.now() - started < REOPEN_FOR_MS,
-        onRetry: (err) => this.storm.note(describe(err), `[platformatic] cannot reopen the consumer of ${topic} (retrying):`),
+        onRetry: (err) => this.storm.note(describe(err), `cannot reopen the consumer of ${topic} (retrying):`),
       },
     );
   }
@@ -214,7 +214,7 @@ class BatchConsumer {
     try {
       await within(CALL_TIMEOUT_MS, what, c.commit({ offsets }));
     } catch (err) {
-      this.storm.note(describe(err), `[platformatic] ${what} failed (tried again):`);
+      this.storm.note(describe(err), `${what} failed (tried again):`);
     }
   }
 
@@ -271,7 +271,7 @@ class BatchConsumer {
     };
     const grew = await this.#growth.grown(count).catch(() => null); // a broker away: the next look
     if (!grew || c !== this.#consumer) return;
-    this.storm.note(`${topic} grew from ${grew.from} to ${grew.to} partitions`, `[platformatic] the group's leader reassigns:`);
+    this.storm.note(`${topic} grew from ${grew.from} to ${grew.to} partitions`, `the group's leader reassigns:`);
     try {
       // a leader's rejoin rebalances the group (the library rejoins so itself when a commit finds the group moved on)
       await within(CALL_TIMEOUT_MS, `rejoining ${this.spec.group}`, c.joinGroup({}));

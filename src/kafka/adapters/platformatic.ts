@@ -1,7 +1,7 @@
 import { Admin, compatibilityPartitioner, findErrorBy, Producer, ProduceAcks } from "@platformatic/kafka";
 import { bestEffort, describe } from "../../errors.ts";
 import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
-import { StormLog } from "../../log.ts";
+import { StormLog, withFields } from "../../log.ts";
 import type { KafkaAdmin, KafkaClient, KafkaClientOptions, OffsetRange, PartitionWriter } from "../port.ts";
 import { kafkaErrorNames, PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
 import { consumeBatches } from "./platformatic-consumer.ts";
@@ -23,9 +23,10 @@ const P = KAFKA_DEFAULTS.producer;
 type WarnOn = (client: { on(event: "error", listener: (err: Error) => void): unknown }, what: string) => void;
 
 export function platformaticClient(opts: KafkaClientOptions): KafkaClient {
-  const storm = new StormLog((line) => opts.log.warn(line));
+  const log = withFields(opts.log, { client: "platformatic" });
+  const storm = new StormLog((line) => log.warn(line));
   const base = { clientId: opts.clientId, bootstrapBrokers: [...opts.brokers], connectTimeout: KAFKA_DEFAULTS.connectTimeoutMs };
-  const warnOn: WarnOn = (client, what) => client.on("error", (err) => storm.note(describe(err), `[platformatic] ${what}:`));
+  const warnOn: WarnOn = (client, what) => client.on("error", (err) => storm.note(describe(err), `${what}:`));
 
   return {
     name: "platformatic",
