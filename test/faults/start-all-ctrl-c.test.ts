@@ -2,11 +2,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import { type TestDatabase, uniqueSuffix } from "../../support/db.ts";
 import { processesOfPrefix } from "../support/services.ts";
-import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
+import { openStage, type Stage } from "../support/stage.ts";
+import type { TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createdIds } from "../../support/events.ts";
 
@@ -21,20 +21,17 @@ const ROOT = join(import.meta.dir, "../..");
 const socket = `shopstream-test-${uniqueSuffix()}`;
 const log = join(tmpdir(), `${socket}.log`);
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-const cachePrefix = `test:ctrlc:${uniqueSuffix()}:`;
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("ctrlc"), createTestTopics("ctrlc")]);
+  stage = await openStage({ label: "ctrlc", empty: true });
+  ({ db, topics: t } = stage);
 });
 afterAll(async () => {
   tmux("kill-server");
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
+  await stage?.close();
   rmSync(log, { force: true });
 });
 
@@ -42,16 +39,7 @@ afterAll(async () => {
 const ourProcesses = () => processesOfPrefix(t.prefix);
 
 test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0", async () => {
-  const env = {
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: t.prefix,
-    CACHE_PREFIX: cachePrefix,
-    METRICS_PORT: "0",
-    SEED_USERS: "2000",
-    SEED_PRODUCTS: "2000",
-    CACHE_REFRESH_S: "5",
-    SEED: "ctrlc",
-  };
+  const env = { ...stage.env, SEED_USERS: "2000", SEED_PRODUCTS: "2000", CACHE_REFRESH_S: "5" };
   const assignments = Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");

@@ -1,30 +1,27 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
-import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
+import type { TestDatabase } from "../../support/db.ts";
 import { processesOfPrefix } from "../support/services.ts";
-import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
+import { openStage, type Stage } from "../support/stage.ts";
+import type { TestTopics } from "../support/kafka.ts";
 
 // `kill -9` of start:all: nobody is left to stop the services it started (each runs in a process
 // group of its own), so each notices it lost its supervisor and stops by itself. No service may
 // outlive it, whatever killed it.
 
 const ROOT = join(import.meta.dir, "../..");
+let stage: Stage;
 let db: TestDatabase;
 let t: TestTopics;
-const cachePrefix = `test:kill9:${uniqueSuffix()}:`;
 
 beforeAll(async () => {
-  [db, t] = await Promise.all([createTestDatabase("kill9"), createTestTopics("kill9")]);
+  stage = await openStage({ label: "kill9", empty: true });
+  ({ db, topics: t } = stage);
 });
 afterAll(async () => {
   for (const pid of ourProcesses()) process.kill(pid, "SIGKILL");
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-  await t.cleanup();
-  await db.drop();
+  await stage?.close();
 });
 
 /** Pids of processes started for this test's pipeline. */
@@ -35,13 +32,9 @@ test("kill -9 of start:all leaves no service running", async () => {
     cwd: ROOT,
     env: {
       ...process.env,
-      DATABASE_URL: db.url,
-      TOPIC_PREFIX: t.prefix,
-      CACHE_PREFIX: cachePrefix,
-      METRICS_PORT: "0",
+      ...stage.env,
       SEED_USERS: "2000",
       SEED_PRODUCTS: "2000",
-      SEED: "kill9",
     },
     stdout: "ignore",
     stderr: "ignore",

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { connect } from "../../src/db/client.ts";
-import { openDatabase } from "../../src/db/open.ts";
-import { insertProducts, insertUsers } from "../../src/db/writers.ts";
-import { encode } from "../../src/kafka/envelope.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createdIds } from "../../support/events.ts";
-import { uniqueSuffix } from "../../support/db.ts";
-import { order, product, user } from "../support/fixtures.ts";
-import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
-import { PrivatePostgres } from "../support/postgres-server.ts";
-import { startService, type RunningService } from "../support/services.ts";
+import { config, publishOrders, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import type { PrivatePostgres } from "../support/postgres-server.ts";
+import { openPrivatePostgresStage, type PrivatePostgresStage } from "../support/private-postgres-stage.ts";
+import type { RunningService } from "../support/services.ts";
 import { until } from "../support/until.ts";
 
 // PostgreSQL hangs instead of crashing: every process of a private server is SIGSTOPped for 90 s
@@ -26,49 +21,23 @@ const STOP_BOUND_MS = 45_000;
 /** Buyers enough that every partition carries orders: each consumer has a write in flight when the server hangs. */
 const USERS = Array.from({ length: 9 }, (_, i) => `U_f${i + 1}`);
 
-const pg = new PrivatePostgres();
+let stage: PrivatePostgresStage;
+let pg: PrivatePostgres;
 let t: TestTopics;
 let producer: BatchingProducer;
 const consumers: RunningService[] = [];
-// the consumers publish their metrics to Redis: under a prefix of this suite's own, removed afterwards
-const cachePrefix = `test:pgfreeze:${uniqueSuffix()}:`;
 
 beforeAll(async () => {
-  [t] = await Promise.all([createTestTopics("pgfreeze"), pg.init()]);
-  const sql = await openDatabase(pg.url);
-  await insertUsers(
-    sql,
-    USERS.map((id) => user(id)),
-  );
-  await insertProducts(sql, [product("P_f1")]);
-  await sql.end();
-  producer = await t.producer();
+  stage = await openPrivatePostgresStage("pgfreeze", { users: USERS, products: ["P_f1"] });
+  ({ pg, topics: t, producer } = stage);
 });
-afterAll(async () => {
-  try {
-    pg.thaw(); // a run that failed during the freeze: the consumers stop against a running server
-  } catch {
-    // never started
-  }
-  await Promise.all(consumers.map((c) => c.stop()));
-  await t.cleanup();
-  pg.destroy();
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-});
+afterAll(() => stage?.close());
 
 const publish = (from: number, to: number) =>
-  Promise.all(
-    Array.from({ length: to - from }, (_, i) => {
-      const o = order(`O_f${from + i}`, USERS[(from + i) % USERS.length] as string, "P_f1");
-      return producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
-    }),
-  );
+  publishOrders(t, producer, { prefix: "O_f", from, to }, (n) => USERS[n % USERS.length] as string, "P_f1");
 
 test("consumers ride out a frozen PostgreSQL: membership kept, a bounded stop, every order stored once after the thaw", async () => {
-  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix };
-  for (const i of [1, 2]) consumers.push(startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
+  for (const i of [1, 2]) consumers.push(stage.start(`orders-${i}`, "consumer.ts", ["orders"], { INSTANCE: String(i) }));
   const [leaving, staying] = consumers as [RunningService, RunningService];
   await publish(0, 200);
   await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);

@@ -1,55 +1,31 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { connect } from "../../src/db/client.ts";
-import { openDatabase } from "../../src/db/open.ts";
-import { insertProducts, insertUsers } from "../../src/db/writers.ts";
-import { encode } from "../../src/kafka/envelope.ts";
 import type { BatchingProducer } from "../../src/kafka/producer.ts";
-import { order, product, user } from "../support/fixtures.ts";
-import { uniqueSuffix } from "../../support/db.ts";
-import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
+import { publishOrders, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { PrivatePostgres } from "../support/postgres-server.ts";
-import { startService, type RunningService } from "../support/services.ts";
+import type { PrivatePostgres } from "../support/postgres-server.ts";
+import { openPrivatePostgresStage, type PrivatePostgresStage } from "../support/private-postgres-stage.ts";
+import type { RunningService } from "../support/services.ts";
 
 // PostgreSQL crashes under running order consumers and comes back: nothing is committed past the
 // outage, nothing is dead-lettered, and every order ends up stored exactly once.
 
-const pg = new PrivatePostgres();
+let stage: PrivatePostgresStage;
+let pg: PrivatePostgres;
 let t: TestTopics;
 let producer: BatchingProducer;
 const consumers: RunningService[] = [];
-// the consumers publish their metrics to Redis: under a prefix of this suite's own, removed afterwards
-const cachePrefix = `test:pgoutage:${uniqueSuffix()}:`;
 
 beforeAll(async () => {
-  [t] = await Promise.all([createTestTopics("pgoutage"), pg.init()]);
-  const sql = await openDatabase(pg.url);
-  await insertUsers(sql, [user("U_p1"), user("U_p2"), user("U_p3")]);
-  await insertProducts(sql, [product("P_p1")]);
-  await sql.end();
-  producer = await t.producer();
+  stage = await openPrivatePostgresStage("pgoutage", { users: ["U_p1", "U_p2", "U_p3"], products: ["P_p1"] });
+  ({ pg, topics: t, producer } = stage);
 });
-afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.stop()));
-  await t.cleanup();
-  pg.destroy();
-  const redis = connectRedis(config.redisUrl);
-  await deleteByPrefix(redis, cachePrefix);
-  redis.disconnect();
-});
+afterAll(() => stage?.close());
 
-const publish = (from: number, to: number) =>
-  Promise.all(
-    Array.from({ length: to - from }, (_, i) => {
-      const o = order(`O_p${from + i}`, `U_p${1 + ((from + i) % 3)}`, "P_p1");
-      return producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) });
-    }),
-  );
+const publish = (from: number, to: number) => publishOrders(t, producer, { prefix: "O_p", from, to }, (n) => `U_p${1 + (n % 3)}`, "P_p1");
 
 test("consumers ride out a PostgreSQL crash without losing or duplicating an order", async () => {
-  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix, CACHE_PREFIX: cachePrefix };
-  for (const i of [1, 2]) consumers.push(startService(`orders-${i}`, "consumer.ts", ["orders"], { ...env, INSTANCE: String(i) }));
+  for (const i of [1, 2]) consumers.push(stage.start(`orders-${i}`, "consumer.ts", ["orders"], { INSTANCE: String(i) }));
   await publish(0, 200);
   await waitForZeroLag(t.admin, t.names, 60_000, ["orders"]);
 

@@ -9,7 +9,7 @@ import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.
 import { encode } from "../../src/kafka/envelope.ts";
 import { BatchingProducer } from "../../src/kafka/producer.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../../src/metrics/app.ts";
-import { buildRegistry } from "../../src/metrics/collect.ts";
+import { buildRegistry, type Sources } from "../../src/metrics/collect.ts";
 import { publishMetrics, snapshotKey } from "../../src/metrics/publish.ts";
 import { consumed, produced } from "../../src/metrics/registry.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
@@ -23,18 +23,19 @@ const prefix = `test:metrics:${uniqueSuffix()}:`;
 const keys = cacheKeys(prefix);
 const scenarioSwitch = new ScenarioSwitch(redis, prefix);
 const scrapeErrors: string[] = [];
+/** What the metrics service reads, each failure told to `errors`. */
+const sources = (errors: string[]): Sources => ({
+  redis,
+  db: db.sql,
+  admin: t.admin,
+  keys,
+  names: t.names,
+  prefix,
+  onError: (source, e) => errors.push(`${source}: ${e}`),
+});
 const app = (redisForHealth = redis) =>
   metricsApp({
-    registry: () =>
-      buildRegistry({
-        redis,
-        db: db.sql,
-        admin: t.admin,
-        keys,
-        names: t.names,
-        prefix,
-        onError: (s, e) => scrapeErrors.push(`${s}: ${e}`),
-      }),
+    registry: () => buildRegistry(sources(scrapeErrors)),
     scenario: scenarioSwitch,
     health: () => checkHealth({ db: db.sql, redis: redisForHealth, admin: t.admin }),
     live: () => null,
@@ -155,15 +156,7 @@ test("snapshots any local process could write are checked before they are summed
   await redis.set(snapshotKey(prefix, "producer-2"), "{not json");
   try {
     const errors: string[] = [];
-    const reg = await buildRegistry({
-      redis,
-      db: db.sql,
-      admin: t.admin,
-      keys,
-      names: t.names,
-      prefix,
-      onError: (source, e) => errors.push(`${source}: ${e}`),
-    });
+    const reg = await buildRegistry(sources(errors));
     const text = await reg.metrics();
     expect(text).not.toContain('topic="t9999"');
     expect(text).not.toContain("evil_total");

@@ -8,6 +8,8 @@ import { type Logger, logger } from "../../src/log.ts";
 import { ENTITY_TOPICS, topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
 import type { Sql } from "../../src/db/client.ts";
 import { uniqueSuffix } from "../../support/db.ts";
+import { encode } from "../../src/kafka/envelope.ts";
+import { order } from "./fixtures.ts";
 
 // The Kafka side of the suites, through the same port as the services: KAFKA_CLIENT picks the
 // client (the CI runs every Kafka suite once per client).
@@ -109,4 +111,23 @@ export async function waitForZeroLag(admin: KafkaAdmin, names: TopicNames, timeo
       throw new Error(`consumer lag still ${total} after ${timeoutMs} ms: ${JSON.stringify(lag.filter((l) => l.lag))}`);
     await Bun.sleep(250);
   }
+}
+
+/**
+ * Orders `${prefix}${from}` up to `${prefix}${to - 1}` of product `productId`, order n bought by
+ * `buyer(n)`, published on the orders topic keyed by the buyer; resolves once Kafka acknowledged them.
+ */
+export async function publishOrders(
+  t: Pick<TestTopics, "names">,
+  producer: BatchingProducer,
+  range: { prefix: string; from: number; to: number },
+  buyer: (n: number) => string,
+  productId: string,
+): Promise<void> {
+  const sends = [];
+  for (let n = range.from; n < range.to; n++) {
+    const o = order(`${range.prefix}${n}`, buyer(n), productId);
+    sends.push(producer.send(t.names.topic("orders"), { key: o.user_id, value: encode("orders", o) }));
+  }
+  await Promise.all(sends);
 }

@@ -26,6 +26,8 @@ export interface StageOptions {
   partitions?: number;
   /** More environment for every service. */
   env?: Record<string, string>;
+  /** An empty database and cache, for what seeds itself (start:all). */
+  empty?: boolean;
 }
 
 export interface Stage {
@@ -49,9 +51,11 @@ export async function openStage(opts: StageOptions): Promise<Stage> {
   const cachePrefix = `test:${opts.label}:${uniqueSuffix()}:`;
   const users = opts.users ?? 1000;
   const seed = opts.seed ?? opts.label;
-  await seedCatalogue(db.sql, { seed, users, products: opts.products ?? 1000, now: new Date() });
   const redis = connectRedis(config.redisUrl);
-  await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
+  if (!opts.empty) {
+    await seedCatalogue(db.sql, { seed, users, products: opts.products ?? 1000, now: new Date() });
+    await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
+  }
   const env: Record<string, string> = {
     DATABASE_URL: db.url,
     TOPIC_PREFIX: topics.prefix,
