@@ -2,7 +2,7 @@ import { loadConfig } from "../../src/config.ts";
 import { createKafkaClient } from "../../src/kafka/client.ts";
 import { encode } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { topicNames } from "../../src/kafka/topics.ts";
 import { jobFromEnv, finish, type ProducerJob, type ProducerResult, md5OfIds, pace } from "./job.ts";
 import { generatorFromCache } from "./generator.ts";

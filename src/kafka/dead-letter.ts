@@ -3,7 +3,7 @@ import type { StormLog } from "../log.ts";
 import { sleep } from "../retry.ts";
 import { utf8OrNull } from "./envelope.ts";
 import type { Batch, BatchControl, IncomingMessage, KafkaClient, RecordHeader } from "./port.ts";
-import type { BatchingProducer } from "./producer.ts";
+import type { BatchingProducer } from "./batching-producer.ts";
 import { type EntityTopic, type TopicNames, topicSpecs } from "./topics.ts";
 
 // Dead letters (docs/design.md, "Faults"): what a record the consumers cannot store becomes — a

@@ -5,7 +5,7 @@ import type { KafkaClient, OutgoingMessage, PartitionWriter } from "./port.ts";
 import { classifySend, SendRejected } from "./send-errors.ts";
 import type { TopicMetadata } from "./topic-metadata.ts";
 
-// One lane of the batching producer (src/kafka/producer.ts): a topic-partition's queue and its own
+// One lane of the batching producer (src/kafka/batching-producer.ts): a topic-partition's queue and its own
 // idempotent writer, shipping a batch at a time, each acknowledged before the next leaves. How a
 // failed batch is answered — resent, split, rejected, routed again — is decided here.
 

@@ -2,7 +2,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "./client.ts";
 import type { KafkaClient } from "./port.ts";
-import { BatchingProducer, type BatchingProducerOptions } from "./producer.ts";
+import { BatchingProducer, type BatchingProducerOptions } from "./batching-producer.ts";
 import { topicNames, type TopicNames } from "./topics.ts";
 
 export interface OpenKafka {

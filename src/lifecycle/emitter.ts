@@ -1,7 +1,7 @@
 import type { Db } from "../db/bounded.ts";
 import type { StatusChange } from "../domain/types.ts";
 import { encode } from "../kafka/envelope.ts";
-import type { BatchingProducer } from "../kafka/producer.ts";
+import type { BatchingProducer } from "../kafka/batching-producer.ts";
 import { nextTransition, planLifecycle } from "./plan.ts";
 import { dueSteps } from "./store.ts";
 

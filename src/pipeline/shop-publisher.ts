@@ -3,7 +3,7 @@ import { generateProducts } from "../domain/fake.ts";
 import type { OrderGenerator } from "../domain/order-generator.ts";
 import type { Rng } from "../domain/random.ts";
 import { encode } from "../kafka/envelope.ts";
-import type { BatchingProducer } from "../kafka/producer.ts";
+import type { BatchingProducer } from "../kafka/batching-producer.ts";
 import type { TopicNames } from "../kafka/topics.ts";
 
 // The producer's two kinds of message, counted: an order from the generator, a new listing from

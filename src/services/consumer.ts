@@ -1,4 +1,4 @@
-import { startEntityConsumer } from "../pipeline/consumer.ts";
+import { startEntityConsumer } from "../pipeline/batch-consumer.ts";
 import { openKafka } from "../kafka/open.ts";
 import { lifecycleSchedule } from "../lifecycle/steps.ts";
 import { LIFECYCLE_STEPS } from "../domain/order-status.ts";

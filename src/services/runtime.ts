@@ -1,6 +1,6 @@
 import { type Config, loadConfig } from "../config.ts";
 import { ConfigError } from "../env-reader.ts";
-import type { ProducerHooks } from "../kafka/producer.ts";
+import type { ProducerHooks } from "../kafka/batching-producer.ts";
 import { describe } from "../errors.ts";
 import { sleep } from "../retry.ts";
 import { type Logger, logger, StormLog } from "../log.ts";

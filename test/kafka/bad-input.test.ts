@@ -6,7 +6,7 @@ import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
 import type { EventKinds } from "../../src/kafka/contract.ts";
 import { encode, subjectOf } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { ENTITY_TOPICS, type EntityTopic } from "../../src/kafka/topics.ts";
 import { parkingLot } from "../../src/db/parking.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";

@@ -3,7 +3,7 @@ import { KAFKA_CLIENTS, type KafkaClientName } from "../../src/config.ts";
 import { createKafkaClient } from "../../src/kafka/client.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { KafkaClient } from "../../src/kafka/port.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 

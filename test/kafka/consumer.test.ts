@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import type { EntityTopic } from "../../src/kafka/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEAD_KEY_MAX, DEAD_VALUE_MAX, type DeadLetter, deadKey, deadValue, noteDeadLetters } from "../../src/kafka/dead-letter.ts";
 import { StormLog } from "../../src/log.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { Kafka, logLevel } from "kafkajs";
 import { config, createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { until } from "../support/until.ts";

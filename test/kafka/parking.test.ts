@@ -3,7 +3,7 @@ import { parkingLot } from "../../src/db/parking.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
 import type { StatusChange } from "../../src/domain/types.ts";
 import { encode } from "../../src/kafka/envelope.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { postgresSink } from "../../src/pipeline/postgres-sink.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";

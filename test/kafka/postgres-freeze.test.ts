@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect } from "../../src/db/client.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createdIds } from "../../support/events.ts";
 import { config, publishOrders, waitForZeroLag, type TestTopics } from "../support/kafka.ts";

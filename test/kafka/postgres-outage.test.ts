@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect } from "../../src/db/client.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { publishOrders, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import type { PrivatePostgres } from "../support/postgres-server.ts";

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { KafkaClient } from "../../src/kafka/port.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 
 // The batching producer at shutdown, against a stand-in for the Kafka port whose brokers are as slow
 // or as absent as each test needs.

@@ -4,7 +4,7 @@ import { KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtoc
 import { KAFKA_CLIENTS, type KafkaClientName } from "../../src/config.ts";
 import { createKafkaClient } from "../../src/kafka/client.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { classifySend, PartitionUnknown, pastMetadataSettling, SendRejected } from "../../src/kafka/send-errors.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { encode, subjectOf } from "../../src/kafka/envelope.ts";
 import { SinkError, type Sink } from "../../src/pipeline/sink.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { order, product } from "../support/fixtures.ts";
 import { createTestTopics, waitForZeroLag, type TestTopics } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";

@@ -7,7 +7,7 @@ import { reloadCache } from "../../src/cache/reload.ts";
 import { parkingLot } from "../../src/db/parking.ts";
 import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.ts";
 import { encode } from "../../src/kafka/envelope.ts";
-import { BatchingProducer } from "../../src/kafka/producer.ts";
+import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../../src/metrics/app.ts";
 import { buildRegistry, type Sources } from "../../src/metrics/collect.ts";
 import { publishMetrics, snapshotKey } from "../../src/metrics/publish.ts";

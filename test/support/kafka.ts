@@ -1,9 +1,9 @@
 import { loadConfig } from "../../src/config.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "../../src/kafka/client.ts";
-import { type EntityConsumerOptions, startEntityConsumer } from "../../src/pipeline/consumer.ts";
+import { type EntityConsumerOptions, startEntityConsumer } from "../../src/pipeline/batch-consumer.ts";
 import { consumerLag } from "../../src/kafka/lag.ts";
 import type { KafkaAdmin, KafkaClient, RunningConsumer } from "../../src/kafka/port.ts";
-import { BatchingProducer, type BatchingProducerOptions } from "../../src/kafka/producer.ts";
+import { BatchingProducer, type BatchingProducerOptions } from "../../src/kafka/batching-producer.ts";
 import { type Logger, logger } from "../../src/log.ts";
 import { ENTITY_TOPICS, topicNames, type EntityTopic, type TopicNames } from "../../src/kafka/topics.ts";
 import type { Sql } from "../../src/db/client.ts";

@@ -1,7 +1,7 @@
 import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
-import type { BatchingProducer } from "../../src/kafka/producer.ts";
+import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { uniqueSuffix } from "../../support/db.ts";
 import { product, user } from "./fixtures.ts";
 import { config, createTestTopics, type TestTopics } from "./kafka.ts";

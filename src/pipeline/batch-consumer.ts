@@ -8,7 +8,7 @@ import { BatchReleased, sleepWithHeartbeat, whileOwned } from "./hold.ts";
 import type { ParkedRecord, ParkingLot } from "../db/parking.ts";
 import { retryParked } from "./parking-rounds.ts";
 import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "../kafka/port.ts";
-import type { BatchingProducer } from "../kafka/producer.ts";
+import type { BatchingProducer } from "../kafka/batching-producer.ts";
 import { type Outcome, passesBySubject, type Rec, type Sink, SinkError, writeIsolating } from "./sink.ts";
 import type { EntityTopic, TopicNames } from "../kafka/topics.ts";
 
