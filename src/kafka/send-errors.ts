@@ -53,10 +53,36 @@ export function classifySend(names: readonly string[]): SendFailure {
 /**
  * An admin read of a topic just created, grown or recreated meets the metadata errors for a moment
  * (a broker that does not host the new partition yet, a leader not elected): a few more tries, 300 ms
- * apart, before the error is the caller's.
+ * apart, before the error is the caller's. A topic the cluster does not list at all is not
+ * settling: its error is the caller's at once (`listed` asks the cluster).
  */
-export function pastMetadataSettling<T>(work: () => Promise<T>, errorNames: (err: unknown) => string[]): Promise<T> {
-  return retry(work, { ...POLICIES.kafkaSettling, retriable: (err) => classifySend(errorNames(err)) === "metadata" });
+export function pastMetadataSettling<T>(
+  work: () => Promise<T>,
+  errorNames: (err: unknown) => string[],
+  listed: () => Promise<boolean>,
+): Promise<T> {
+  return retry(
+    async () => {
+      try {
+        return await work();
+      } catch (err) {
+        const names = errorNames(err);
+        if (classifySend(names) !== "metadata") throw new NotSettling(err);
+        if (names.includes("UNKNOWN_TOPIC_OR_PARTITION") && !(await listed().catch(() => true))) throw new NotSettling(err);
+        throw err;
+      }
+    },
+    { ...POLICIES.kafkaSettling, retriable: (err) => !(err instanceof NotSettling) },
+  ).catch((err) => {
+    throw err instanceof NotSettling ? err.cause : err;
+  });
+}
+
+/** Wraps an error that waiting cannot fix, so that the retry loop gives it up at once. */
+class NotSettling extends Error {
+  constructor(override readonly cause: unknown) {
+    super("not settling");
+  }
 }
 
 /**

@@ -22,6 +22,9 @@ runService("lifecycle", async ({ config, log, signal, hurry }) => {
     },
     { log, signal },
     "could not read the due steps; trying again:",
+    // a second between polls, however long a poll took: a backlog's slow due-steps read is not
+    // repeated back to back over the rows it just published
+    { pause: true },
   );
   clearInterval(report);
   const lost = await producer.close(undefined, hurry);

@@ -138,20 +138,23 @@ export async function every(
 /**
  * The loop of a service that works once per period (the cache-worker's reload, the grade
  * recompute, the lifecycle's poll): `work` at once, then once per `periodMs`, however long each run
- * took. A failed run is noted on a StormLog (a failure storm as counted summaries, not a line per
- * period) under `failure`, and the next period tries again. A run still going at the stop is left
- * to settle on its own (every()'s leaveAtAbort): `work` must be safe to abandon halfway.
+ * took — or, with `pause`, `periodMs` after each run ends, without a run at once (a poll that must
+ * not run back to back when it takes longer than its period). A failed run is noted on a StormLog
+ * (a failure storm as counted summaries, not a line per period) under `failure`, and the next
+ * period tries again. A run still going at the stop is left to settle on its own (every()'s
+ * leaveAtAbort): `work` must be safe to abandon halfway.
  */
 export async function periodically(
   periodMs: number,
   work: () => Promise<void>,
   ctx: Pick<ServiceContext, "log" | "signal">,
   failure: string,
+  opts: { pause?: boolean } = {},
 ): Promise<void> {
   const storm = new StormLog((line) => ctx.log.error(line));
   let started = 0;
   await every(
-    () => Math.max(0, periodMs - (Date.now() - started)),
+    () => (opts.pause ? periodMs : Math.max(0, periodMs - (Date.now() - started))),
     async () => {
       started = Date.now();
       try {
@@ -161,7 +164,7 @@ export async function periodically(
       }
     },
     ctx.signal,
-    { immediately: true, leaveAtAbort: true },
+    { immediately: !opts.pause, leaveAtAbort: true },
   );
   storm.close();
 }

@@ -64,21 +64,33 @@ describe("each client's errors, classified by Kafka's codes", () => {
     });
 });
 
-test("an admin read past the metadata settling: retried while a leader moves, never on an error waiting cannot fix", async () => {
+test("an admin read past the metadata settling: retried while a leader moves or a listed topic settles, never on an error waiting cannot fix", async () => {
   const names = (err: unknown) => [(err as Error).message];
-  let tries = 0;
-  const read = await pastMetadataSettling(async () => {
-    if (++tries < 3) throw new Error("NOT_LEADER_OR_FOLLOWER");
-    return "offsets";
-  }, names);
-  expect([read, tries]).toEqual(["offsets", 3]);
-  tries = 0;
-  const refused = pastMetadataSettling(async () => {
-    tries++;
-    throw new Error("TOPIC_AUTHORIZATION_FAILED");
-  }, names);
-  await expect(refused).rejects.toThrow("TOPIC_AUTHORIZATION_FAILED");
-  expect(tries).toBe(1);
+  const failing = (error: string, succeedOn = Infinity) => {
+    let tries = 0;
+    const work = async () => {
+      if (++tries < succeedOn) throw new Error(error);
+      return "offsets";
+    };
+    return { work, tries: () => tries };
+  };
+  const listed = async () => true;
+  const gone = async () => false;
+  // a leader moving: tried again until it answers
+  const moving = failing("NOT_LEADER_OR_FOLLOWER", 3);
+  expect([await pastMetadataSettling(moving.work, names, gone), moving.tries()]).toEqual(["offsets", 3]);
+  // a topic just recreated, listed but not yet known to the broker asked: tried again
+  const recreated = failing("UNKNOWN_TOPIC_OR_PARTITION", 2);
+  expect([await pastMetadataSettling(recreated.work, names, listed), recreated.tries()]).toEqual(["offsets", 2]);
+  // a topic the cluster does not list, and a refusal: the caller's at once
+  for (const [error, isListed] of [
+    ["UNKNOWN_TOPIC_OR_PARTITION", gone],
+    ["TOPIC_AUTHORIZATION_FAILED", listed],
+  ] as const) {
+    const once = failing(error);
+    await expect(pastMetadataSettling(once.work, names, isListed)).rejects.toThrow(error);
+    expect(once.tries()).toBe(1);
+  }
 });
 
 describe(`on real Kafka (${config.kafkaClient})`, () => {

@@ -28,43 +28,56 @@ export async function openPrivatePostgresStage(
   catalogue: { users: readonly string[]; products: readonly string[] },
 ): Promise<PrivatePostgresStage> {
   const pg = new PrivatePostgres();
-  const [topics] = await Promise.all([createTestTopics(label), pg.init()]);
-  const sql = await openDatabase(pg.url);
-  await insertUsers(
-    sql,
-    catalogue.users.map((id) => user(id)),
-  );
-  await insertProducts(
-    sql,
-    catalogue.products.map((id) => product(id)),
-  );
-  await sql.end();
-  const producer = await topics.producer();
   const cachePrefix = `test:${label}:${uniqueSuffix()}:`;
-  const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: topics.prefix, CACHE_PREFIX: cachePrefix };
   const services: RunningService[] = [];
-  return {
-    pg,
-    topics,
-    producer,
-    env,
-    start(name, file, args = [], extra = {}) {
-      const service = startService(name, file, args, { ...env, ...extra });
-      services.push(service);
-      return service;
-    },
-    async close() {
-      try {
-        pg.thaw(); // a run that failed during a freeze: the services stop against a running server
-      } catch {
-        // never frozen, or never started
-      }
-      await Promise.all(services.map((s) => s.stop()));
-      await topics.cleanup();
-      pg.destroy();
-      const redis = connectRedis(config.redisUrl);
-      await deleteByPrefix(redis, cachePrefix);
-      redis.disconnect();
-    },
+  let topics: TestTopics | null = null;
+  const close = async () => {
+    try {
+      pg.thaw(); // a run that failed during a freeze: the services stop against a running server
+    } catch {
+      // never frozen, or never started
+    }
+    await Promise.all(services.map((s) => s.stop()));
+    await topics?.cleanup();
+    pg.destroy();
+    const redis = connectRedis(config.redisUrl);
+    await deleteByPrefix(redis, cachePrefix);
+    redis.disconnect();
   };
+  try {
+    const [made, server] = await Promise.allSettled([createTestTopics(label), pg.init()]);
+    if (made.status === "fulfilled") topics = made.value; // removed at close(), whatever failed beside it
+    if (made.status === "rejected") throw made.reason;
+    if (server.status === "rejected") throw server.reason;
+    const sql = await openDatabase(pg.url);
+    try {
+      await insertUsers(
+        sql,
+        catalogue.users.map((id) => user(id)),
+      );
+      await insertProducts(
+        sql,
+        catalogue.products.map((id) => product(id)),
+      );
+    } finally {
+      await sql.end();
+    }
+    const producer = await made.value.producer();
+    const env = { DATABASE_URL: pg.url, TOPIC_PREFIX: made.value.prefix, CACHE_PREFIX: cachePrefix };
+    return {
+      pg,
+      topics: made.value,
+      producer,
+      env,
+      start(name, file, args = [], extra = {}) {
+        const service = startService(name, file, args, { ...env, ...extra });
+        services.push(service);
+        return service;
+      },
+      close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined); // the set-up's own error is the one to see
+    throw err;
+  }
 }

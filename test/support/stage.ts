@@ -47,44 +47,75 @@ export interface Stage {
 
 export async function openStage(opts: StageOptions): Promise<Stage> {
   const brokers = opts.brokers ?? config.kafkaBrokers;
-  const [db, topics] = await Promise.all([createTestDatabase(opts.label), createTestTopics(opts.label, brokers, opts.partitions)]);
   const cachePrefix = `test:${opts.label}:${uniqueSuffix()}:`;
-  const users = opts.users ?? 1000;
   const seed = opts.seed ?? opts.label;
-  const redis = connectRedis(config.redisUrl);
-  if (!opts.empty) {
-    await seedCatalogue(db.sql, { seed, users, products: opts.products ?? 1000, now: new Date() });
-    await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
-  }
-  const env: Record<string, string> = {
-    DATABASE_URL: db.url,
-    TOPIC_PREFIX: topics.prefix,
-    CACHE_PREFIX: cachePrefix,
-    KAFKA_BROKERS: brokers.join(","),
-    SEED: seed,
-    METRICS_PORT: "0",
-    ...(opts.partitions ? { KAFKA_PARTITIONS: String(opts.partitions) } : {}),
-    ...opts.env,
-  };
+  const users = opts.users ?? 1000;
   const running: RunningService[] = [];
-  return {
-    db,
-    topics,
-    cachePrefix,
-    env,
-    services: running,
-    start(name, file, args = [], extra = {}) {
-      const service = startService(name, file, args, { ...env, ...extra });
-      running.push(service);
-      return service;
-    },
-    stored: async () => ((await db.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n ?? 0) as number,
-    async close() {
-      await Promise.all(running.map((s) => s.stop()));
+  // what is made is undone in reverse, by close() or by a set-up that fails halfway
+  const undo: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    const failures: unknown[] = [];
+    for (const step of undo.splice(0).reverse()) await step().catch((err) => failures.push(err));
+    if (failures.length) throw new Error(`the stage of ${opts.label} was not wholly removed: ${failures.map(String).join("; ")}`);
+  };
+  try {
+    const redis = connectRedis(config.redisUrl);
+    undo.push(async () => {
       await deleteByPrefix(redis, cachePrefix);
       redis.disconnect();
-      await topics.cleanup().catch(() => undefined);
-      await db.drop();
-    },
-  };
+    });
+    const [db, topics] = await settledAll(
+      [createTestDatabase(opts.label), createTestTopics(opts.label, brokers, opts.partitions)] as const,
+      undo,
+      // topics left on a cluster a fault test took down are its own to lose: said, not failed on
+      [(d) => d.drop(), (t) => t.cleanup().catch((err) => console.warn(`[stage ${opts.label}] topics not removed: ${err}`))],
+    );
+    if (!opts.empty) {
+      await seedCatalogue(db.sql, { seed, users, products: opts.products ?? 1000, now: new Date() });
+      await reloadCache(db.sql, redis, cacheKeys(cachePrefix), opts.cacheAll ? widenedSplit(users) : DEFAULT_SPLIT);
+    }
+    const env: Record<string, string> = {
+      DATABASE_URL: db.url,
+      TOPIC_PREFIX: topics.prefix,
+      CACHE_PREFIX: cachePrefix,
+      KAFKA_BROKERS: brokers.join(","),
+      SEED: seed,
+      METRICS_PORT: "0",
+      ...(opts.partitions ? { KAFKA_PARTITIONS: String(opts.partitions) } : {}),
+      ...opts.env,
+    };
+    // the services stop first: they use all of the above
+    undo.push(() => Promise.all(running.map((s) => s.stop())));
+    return {
+      db,
+      topics,
+      cachePrefix,
+      env,
+      services: running,
+      start(name, file, args = [], extra = {}) {
+        const service = startService(name, file, args, { ...env, ...extra });
+        running.push(service);
+        return service;
+      },
+      stored: async () => ((await db.sql<{ n: number }[]>`select count(*)::int as n from orders`)[0]?.n ?? 0) as number,
+      close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined); // the set-up's own error is the one to see
+    throw err;
+  }
+}
+
+/** Awaits both; each that was made gets its undo step, even when the other failed (then the failure is thrown). */
+async function settledAll<A, B>(
+  made: readonly [Promise<A>, Promise<B>],
+  undo: (() => Promise<unknown>)[],
+  remove: readonly [(a: A) => Promise<unknown>, (b: B) => Promise<unknown>],
+): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled(made);
+  if (a.status === "fulfilled") undo.push(() => remove[0](a.value));
+  if (b.status === "fulfilled") undo.push(() => remove[1](b.value));
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  return [a.value, b.value];
 }

@@ -86,6 +86,7 @@ async function kafkajsAdmin(kafka: Kafka): Promise<KafkaAdmin> {
       const ends = await pastMetadataSettling(
         () => admin.fetchTopicOffsets(topic),
         (err) => kafkaErrorNames(err, kafkaErrorName),
+        async () => (await admin.listTopics()).includes(topic),
       );
       return ends.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
     },

@@ -85,9 +85,9 @@ export class PartitionLedger {
     return [...this.#written.values()].filter((o) => this.#assigned.has(o.partition));
   }
 
-  /** Of the owned commits, those the group's offsets (`committed`, by partition) stand behind. */
-  behind(committed: readonly (bigint | undefined)[]): CommitOffset[] {
-    return this.owned().filter((o) => (committed[o.partition] ?? -1n) < o.offset);
+  /** Of `mine` (owned() when the group was asked), those the group's offsets (`committed`, by partition) stand behind. */
+  static behind(mine: readonly CommitOffset[], committed: readonly (bigint | undefined)[]): CommitOffset[] {
+    return mine.filter((o) => (committed[o.partition] ?? -1n) < o.offset);
   }
 
   /** The consumer reopened: it reads again from the committed offsets, owning nothing yet. */

@@ -226,7 +226,7 @@ class BatchConsumer {
     const topics = [{ topic, partitions: mine.map((o) => o.partition) }];
     try {
       const at = (await within(CALL_TIMEOUT_MS, "reading committed offsets", c.listCommittedOffsets({ topics }))).get(topic) ?? [];
-      return this.#ledger.behind(at);
+      return PartitionLedger.behind(mine, at);
     } catch {
       return []; // a broker away: the next look
     }

@@ -109,19 +109,23 @@ async function platformaticAdmin(base: ConnectionBase, warnOn: WarnOn): Promise<
 
 /** Each partition's first and next offset, over the partition count as it is now (a cached one may predate a grown or recreated topic). */
 function offsetRanges(admin: Admin, topic: string): Promise<OffsetRange[]> {
-  return pastMetadataSettling(async () => {
-    const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const count = meta.topics.get(topic)?.partitionsCount ?? 0;
-    const ask = (timestamp: bigint) =>
-      admin.listOffsets({
-        topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp })) }],
-      });
-    const [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
-    const lowOf = new Map((low[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
-    return (high[0]?.partitions ?? [])
-      .map((p) => ({ partition: p.partitionIndex, low: lowOf.get(p.partitionIndex) ?? 0, high: Number(p.offset) }))
-      .sort((a, b) => a.partition - b.partition);
-  }, errorNames);
+  return pastMetadataSettling(
+    async () => {
+      const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+      const count = meta.topics.get(topic)?.partitionsCount ?? 0;
+      const ask = (timestamp: bigint) =>
+        admin.listOffsets({
+          topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp })) }],
+        });
+      const [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+      const lowOf = new Map((low[0]?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
+      return (high[0]?.partitions ?? [])
+        .map((p) => ({ partition: p.partitionIndex, low: lowOf.get(p.partitionIndex) ?? 0, high: Number(p.offset) }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    errorNames,
+    async () => (await admin.listTopics()).includes(topic),
+  );
 }
 
 async function platformaticWriter(
