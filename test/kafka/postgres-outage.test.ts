@@ -44,5 +44,5 @@ test("consumers ride out a PostgreSQL crash without losing or duplicating an ord
   expect(row).toEqual({ n: 400, d: 400 });
   expect(p!.order_count).toBe(400);
   expect(await readTopic(t.client, t.admin, t.names.dlq("orders"))).toHaveLength(0);
-  for (const c of consumers.splice(0)) expect(await c.stop()).toBe(0);
+  for (const c of consumers.splice(0)) expect(await c.stop(), `${c.name}:\n${c.output().slice(-3000)}`).toBe(0);
 }, 120_000);
