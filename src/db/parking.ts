@@ -48,11 +48,10 @@ export function parkingLot(db: Db): ParkingLot {
   return {
     async waiting(topic: string, subjects: readonly string[]): Promise<Set<string>> {
       if (subjects.length === 0) return new Set();
-      // cast: on a connection whose array types postgres.js has not fetched yet, the array goes untyped
       const rows = await using(
         "a look",
         (sql) => sql<{ subject: string }[]>`
-          select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])}::text[])`,
+          select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])})`,
       );
       return new Set(rows.map((r) => r.subject));
     },
