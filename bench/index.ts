@@ -14,6 +14,9 @@ import { PERF_SETTINGS, runConsumerPerformance, runProducerPerformance, runRedis
 import { readProfile } from "./lib/profile.ts";
 import { type ClientProfile, type ClientRun, allRss, RSS_LIMIT_MB, type RunReport, renderMarkdown, renderTerminal } from "./report.ts";
 import { renderSweep, runSweep } from "./sweep.ts";
+import { type FormatRow, renderFormats, runFormats } from "./formats.ts";
+import { type ClicksRow, renderClicks, runClicks } from "./clicks.ts";
+import { type EnginesRow, flinkBenchClasspath, renderEngines, runEngines } from "./engines.ts";
 import {
   closeBench,
   fmt,
@@ -29,12 +32,16 @@ import {
 } from "./tps.ts";
 import { appendResults } from "./lib/results.ts";
 
-// `bun bench [--client kafkajs|platformatic|both]` (full, several minutes) or `--quick`:
+// `bun bench [--client kafkajs|platformatic|both]` (full, several minutes) or `--quick`
+// (`--sweep`: the producer's settings side by side; `--formats`: only each FORMAT beside JSON;
+// `--clicks`: only the pipeline with its clickstream beside orders alone; `--engines`: only our
+// orders consumers against the Flink job draining one topic):
 // micro-benchmarks, then Kafka ON (per client) vs OFF at max rate with every reference measured in
 // the same run, the CPU account per order of every kind of process, and CPU profiles of a producer
-// and an orders consumer; prints the tables and appends them to bench/RESULTS.md (or --results
-// FILE). `--tiny` runs every phase on a few hundred orders: the suite's check that the report works,
-// its figures meaningless.
+// and an orders consumer, then each FORMAT beside JSON (bench/formats.ts) and the clickstream's
+// cost (bench/clicks.ts) and the engines' drain (bench/engines.ts); prints the tables and
+// appends them to bench/RESULTS.md (or --results FILE). `--tiny` runs every phase on a few hundred
+// orders: the suite's check that the report works, its figures meaningless.
 
 const { values: flags } = parseArgs({
   args: Bun.argv.slice(2),
@@ -49,6 +56,9 @@ const { values: flags } = parseArgs({
     linger: { type: "string" },
     compression: { type: "string" },
     sweep: { type: "boolean", default: false },
+    formats: { type: "boolean", default: false },
+    clicks: { type: "boolean", default: false },
+    engines: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -65,6 +75,10 @@ const plan = {
   ...PLANS[size],
   orders: Number(flags.orders ?? PLANS[size].orders),
   sweepOrders: Number(flags.orders ?? { full: 60_000, quick: 20_000, tiny: 300 }[size]),
+  // with clicks each order brings ~40 page events: fewer orders, as many records as a sweep run
+  clickOrders: Number(flags.orders ?? { full: 5_000, quick: 1_500, tiny: 20 }[size]),
+  // the drain of one topic by our consumers and by Flink: long enough that Flink's start is not the run
+  engineOrders: Number(flags.orders ?? { full: 100_000, quick: 30_000, tiny: 300 }[size]),
   // three writers, as three consumers (one partition each)
   lanes: 3,
 };
@@ -75,9 +89,12 @@ const producer: ProducerSettings = {
 };
 
 const started = new Date();
-await ensureInfra(config, (line) => console.error(line));
+// the registry too: every run but --sweep writes each format beside JSON
+await ensureInfra(config, (line) => console.error(line), { registry: !flags.sweep });
 console.error(`shopstream bench (${size}, ${clients.join(" and ")}): ${fmt(plan.orders)} orders per mode, references in the same run`);
 
+// the Flink jobs built first: a run that cannot build them fails before its first phase, not after its last
+const flink = flags.engines || !(flags.sweep || flags.formats || flags.clicks) ? await flinkBenchClasspath() : "";
 const ctx = await withSpinner("seed bench database", 3, openBench());
 // Ctrl-C reaches the child processes too (same process group); what this run created still goes
 process.once("SIGINT", () => {
@@ -101,7 +118,59 @@ if (flags.sweep) {
   }
   process.exit(0);
 }
+if (flags.formats) {
+  // each format beside JSON, producer alone and whole pipeline, instead of the full run
+  const count = plan.sweepOrders;
+  try {
+    for (const client of clients) {
+      const md = renderFormats(client, count, await runFormats(ctx, client, count), `bun bench ${Bun.argv.slice(2).join(" ")}`);
+      console.log(`\n${md}`);
+      if (!flags["no-report"]) appendResults(md, flags.results);
+    }
+  } finally {
+    await closeBench(ctx);
+  }
+  process.exit(0);
+}
+if (flags.clicks) {
+  // the pipeline with its clickstream beside orders alone, instead of the full run
+  try {
+    for (const client of clients) {
+      const md = renderClicks(
+        client,
+        plan.clickOrders,
+        await runClicks(ctx, client, plan.clickOrders),
+        `bun bench ${Bun.argv.slice(2).join(" ")}`,
+      );
+      console.log(`\n${md}`);
+      if (!flags["no-report"]) appendResults(md, flags.results);
+    }
+  } finally {
+    await closeBench(ctx);
+  }
+  process.exit(0);
+}
+if (flags.engines) {
+  // our orders consumers against Flink on one topic, instead of the full run
+  try {
+    const client = clients[0] as KafkaClientName;
+    const rows = await runEngines(ctx, client, plan.engineOrders, flink);
+    const md = renderEngines(client, plan.engineOrders, rows, `bun bench ${Bun.argv.slice(2).join(" ")}`);
+    console.log(`\n${md}`);
+    if (!flags["no-report"]) appendResults(md, flags.results);
+    if (!rows.every((r) => r.shopstream.exactlyOnce && r.flink.exactlyOnce)) {
+      console.error("FAILED: an engine did not land exactly the topic's orders");
+      process.exitCode = 1;
+    }
+  } finally {
+    await closeBench(ctx);
+  }
+  process.exit();
+}
 let report: RunReport;
+let formats: FormatRow[];
+let clicks: ClicksRow[];
+let engines: EnginesRow[];
 try {
   const micro = await runMicroChild(ctx);
   const redisBench = await withSpinner(
@@ -215,6 +284,12 @@ try {
     refs,
     harnessRssMb: peakRssMb(process.pid) ?? 0,
   };
+  // each format beside JSON, producer alone and whole pipeline, on the first client
+  formats = await runFormats(ctx, clients[0] as KafkaClientName, plan.sweepOrders);
+  // and the clickstream's cost: the same orders with their clicks, on the first client
+  clicks = await runClicks(ctx, clients[0] as KafkaClientName, plan.clickOrders);
+  // and the reference our consumers must beat: Flink draining the same topic into PostgreSQL
+  engines = await runEngines(ctx, clients[0] as KafkaClientName, plan.engineOrders, flink);
 } finally {
   await closeBench(ctx);
 }
@@ -228,6 +303,19 @@ if (!phases.every((p) => p?.exactlyOnce)) {
   process.exitCode = 1;
 }
 if (!flags["no-report"]) appendResults(renderMarkdown(report), flags.results);
+const formatsMd = renderFormats(clients[0] as KafkaClientName, plan.sweepOrders, formats, `bun bench ${Bun.argv.slice(2).join(" ")}`);
+console.log(`\n${formatsMd}`);
+if (!flags["no-report"]) appendResults(formatsMd, flags.results);
+const clicksMd = renderClicks(clients[0] as KafkaClientName, plan.clickOrders, clicks, `bun bench ${Bun.argv.slice(2).join(" ")}`);
+console.log(`\n${clicksMd}`);
+if (!flags["no-report"]) appendResults(clicksMd, flags.results);
+const enginesMd = renderEngines(clients[0] as KafkaClientName, plan.engineOrders, engines, `bun bench ${Bun.argv.slice(2).join(" ")}`);
+console.log(`\n${enginesMd}`);
+if (!flags["no-report"]) appendResults(enginesMd, flags.results);
+if (!engines.every((r) => r.shopstream.exactlyOnce && r.flink.exactlyOnce)) {
+  console.error("FAILED: an engine did not land exactly the topic's orders");
+  process.exitCode = 1;
+}
 console.log(`done in ${fmt((Date.now() - started.getTime()) / 1000)} s`);
 
 async function profiledRun(client: KafkaClientName): Promise<ClientProfile> {

@@ -128,6 +128,7 @@ function unflatten(h: Record<string, string>): CachedUser {
     status: h.status as CachedUser["status"],
     marketing_opt_in: h.marketing_opt_in === "true",
     created_at: h.created_at ?? "",
+    appetite: Number(h.appetite),
     last_ordered_at: h.last_ordered_at || null,
   };
 }

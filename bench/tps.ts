@@ -1,3 +1,4 @@
+import { RegistryClient } from "../src/schemas/registry.ts";
 import type Redis from "ioredis";
 import { join } from "node:path";
 import { connectRedis, deleteByPrefix } from "../src/cache/client.ts";
@@ -6,6 +7,7 @@ import { reloadCache } from "../src/cache/reload.ts";
 import { readSnapshot } from "../src/cache/snapshot.ts";
 import { snapshotKey } from "../src/metrics/publish.ts";
 import { type Config, type KafkaClientName, loadConfig, serviceRuntimeEnv } from "../src/config.ts";
+import type { Format } from "../src/schema-formats.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "../src/kafka/client.ts";
 import type { KafkaAdmin, KafkaClient } from "../src/kafka/port.ts";
 import { topicNames, type TopicNames } from "../src/kafka/topics.ts";
@@ -32,6 +34,7 @@ import {
   tail,
   type Child,
 } from "./lib/proc.ts";
+import { topicDiskBytes } from "./lib/infra.ts";
 import { generateOrders, recordSizes } from "./lib/orders.ts";
 import { Progress } from "./lib/progress.ts";
 import type { MicroResult } from "./micro.ts";
@@ -116,18 +119,19 @@ export async function closeBench(ctx: BenchContext): Promise<void> {
   const groups = (await ctx.admin.listGroups()).filter((g) => g.startsWith(ctx.topicPrefix));
   await ctx.admin.deleteGroups(groups).catch(() => {});
   await ctx.admin.close();
+  await new RegistryClient(ctx.config.schemaRegistryUrl).deleteSubjects(ctx.topicPrefix).catch(() => {});
   await deleteByPrefix(ctx.redis, ctx.cachePrefix);
   ctx.redis.disconnect();
   for (const db of ctx.databases.reverse()) await dropDatabase(databaseUrl(ctx.config.databaseUrl, db)).catch(() => {});
 }
 
-async function phaseDatabase(ctx: BenchContext, label: string, max = 4): Promise<BenchDatabase> {
+export async function phaseDatabase(ctx: BenchContext, label: string, max = 4): Promise<BenchDatabase> {
   const name = `${ctx.baseDb}_${label}${++ctx.phases}`;
   ctx.databases.push(name);
   return cloneDatabase(ctx.config.databaseUrl, ctx.baseDb, name, max);
 }
 
-async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames> {
+export async function phaseTopics(ctx: BenchContext, label: string): Promise<TopicNames> {
   const names = topicNames(`${ctx.topicPrefix}${label}${++ctx.phases}.`);
   await ensureTopics(ctx.admin, names, { partitions: ctx.config.kafkaPartitions });
   return names;
@@ -149,6 +153,10 @@ export interface ProducerSettings {
   maxBatch?: number;
   lingerMs?: number;
   compression?: "none" | "gzip";
+  /** How the producer writes (FORMAT; the consumers read every format): JSON unless told. */
+  format?: Format;
+  /** The sessions behind each order on the clicks topic too, landed by three clicks consumers (`--clicks`). */
+  clicks?: boolean;
 }
 
 /** Where the producer and the first order consumer of a Kafka ON phase write their CPU profiles. */
@@ -217,15 +225,15 @@ async function consumerBatches(ctx: BenchContext, consumers: readonly Child[]): 
 }
 
 /** Stops the phase's writing process if it still runs and drops the phase's database. */
-async function endPhase(ctx: BenchContext, db: BenchDatabase, writer: Child | null): Promise<void> {
+export async function endPhase(ctx: BenchContext, db: BenchDatabase, writer: Child | null): Promise<void> {
   if (writer && writer.proc.exitCode === null) await writer.stop(1000);
   await db.drop();
   ctx.databases = ctx.databases.filter((d) => d !== db.name);
 }
 
 /** What every process standing for a service runs with: the client under test and the services' runtime settings. */
-function pipelineEnv(ctx: BenchContext, client: KafkaClientName): Record<string, string> {
-  return { KAFKA_CLIENT: client, ...serviceRuntimeEnv(ctx.config) };
+export function pipelineEnv(ctx: BenchContext, client: KafkaClientName, format: Format = "json"): Record<string, string> {
+  return { KAFKA_CLIENT: client, FORMAT: format, ...serviceRuntimeEnv(ctx.config) };
 }
 
 /** Kafka ON: producer process → Kafka (acks=all, RF 3) → three `src/services/consumer.ts orders` → PostgreSQL. */
@@ -236,11 +244,12 @@ export async function runKafkaOn(
   settings: ProducerSettings = {},
   rate?: number,
   profile?: ProfileDirs,
-): Promise<PhaseResult & { topic: string; producerCpuSeconds: number }> {
+): Promise<PhaseResult & { topic: string; producerCpuSeconds: number; clicks?: ClicksResult }> {
+  const withClicks = settings.clicks === true;
   const db = await phaseDatabase(ctx, "on");
   const names = await phaseTopics(ctx, "on");
   const env = {
-    ...pipelineEnv(ctx, client),
+    ...pipelineEnv(ctx, client, settings.format),
     DATABASE_URL: db.url,
     TOPIC_PREFIX: topicPrefixOf(names),
     CACHE_PREFIX: ctx.cachePrefix,
@@ -252,16 +261,20 @@ export async function runKafkaOn(
       INSTANCE: String(i),
     }),
   );
+  const clickConsumers = withClicks
+    ? [1, 2, 3].map((i) => spawnChild(`click-consumer-${i}`, bun("src/services/consumer.ts", ["clicks"]), { ...env, INSTANCE: String(i) }))
+    : [];
   let producer: Child | null = null;
   const meter = new CpuMeter(async () => ({
     brokers: ctx.brokers,
     postgres: await backendPids(db.sql, [db.name]),
     producer: producer ? [producer.proc.pid] : [],
-    consumers: consumers.map((c) => c.proc.pid),
+    consumers: [...consumers, ...clickConsumers].map((c) => c.proc.pid),
     harness: [process.pid],
   }));
   try {
     await waitForGroup(ctx.admin, names.group("orders"), consumers.length, consumers);
+    if (withClicks) await waitForGroup(ctx.admin, names.group("clicks"), clickConsumers.length, clickConsumers);
     await meter.start();
     const job: ProducerJob = {
       mode: "batching",
@@ -272,11 +285,12 @@ export async function runKafkaOn(
       ...settings,
       ...(rate ? { rate } : {}),
     };
-    const progress = new Progress(rate ? `Kafka ON (${client}) at ${fmt(rate)}/s` : `Kafka ON (${client})`, count, ctx.quiet);
+    const label = `Kafka ON (${client})${withClicks ? " with clicks" : ""}`;
+    const progress = new Progress(rate ? `${label} at ${fmt(rate)}/s` : label, count, ctx.quiet);
     let acked = 0;
     let stored = 0;
     producer = spawnChild("producer", bun("bench/procs/producer.ts", [], profile?.producer), {
-      ...pipelineEnv(ctx, client),
+      ...pipelineEnv(ctx, client, settings.format),
       BENCH_JOB: JSON.stringify(job),
     });
     producer.onLine = (l) => {
@@ -292,9 +306,12 @@ export async function runKafkaOn(
       meter.settle("producer", producer.proc.pid, exitedCpuSeconds(producer.proc));
       if (produced.failed > 0) throw new Error(`${produced.failed} orders were not acknowledged by Kafka`);
       stored = await waitForRows(db, count, consumers);
+      if (withClicks) await waitForRows(db, produced.clicks ?? 0, clickConsumers, "click_events");
     } finally {
       clearInterval(poll);
     }
+    // every event stored: the orders' own end to end span ends here for the clicks
+    const clicksStoredAt = Date.now();
     const cpu = await meter.stop();
     const rss: Record<string, number> = { producer: produced.peakRssMb ?? 0 };
     const consumerCpuSeconds: Record<string, number> = {};
@@ -305,7 +322,8 @@ export async function runKafkaOn(
     const e2e = await endToEnd(db.sql);
     const fp = await orderFingerprint(db.sql);
     const dlq = (await ctx.admin.offsets(names.dlq("orders"))).reduce((s, p) => s + p.high, 0);
-    await Promise.all(consumers.map((c) => c.stop())); // each ships its metrics once more on the way out
+    const clicks = withClicks ? await clicksResult(ctx, db, names, produced, clicksStoredAt) : undefined;
+    await Promise.all([...consumers, ...clickConsumers].map((c) => c.stop())); // each ships its metrics once more on the way out
     const batches = await consumerBatches(ctx, consumers);
     progress.finish(`${fmt(e2e.tps)} orders/s end to end`);
     return {
@@ -325,11 +343,12 @@ export async function runKafkaOn(
       consumerCpuSeconds,
       cpu,
       batches,
-      exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === produced.idsMd5 && dlq === 0,
+      exactlyOnce: fp.rows === count && fp.distinct === count && fp.md5 === produced.idsMd5 && dlq === 0 && (clicks?.exactlyOnce ?? true),
+      ...(clicks ? { clicks } : {}),
     };
   } finally {
     meter.cancel();
-    await Promise.all(consumers.map((c) => c.stop()));
+    await Promise.all([...consumers, ...clickConsumers].map((c) => c.stop()));
     await endPhase(ctx, db, producer);
   }
 }
@@ -412,9 +431,10 @@ export async function runProducerOnly(
     cachePrefix: ctx.cachePrefix,
     ...settings,
   };
-  const child = spawnChild("producer", bun("bench/procs/producer.ts"), { ...pipelineEnv(ctx, client), BENCH_JOB: JSON.stringify(job) });
-  const result = await child.result<ProducerResult>();
+  const env = { ...pipelineEnv(ctx, client, settings.format), BENCH_JOB: JSON.stringify(job) };
+  const result = await spawnChild("producer", bun("bench/procs/producer.ts"), env).result<ProducerResult>();
   if (result.failed > 0) throw new Error(`${result.failed} orders were not acknowledged`);
+  result.diskBytes = topicDiskBytes(names.topic("orders"));
   // the topic goes at once: a sweep writes a lot, and the brokers should not carry it into the next setting
   await ctx.admin.deleteTopics([names.topic("orders")]).catch(() => {});
   ctx.deleted.add(names.topic("orders"));
@@ -469,17 +489,69 @@ export function topicPrefixOf(names: TopicNames): string {
 
 // ---------------------------------------------------------------------------------------------
 
-async function countOrders(db: BenchDatabase): Promise<number> {
-  const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from orders`;
+async function countOrders(db: BenchDatabase, table = "orders"): Promise<number> {
+  const [row] = await db.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`);
   return row?.n ?? 0;
 }
 
-/** Waits until `count` rows are in orders; fails when nothing moves for 60 s or a consumer died. */
-async function waitForRows(db: BenchDatabase, count: number, consumers: Child[]): Promise<number> {
+/** The clicks of a Kafka ON phase with clicks: all stored once, and the events per second end to end. */
+export interface ClicksResult {
+  events: number;
+  signUps: number;
+  stored: number;
+  sessions: number;
+  /** Orders and clicks: every record stored. */
+  records: number;
+  /** The first order generated → the last click stored (polled), s. */
+  spanS: number;
+  recordsPerSec: number;
+  dlq: number;
+  exactlyOnce: boolean;
+}
+
+async function clicksResult(
+  ctx: BenchContext,
+  db: BenchDatabase,
+  names: TopicNames,
+  produced: ProducerResult,
+  storedAt: number,
+): Promise<ClicksResult> {
+  const [row] = await db.sql<{ stored: number; sessions: number; first: Date }[]>`
+    select (select count(*)::int from click_events) as stored, (select count(*)::int from sessions) as sessions,
+           (select min(created_at) from orders) as first`;
+  const events = produced.clicks ?? 0;
+  const signUps = produced.signUps ?? 0;
+  const records = produced.count + events;
+  const spanS = (storedAt - row!.first.getTime()) / 1000;
+  const dlq = (await ctx.admin.offsets(names.dlq("clicks"))).reduce((s, p) => s + p.high, 0);
+  return {
+    events,
+    signUps,
+    stored: row!.stored,
+    sessions: row!.sessions,
+    records,
+    spanS,
+    recordsPerSec: spanS > 0 ? records / spanS : 0,
+    dlq,
+    exactlyOnce: row!.stored === events && dlq === 0,
+  };
+}
+
+/**
+ * Waits until `count` rows are in `table`; fails when a writer exits, or when nothing moves for 60 s
+ * (`firstRowWithinMs` before the first row: a JVM engine starting beside a loaded run takes longer).
+ */
+export async function waitForRows(
+  db: BenchDatabase,
+  count: number,
+  consumers: Child[],
+  table = "orders",
+  firstRowWithinMs = 60_000,
+): Promise<number> {
   let last = -1;
-  let movedAt = Date.now();
+  let movedAt = Date.now() + Math.max(0, firstRowWithinMs - 60_000);
   for (;;) {
-    const n = await countOrders(db);
+    const n = await countOrders(db, table);
     if (n >= count) return n;
     const dead = consumers.find((c) => c.proc.exitCode !== null);
     if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}:\n${tail(dead.output())}`);
@@ -487,7 +559,7 @@ async function waitForRows(db: BenchDatabase, count: number, consumers: Child[])
       last = n;
       movedAt = Date.now();
     } else if (Date.now() - movedAt > 60_000) {
-      throw new Error(`only ${n} of ${count} orders reached PostgreSQL; no progress for 60 s`);
+      throw new Error(`only ${n} of ${count} ${table} rows reached PostgreSQL; no progress for 60 s`);
     }
     await Bun.sleep(200);
   }

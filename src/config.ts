@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { CHAOS_PROFILES, type ChaosProfile, ChaosProfileError, parseChaosProfile } from "./domain/chaos.ts";
 import type { LogFormat } from "./log.ts";
 import { describe } from "./errors.ts";
 import { ConfigError, type Env, Reader } from "./env-reader.ts";
 import { KAFKA_DEFAULTS } from "./kafka-defaults.ts";
+import { FORMATS, type Format, SCHEMA_VERSIONS } from "./schema-formats.ts";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
 // variable (docs/design.md, "Configuration"); defaults are the documented ones.
@@ -31,16 +34,28 @@ export interface Config {
   kafkaMissingTopicS: number;
   /** Every producing service's batching (src/kafka-defaults.ts says what each does and why its default). */
   kafkaProducer: { lingerMs: number; maxBatch: number; maxBatchBytes: number; capacity: number };
+  /** How producers write every topic's values: JSON without a schema, or a registry format (docs/design.md, "Schemas"). */
+  format: Format;
+  /** The Confluent-compatible API of the schema registry: producers register there, consumers read writers' schemas by id. */
+  schemaRegistryUrl: string;
+  /** The version of the order schema producers start with (the live page or PUT /schema-version switches it). */
+  orderSchemaVersion: number;
   /** Consumers start:all runs per consumer group: one partition each at most, so no more than kafkaPartitions. */
   consumersPerGroup: number;
   topicPrefix: string;
+  /** start:all applies the CDC connector and watches it (docs/connect.md). */
+  cdc: boolean;
+  /** The REST API of the Kafka Connect worker that runs the CDC connector. */
+  connectUrl: string;
+  /** WAL a replication slot may hold back before the watch warns (a slot nobody reads fills the disk). */
+  cdcWalWarnBytes: number;
   cachePrefix: string;
   cacheRefreshS: number;
   /** text: one readable line per event; json: one JSON object per line, for log shippers. */
   logFormat: LogFormat;
   /** How long a consumed order waits for its user and product (a lifecycle step for its order) before it is dead-lettered. */
   referenceWaitS: number;
-  /** Users the cache holds under --rate, when the producer rotates buyers itself (the whole base, up to this). */
+  /** Users the cache holds under --rate, when the producer draws from all it caches (the whole base, up to this). */
   cacheRateUsers: number;
   gradeIntervalS: number;
   producerTopN: number;
@@ -93,12 +108,16 @@ export function serviceRuntimeEnv(config: Pick<Config, "serviceRamBytes">): Reco
 /**
  * The flags the live services and start:all share: --speed N multiplies every cadence (it wins over
  * SPEED), --rate R drives a fixed orders/s, --scenario pins the live scenario, --count stops the
- * producer after that many orders.
+ * producer after that many orders, --chaos light|heavy|FILE injects data-quality faults with an
+ * answer key (docs/design.md, "Chaos"), --clicks publishes the sessions and page events behind
+ * the orders (docs/design.md, "Clickstream").
  */
 export interface LiveFlags {
   rate?: number;
+  clicks?: boolean;
   scenario?: string;
   count?: number;
+  chaos?: ChaosProfile;
 }
 
 /** `argv`: a live service's arguments (positionals allowed); tools with flags of their own pass none. */
@@ -120,6 +139,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaMetadataRefreshS: read.number("KAFKA_METADATA_REFRESH_S", P.metadataRefreshS, { min: 1, max: 300 }),
     kafkaMissingTopicS: read.number("KAFKA_MISSING_TOPIC_S", P.missingTopicS, { min: 1, max: 3600 }),
     kafkaProducer: producerBatching(read),
+    format: flags.format ?? read.oneOf("FORMAT", "json", FORMATS),
+    schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7", ["http:", "https:"]).replace(/\/+$/, ""),
+    orderSchemaVersion: read.number("ORDER_SCHEMA_VERSION", 1, { min: 1, max: SCHEMA_VERSIONS.orders.length, integer: true }),
     consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
       min: 1,
       max: kafkaPartitions,
@@ -127,6 +149,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
       maxReason: "KAFKA_PARTITIONS; a group gives each partition to one member, so more would sit idle",
     }),
     topicPrefix: read.string("TOPIC_PREFIX", ""),
+    cdc: read.oneOf("CDC", "0", ["0", "1"] as const) === "1",
+    connectUrl: read.url("CONNECT_URL", "http://127.0.0.1:18083", ["http:", "https:"]).replace(/\/+$/, ""),
+    cdcWalWarnBytes: read.number("CDC_WAL_WARN_MB", 1024, { min: 1, integer: true }) * 2 ** 20,
     cachePrefix: read.string("CACHE_PREFIX", ""),
     cacheRefreshS: read.number("CACHE_REFRESH_S", 50, { min: 0.05 }),
     referenceWaitS: read.number("REFERENCE_WAIT_S", 30, { min: 0.1 }),
@@ -145,7 +170,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     seedUsers: read.number("SEED_USERS", 10_000, { min: 0, integer: true }),
     seedProducts: read.number("SEED_PRODUCTS", 20_000, { min: 0, integer: true }),
     speed: flags.speed ?? read.number("SPEED", 1, { min: MIN_SPEED }),
-    live: { rate: flags.rate, scenario: flags.scenario, count: flags.count },
+    live: { rate: flags.rate, scenario: flags.scenario, count: flags.count, chaos: flags.chaos, clicks: flags.clicks },
     orderIntervalS: read.range("ORDER_INTERVAL_S", [3, 5]),
     productIntervalS: read.range("PRODUCT_INTERVAL_S", [6, 8]),
     userCurve: {
@@ -180,12 +205,20 @@ function producerBatching(read: Reader): Config["kafkaProducer"] {
   };
 }
 
-function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number } {
+function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number; format?: Format } {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
-      options: { speed: { type: "string" }, rate: { type: "string" }, scenario: { type: "string" }, count: { type: "string" } },
+      options: {
+        speed: { type: "string" },
+        rate: { type: "string" },
+        scenario: { type: "string" },
+        count: { type: "string" },
+        format: { type: "string" },
+        chaos: { type: "string" },
+        clicks: { type: "boolean" },
+      },
       allowPositionals: true,
       strict: true,
     }).values;
@@ -200,10 +233,34 @@ function parseLiveFlags(argv: readonly string[]): LiveFlags & { speed?: number }
     if (n < min) throw new ConfigError(flag, `must be >= ${min}, got ${n}`);
     return n;
   };
+  const format = values.format as string | undefined;
+  if (format !== undefined && !(FORMATS as readonly string[]).includes(format))
+    throw new ConfigError("--format", `expected one of ${FORMATS.join(", ")}, got "${format}"`);
   return {
+    format: format as Format | undefined,
     speed: positive("--speed", MIN_SPEED),
     rate: positive("--rate"),
     scenario: values.scenario as string | undefined,
     count: positive("--count"),
+    chaos: chaosFlag(values.chaos as string | undefined),
+    clicks: values.clicks === true ? true : undefined,
   };
+}
+
+/** --chaos: a profile by name, or a JSON file of one. */
+function chaosFlag(raw: string | undefined): ChaosProfile | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === "light" || raw === "heavy") return CHAOS_PROFILES[raw];
+  let text: string;
+  try {
+    text = readFileSync(raw, "utf8");
+  } catch (err) {
+    throw new ConfigError("--chaos", `expected light, heavy or a profile's JSON file; cannot read "${raw}": ${describe(err)}`);
+  }
+  try {
+    return parseChaosProfile(text, raw);
+  } catch (err) {
+    if (err instanceof ChaosProfileError) throw new ConfigError("--chaos", `${raw}: ${err.message}`);
+    throw err;
+  }
 }

@@ -38,6 +38,10 @@ export const POLICIES = {
   referenceWait: { firstMs: 50, maxMs: 2000, jitter: false },
   /** Redis reconnecting (ioredis' own retry strategy). */
   redisReconnect: { firstMs: 200, maxMs: 2000 },
+  /** A producing service's first talk with the schema registry, which may still be starting (bounded by REGISTRY_START_WAIT_MS). */
+  registryStart: { firstMs: 500, maxMs: 5000 },
+  /** A Kafka Connect worker that answers 409 (rebalancing) or not at all, while the CDC connector is applied or watched. */
+  connectBusy: { firstMs: 500, maxMs: 5000 },
   /** A service start:all restarts after it crashed, the wait growing with its crash streak. */
   serviceRestart: { firstMs: 1000, maxMs: 30_000, jitter: false },
 } as const satisfies Record<string, RetryOptions>;

@@ -30,6 +30,8 @@ export class PrivateKafka {
       KAFKA_LIBS: libs,
       KAFKA_CLIENT_PORT_BASE: String(this.clientBase),
       KAFKA_CONTROLLER_PORT_BASE: String(this.clientBase + 5),
+      // a broker restarted beside a busy test run loads its logs slowly: wait longer than for the shared cluster
+      KAFKA_START_TIMEOUT_S: process.env.KAFKA_START_TIMEOUT_S ?? "240",
     };
   }
 

@@ -48,7 +48,16 @@ export async function cloneDatabase(serverUrl: string, base: string, name: strin
     await admin.end();
   }
   const url = databaseUrl(serverUrl, name);
-  return handle(name, url, connect(url, { max }));
+  return handle(name, url, connect(harnessUrl(url), { max }));
+}
+
+/** The harness's own connections are named, so that the CPU account leaves them out (backendPids). */
+const HARNESS = "shopstream-bench";
+
+function harnessUrl(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set("application_name", HARNESS);
+  return u.toString();
 }
 
 function handle(name: string, url: string, sql: Sql): BenchDatabase {
@@ -100,10 +109,11 @@ export async function endToEnd(sql: Sql): Promise<Latency> {
   return { count, spanS, tps: spanS > 0 ? count / spanS : 0, p50Ms: row?.p50 ?? 0, p99Ms: row?.p99 ?? 0, maxMs: row?.max ?? 0 };
 }
 
-/** pids of the PostgreSQL backends serving the named databases (for CPU accounting). */
+/** pids of the PostgreSQL backends serving the named databases (for CPU accounting), the harness's own left out. */
 export async function backendPids(sql: Sql, databases: string[]): Promise<number[]> {
   if (databases.length === 0) return [];
-  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = any(${databases})`;
+  const rows = await sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = any(${databases}) and application_name is distinct from ${HARNESS}`;
   return rows.map((r) => r.pid);
 }
 

@@ -14,6 +14,10 @@ export interface ProducerJob {
   compression?: "none" | "gzip";
   /** Orders per second to generate at; absent: as fast as possible. */
   rate?: number;
+  /** FORMAT (the producer reads it from its environment too): only named here for the record. */
+  format?: string;
+  /** Publish the sessions behind each order on the clicks topic too, as `--clicks` does. */
+  clicks?: boolean;
 }
 
 export interface ProducerResult {
@@ -24,6 +28,13 @@ export interface ProducerResult {
   tps: number;
   idsMd5: string;
   cpuSeconds: number;
+  /** Mean bytes of a record's value as sent. */
+  valueBytes?: number;
+  /** With clicks: the page events sent (and acknowledged), and the users who signed up in them. */
+  clicks?: number;
+  signUps?: number;
+  /** Bytes the topic's logs took on disk across the cluster's replicas, when the brokers are this machine's. */
+  diskBytes?: number | null;
   peakRssMb?: number;
 }
 

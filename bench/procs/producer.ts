@@ -1,12 +1,14 @@
 import { loadConfig } from "../../src/config.ts";
 import { createKafkaClient } from "../../src/kafka/client.ts";
-import { encode } from "../../src/kafka/envelope.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { topicNames } from "../../src/kafka/topics.ts";
 import { jobFromEnv, finish, type ProducerJob, type ProducerResult, md5OfIds, pace } from "./job.ts";
-import { generatorFromCache } from "./generator.ts";
+import { fromCache } from "./generator.ts";
+import { Rng } from "../../src/domain/random.ts";
+import { BASELINE } from "../../src/domain/scenarios.ts";
 import { describe } from "../../src/errors.ts";
+import { openEventSerializer } from "../../src/schemas/open.ts";
 
 // Kafka ON, producer side, as its own process: the shipped read of the Redis cache, the shipped
 // OrderGenerator and envelope, the shipped BatchingProducer (acks=all, idempotent) — at max rate.
@@ -14,10 +16,23 @@ import { describe } from "../../src/errors.ts";
 
 const job = jobFromEnv<ProducerJob>();
 const config = loadConfig();
-const generator = await generatorFromCache(config, job);
+const { generator, clickstream } = await fromCache(config, job);
 
 const client = await createKafkaClient({ ...config, kafkaCompression: job.compression ?? config.kafkaCompression }, `bench-${job.mode}`);
 const topic = topicNames(job.topicPrefix).topic("orders");
+// FORMAT: as the producer service writes, registering the schema first
+const names = topicNames(job.topicPrefix);
+const values = await openEventSerializer(config, names, job.clicks ? ["orders", "clicks", "users"] : ["orders"]);
+// with clicks, each order's sessions as the producer service sends them (src/pipeline/shop-publisher.ts)
+const clickRng = new Rng(`${job.seed}:clicks`);
+let clicks = 0;
+let signUps = 0;
+let valueBytes = 0;
+const encoded = (order: Parameters<typeof values.encode<"orders">>[1]) => {
+  const value = values.encode("orders", order);
+  valueBytes += value.length;
+  return value;
+};
 const ids: string[] = [];
 const cpu0 = process.cpuUsage();
 let started = 0;
@@ -35,7 +50,7 @@ if (job.mode === "naive") {
     await writer.send(
       topic,
       partitionFor(order.user_id, partitions, () => 0),
-      [{ key: order.user_id, value: encode("orders", order) }],
+      [{ key: order.user_id, value: encoded(order) }],
     );
     ids.push(order.id);
   }
@@ -58,7 +73,15 @@ if (job.mode === "naive") {
     await producer.whenRoom();
     const order = generator.next(new Date());
     ids.push(order.id);
-    producer.send(topic, { key: order.user_id, value: encode("orders", order) }).catch(lost);
+    producer.send(topic, { key: order.user_id, value: encoded(order) }).catch(lost);
+    if (job.clicks) {
+      const made = clickstream.forOrder(clickRng, order, BASELINE);
+      for (const u of made.signUps) producer.send(names.topic("users"), { key: u.id, value: values.encode("users", u) }).catch(lost);
+      for (const c of made.clicks)
+        producer.send(names.topic("clicks"), { key: c.session_id, value: values.encode("clicks", c) }).catch(lost);
+      clicks += made.clicks.length;
+      signUps += made.signUps.length;
+    }
   }
   await producer.flush();
   clearInterval(progress);
@@ -74,4 +97,6 @@ finish<ProducerResult>({
   tps: job.count / seconds,
   idsMd5: md5OfIds(ids),
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  valueBytes: valueBytes / job.count,
+  ...(job.clicks ? { clicks, signUps } : {}),
 });

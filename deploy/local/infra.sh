@@ -4,6 +4,9 @@
 #
 #   infra.sh up | down | status | kafka-classpath
 #   infra.sh kafka-up | kafka-down | node-start N | node-stop N | node-kill N
+#   infra.sh registry-up | registry-down | registry-kill   (the schema registry, deploy/local/registry.sh)
+#   infra.sh connect-up | connect-down | connect-kill      (Kafka Connect with Debezium, deploy/local/connect.sh)
+#   infra.sh flink-classpath                               (the Flink jobs of flink/, built when changed)
 #
 # State (jars, configs, data, logs, pids) lives in ${SHOPSTREAM_HOME:-<repo>/.local}. A second,
 # private cluster (fault tests kill its brokers) runs beside the first with its own
@@ -55,6 +58,26 @@ now_ms() { date +%s%3N; }
 elapsed_s() { # start_ms -> "N.N"
   local ms=$(($(now_ms) - $1))
   printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+# Waits (5 s at most) until a JVM started in the background has written its pid file; dies with $2.
+await_pid_file() {
+  local deadline=$((SECONDS + 5))
+  until [[ -s $1 ]]; do
+    ((SECONDS < deadline)) || die "$2"
+    sleep 0.05
+  done
+}
+
+# Stops a JVM of ours (its pid, its pid file) with a signal (TERM or KILL), KILL after 30 s; says so as `name`.
+stop_process() {
+  local name=$1 pid=$2 pid_file=$3 signal=$4
+  kill "-$signal" "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$pid_file"
+  log "$name: stopped (pid $pid, $signal)"
 }
 
 # pid from a pid file when that process is alive and its command line contains $2
@@ -368,11 +391,7 @@ start_node() {
     -Dkafka.logs.dir="$dir" -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" \
     -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
     >"$dir/stdout.log" 2>&1 </dev/null 9>&- &
-  local deadline=$((SECONDS + 5))
-  until [[ -s $dir/pid ]]; do
-    ((SECONDS < deadline)) || die "kafka: n$n did not start (see $dir/stdout.log)"
-    sleep 0.05
-  done
+  await_pid_file "$dir/pid" "kafka: n$n did not start (see $dir/stdout.log)"
   log "kafka: started n$n (pid $(<"$dir/pid"), clients 127.0.0.1:$(client_port "$n"), controller 127.0.0.1:$(controller_port "$n"))"
 }
 
@@ -542,6 +561,48 @@ kafka_classpath() {
   echo "$LIBS/*"
 }
 
+# ---------------------------------------------------------------- schema registry
+
+# shellcheck source=deploy/local/registry.sh
+source "$SCRIPT_DIR/registry.sh"
+
+# ---------------------------------------------------------------- Kafka Connect
+
+# shellcheck source=deploy/local/connect.sh
+source "$SCRIPT_DIR/connect.sh"
+
+# ---------------------------------------------------------------------- Flink
+
+# The Flink jobs (flink/, docs/flink.md) built by Maven when their sources changed: prints their
+# classpath (progress on stderr). One build at a time (tests share the work tree).
+flink_classpath() {
+  LOG_FD=2
+  local dir="$REPO/flink" hash
+  [[ -f $dir/pom.xml && -d $dir/src ]] || die "flink: no $dir/pom.xml and src/ to build"
+  # names and contents of every source: a file renamed or removed rebuilds too
+  hash=$(cd "$dir" && find pom.xml src -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  mkdir -p "$dir/target"
+  exec 6>"$dir/target/build.lock"
+  flock -w 600 6 || die "flink: another build holds $dir/target/build.lock"
+  if [[ ! -f $dir/target/.built-$hash ]]; then
+    command -v mvn >/dev/null || die "mvn not found: needed to build the Flink jobs"
+    (($(java_major "$(command -v java)") >= 17)) || die "flink: the jobs need Java 17 or newer; \`java\` is $(java_major "$(command -v java)")"
+    log "flink: building the jobs with Maven (Flink 1.20 from Maven Central the first time)"
+    local start mvn_args=(-B -q -Dstyle.color=never -f "$dir/pom.xml" package)
+    start=$(now_ms)
+    [[ -n ${MAVEN_REPO_LOCAL:-} ]] && mvn_args+=(-Dmaven.repo.local="$MAVEN_REPO_LOCAL")
+    rm -rf "$dir/target/lib" "$dir/target"/.built-*
+    if ! mvn "${mvn_args[@]}" >"$dir/target/mvn.log" 2>&1 9>&- 6>&-; then
+      tail -n 30 "$dir/target/mvn.log" >&2
+      die "flink: the build failed (full output in $dir/target/mvn.log)"
+    fi
+    touch "$dir/target/.built-$hash"
+    log "flink: built in $(elapsed_s "$start")s"
+  fi
+  exec 6>&-
+  echo "$dir/target/shopstream-flink.jar:$dir/target/lib/*"
+}
+
 # ---------------------------------------------------------------------- main
 
 # One `up`/`down` at a time per state dir. Children get `9>&-` so a long-lived broker never
@@ -553,7 +614,7 @@ with_lock() {
 }
 
 usage() {
-  echo "usage: $0 up | down | status | kafka-classpath | kafka-up | kafka-down | node-start N | node-stop N | node-kill N" >&2
+  echo "usage: $0 up | down | status | kafka-classpath | kafka-up | kafka-down | node-start N | node-stop N | node-kill N | registry-up | registry-down | registry-kill | connect-up | connect-down | connect-kill | flink-classpath" >&2
   exit 2
 }
 
@@ -568,10 +629,23 @@ main() {
       postgres_up
       redis_up
       kafka_up
+      if registry_wanted || registry_ready; then
+        registry_up
+      else
+        log "registry: not started (FORMAT=json needs none; SCHEMA_REGISTRY=1 or \`infra.sh registry-up\` starts it)"
+      fi
+      if connect_wanted; then
+        connect_up
+      else
+        log "connect: not started (CDC=1 or \`infra.sh connect-up\` starts it)"
+      fi
       log "up in $(elapsed_s "$start")s"
       ;;
     down)
       with_lock
+      connect_release
+      connect_down
+      registry_down
       kafka_down
       redis_down
       log "down (system PostgreSQL/Redis left running)"
@@ -580,11 +654,14 @@ main() {
       postgres_status
       redis_status
       kafka_status
+      registry_status
+      connect_status
       ;;
     kafka-classpath)
       with_lock
       kafka_classpath
       ;;
+    flink-classpath) flink_classpath ;;
     kafka-up)
       with_lock
       kafka_up
@@ -593,6 +670,18 @@ main() {
       with_lock
       kafka_down
       ;;
+    registry-up)
+      with_lock
+      registry_up
+      ;;
+    connect-up)
+      with_lock
+      connect_up
+      ;;
+    connect-down) connect_down TERM ;;
+    connect-kill) connect_down KILL ;;
+    registry-down) registry_down TERM ;;
+    registry-kill) registry_down KILL ;;
     node-start) node_start "$(node_arg "${2:-}")" ;;
     node-stop) node_stop "$(node_arg "${2:-}")" TERM ;;
     node-kill) node_stop "$(node_arg "${2:-}")" KILL ;;

@@ -1,3 +1,4 @@
+import { appetiteOf } from "../domain/appetite.ts";
 import type Redis from "ioredis";
 import { type Db, withDb } from "../db/bounded.ts";
 import { type ProductRow, productCandidates, type UserRow, userCandidates } from "../db/cache-candidates.ts";
@@ -32,6 +33,8 @@ export interface CachedUser {
   marketing_opt_in: boolean;
   created_at: string;
   last_ordered_at: string | null;
+  /** appetiteOf(id) (src/domain/appetite.ts): the producer's score multiplies by it. */
+  appetite: number;
 }
 
 export interface CachedProduct {
@@ -72,6 +75,7 @@ function toCachedUser(r: UserRow): CachedUser {
     marketing_opt_in: r.marketing_opt_in,
     created_at: iso(r.created_at),
     last_ordered_at: r.last_ordered_at === null ? null : iso(r.last_ordered_at),
+    appetite: appetiteOf(r.id),
   };
 }
 

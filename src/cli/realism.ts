@@ -6,14 +6,15 @@ import { runService } from "../services/runtime.ts";
 import { seoulDayFlag } from "../domain/seoul-time.ts";
 import { flagsOrUsage } from "./usage.ts";
 
-// `bun run realism [--source live|historical] [--from D] [--to D]`: how believable the orders table
+// `bun run realism [--source live|historical] [--from D] [--to D] [--simulated-clock]`: how believable the orders table
 // is — grade mix, orders and revenue per customer, category shares, hour of day, the busiest
 // customer-day — with the target beside each figure. Exits 1 when a target is missed.
 
-const USAGE = `usage: bun run realism [--source live|historical] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-  --source S   only orders of that source (default: all)
-  --from D     first day, inclusive (default: the first order)
-  --to D       last day, exclusive (default: after the last order)`;
+const USAGE = `usage: bun run realism [--source live|historical] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--simulated-clock]
+  --source S          only orders of that source (default: all)
+  --from D            first day, inclusive (default: the first order)
+  --to D              last day, exclusive (default: after the last order)
+  --simulated-clock   the live orders came from a --rate run: no hour-tied scenario shaped their categories`;
 
 export function parseRealismFlags(argv: string[]) {
   const { values } = parseArgs({
@@ -22,6 +23,7 @@ export function parseRealismFlags(argv: string[]) {
       source: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
+      "simulated-clock": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -34,6 +36,7 @@ export function parseRealismFlags(argv: string[]) {
     source: source as "live" | "historical" | undefined,
     from: date("--from", values.from),
     to: date("--to", values.to),
+    simulatedClock: values["simulated-clock"],
     help: values.help,
   };
 }
@@ -53,7 +56,7 @@ if (import.meta.main) {
         }
         const from = flags.from ?? span.first;
         const to = flags.to ?? new Date(span.last.getTime() + 1);
-        const figures = await measureRealism(sql, { from, to, source: flags.source });
+        const figures = await measureRealism(sql, { from, to, source: flags.source, simulatedClock: flags.simulatedClock });
         const checks = judgeRealism(figures);
         console.log(
           `${figures.orders.toLocaleString("en-US")} orders (${flags.source ?? "all sources"}) from ${from.toISOString()} to ${to.toISOString()}, ` +

@@ -2,42 +2,58 @@ import { join } from "node:path";
 import { loadConfig, serviceRuntimeEnv, type Config } from "../config.ts";
 import { ConfigError } from "../env-reader.ts";
 import { connectAdmin, createKafkaClient } from "../kafka/client.ts";
-import { topicNames } from "../kafka/topics.ts";
+import { type EntityTopic, topicNames } from "../kafka/topics.ts";
 import { consumerLag } from "../kafka/lag.ts";
-import { ensureInfra } from "./infra.ts";
+import { applyCdc, cdcHandle } from "../connect/cdc.ts";
+import { openDatabase } from "../db/open.ts";
+import { connect } from "../db/client.ts";
+import { requireLogicalWal } from "../db/replication.ts";
+import { answers, ensureInfra } from "./infra.ts";
 import { Supervisor, type ServiceSpec } from "./supervisor.ts";
 import { describe } from "../errors.ts";
 
-// `bun run start:all [--speed N] [--rate R] [--scenario ID]`: brings up whatever local infra is
+// `bun run start:all [--speed N] [--rate R] [--scenario ID] [--format F] [--chaos light|heavy|FILE] [--clicks]`: brings up whatever local infra is
 // missing, migrates and seeds, then runs every service as its own process until Ctrl-C.
 
 const ROOT = join(import.meta.dir, "..", "..");
 
 function services(flags: string[], config: Config): ServiceSpec[] {
   const { rate } = config.live;
+  const chaos = config.live.chaos ? ["--chaos", config.live.chaos.name] : [];
   // --speed multiplies every cadence (cache reloads and grade runs too): every service gets it as SPEED
   const svc = (name: string, file: string, opts: Partial<ServiceSpec> = {}, args: string[] = []): ServiceSpec => ({
     name,
     cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args],
     ...opts,
-    env: { SPEED: String(config.speed), ...serviceRuntimeEnv(config), ...opts.env },
+    // --format too: producers write in it, and every service is told the same
+    env: { SPEED: String(config.speed), FORMAT: config.format, ...serviceRuntimeEnv(config), ...opts.env },
   });
-  const consumers = (["users", "products", "orders"] as const).flatMap((topic) =>
+  const consumers = consumedTopics(config).flatMap((topic) =>
     instances(config.consumersPerGroup).map((i) =>
       svc(`${topic.replace(/s$/, "")}-consumer-${i}`, "consumer.ts", { env: { INSTANCE: String(i) }, stopStage: CONSUMER_STAGE }, [topic]),
     ),
   );
   return [
     svc("producer", "producer.ts", { stopStage: 0 }, flags),
-    svc("user-seeder", "user-seeder.ts", { stopStage: 0 }),
-    svc("lifecycle", "lifecycle.ts", { stopStage: 0 }),
-    // under --rate the producer rotates buyers itself and needs the whole customer base cached
+    // --chaos reaches the users topic and the lifecycle steps too
+    svc("user-seeder", "user-seeder.ts", { stopStage: 0 }, chaos),
+    svc("lifecycle", "lifecycle.ts", { stopStage: 0 }, chaos),
+    // under --rate the producer draws from the whole customer base and needs it cached
     svc("cache-worker", "cache-worker.ts", { stopStage: 1 }, rate ? ["--rate", String(rate)] : []),
     svc("redis-monitor", "redis-monitor.ts", { stopStage: 1, env: { MONITOR_INTERVAL_S: String(config.monitorIntervalS ?? 10) } }),
     svc("grade-updater", "grade-updater.ts", { stopStage: 1 }),
     svc("metrics", "metrics.ts", { stopStage: 1 }),
     ...consumers,
+    // the answer key in PostgreSQL as it is written, beside the consumers
+    ...(config.live.chaos ? [svc("chaos-lander", "chaos-lander.ts", { stopStage: CONSUMER_STAGE })] : []),
+    // CDC=1: the connector applied before the services start is watched while they run
+    ...(config.cdc ? [svc("cdc-watch", "cdc-watch.ts", { stopStage: 1 })] : []),
   ];
+}
+
+/** The topics whose consumer groups start:all runs: --clicks adds the clicks topic's. */
+function consumedTopics(config: Config): EntityTopic[] {
+  return config.live.clicks ? ["users", "products", "orders", "clicks"] : ["users", "products", "orders"];
 }
 
 /** 1..n: the INSTANCE of each consumer of a group (CONSUMERS_PER_GROUP, at most one per partition). */
@@ -58,7 +74,8 @@ async function drain(config: Config): Promise<void> {
     admin = await connectAdmin(await createKafkaClient(config, "start-all"));
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     for (;;) {
-      const lag = (await consumerLag(admin, names)).reduce((s, l) => s + l.lag, 0);
+      // only the groups this run started: clicks left from a run with --clicks wait for the next one
+      const lag = (await consumerLag(admin, names, consumedTopics(config))).reduce((s, l) => s + l.lag, 0);
       if (lag === 0) return;
       if (Date.now() > deadline) {
         console.log(`[start:all] ${lag} message(s) still in Kafka: they stay there and are stored at the next start`);
@@ -79,11 +96,41 @@ async function runOnce(file: string): Promise<void> {
   if (code !== 0) throw new Error(`${file} exited with code ${code}`);
 }
 
+/**
+ * CDC=1 on a PostgreSQL that answers without logical WAL ends here, in one line, before Kafka Connect
+ * is started (one that does not answer yet is checked once infra.sh has started it).
+ */
+async function refuseWithoutLogicalWal(config: Config): Promise<void> {
+  const url = new URL(config.databaseUrl);
+  if (!(await answers(url.hostname, Number(url.port || 5432)))) return;
+  url.pathname = "/postgres"; // the server's setting, asked before shopstream's database exists
+  const sql = connect(url.toString(), { max: 1 });
+  try {
+    await requireLogicalWal(sql, url.host);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Applies the CDC connector (docs/connect.md); a PostgreSQL without logical WAL fails here, in one line. */
+async function startCdc(config: Config): Promise<void> {
+  const sql = await openDatabase(config.databaseUrl, { max: 1 });
+  try {
+    const cdc = cdcHandle(sql, config);
+    await applyCdc(cdc, config);
+    console.log(`[start:all] CDC: connector ${cdc.names.connector} running, changes in ${cdc.names.topic("orders")} and beside it`);
+  } finally {
+    await sql.end();
+  }
+}
+
 async function main(): Promise<void> {
   const argv = Bun.argv.slice(2);
   const config = loadConfig(process.env, argv); // flags validated before anything starts
+  if (config.cdc) await refuseWithoutLogicalWal(config);
   await ensureInfra(config, (line) => console.log(`[start:all] ${line}`));
   await runOnce("initial-seeder.ts");
+  if (config.cdc) await startCdc(config);
   const specs = services(argv, config);
   const supervisor = new Supervisor(specs);
   supervisor.startAll();

@@ -66,6 +66,41 @@ export async function realismRows(sql: Sql, from: Date, to: Date, source: string
   };
 }
 
+/** The clickstream's funnel over the sessions started in [from, to) of `source` (all when null). */
+export interface FunnelRows {
+  sessions: number;
+  events: number;
+  /** Sessions that reached each stage or further: [landed, viewed, carted, checked out, bought]. */
+  reached: [number, number, number, number, number];
+  /** Per device: sessions and those that bought. */
+  devices: { device: string; sessions: number; bought: number }[];
+  /** Purchases whose order is not in the orders table. */
+  orphanPurchases: number;
+}
+
+export async function funnelRows(sql: Sql, from: Date, to: Date, source: string | null): Promise<FunnelRows> {
+  const inScope = sql`started_at >= ${from} and started_at < ${to} and (${source}::text is null or source = ${source})`;
+  const [[totals], devices] = await Promise.all([
+    sql<(Omit<FunnelRows, "devices" | "reached"> & { r1: number; r2: number; r3: number; r4: number })[]>`
+      select count(*)::int as sessions, coalesce(sum(events), 0)::int as events,
+             count(*) filter (where reached >= 1)::int as r1, count(*) filter (where reached >= 2)::int as r2,
+             count(*) filter (where reached >= 3)::int as r3, count(*) filter (where reached >= 4)::int as r4,
+             count(*) filter (where order_id is not null and not exists (select 1 from orders o where o.id = s.order_id))::int as "orphanPurchases"
+        from sessions s where ${inScope}`,
+    sql<FunnelRows["devices"]>`
+      select device, count(*)::int as sessions, count(*) filter (where reached = 4)::int as bought
+        from sessions where ${inScope} group by device order by device`,
+  ]);
+  const t = totals as NonNullable<typeof totals>;
+  return {
+    sessions: t.sessions,
+    events: t.events,
+    reached: [t.sessions, t.r1, t.r2, t.r3, t.r4],
+    devices: [...devices],
+    orphanPurchases: t.orphanPurchases,
+  };
+}
+
 /** Orders created in the last minute, by the database's clock (the live page's rate). */
 export async function ordersLastMinute(sql: Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from orders where created_at > now() - interval '60 seconds'`;

@@ -1,3 +1,4 @@
+import { APPETITE_SQL, DUE_GAP_MS } from "../domain/appetite.ts";
 import type { Grade } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 
@@ -29,11 +30,17 @@ export interface ProductRow {
 
 type Pooled<T> = T & { pool: "ordered" | "newest" };
 
-/** Up to `limit` users who ordered, the longest ago first, and up to `limit` who never did, the newest first. */
+/** When a customer is due again: the last order + DUE_GAP_MS / appetite (src/domain/appetite.ts). */
+const DUE_AT = `last_ordered_at + make_interval(secs => ${DUE_GAP_MS / 1000} / ${APPETITE_SQL})`;
+
+/**
+ * Up to `limit` users who ordered, the longest past due first (for equal appetites: who ordered
+ * longest ago), and up to `limit` who never did, the newest first.
+ */
 export async function userCandidates(sql: Sql, limit: number): Promise<{ ordered: UserRow[]; newest: UserRow[] }> {
   const rows = await sql<Pooled<UserRow>[]>`
     (select 'ordered' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
-       from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${limit})
+       from users where last_ordered_at is not null order by ${sql.unsafe(DUE_AT)} asc, id limit ${limit})
     union all
     (select 'newest' as pool, id, name, gender, age, region, grade, status, marketing_opt_in, created_at, last_ordered_at
        from users where last_ordered_at is null order by created_at desc, id limit ${limit})`;

@@ -27,10 +27,21 @@ const COUNTED = `status in (${COUNTED_STATUSES.map((s) => `'${s}'`).join(", ")})
 const WINDOW_STATS = `coalesce(sum(total_amount) filter (where ${COUNTED}), 0) as amount,
        count(*) filter (where ${COUNTED}) as orders, count(*) filter (where not ${COUNTED}) as excluded`;
 
+/**
+ * Where the grade window starts: GRADE_WINDOW_MONTHS before $1, or on a simulated clock
+ * (src/cache/shop-clock.ts) after the `windowOrders` latest orders up to $1 — six simulated months
+ * are so many orders, however fast they were actually written.
+ */
+function windowStart(windowOrders?: number): string {
+  if (windowOrders === undefined) return `$1::timestamptz - interval '${GRADE_WINDOW_MONTHS} months'`;
+  const n = Math.max(0, Math.round(windowOrders));
+  return `coalesce((select created_at from orders where created_at <= $1::timestamptz order by created_at desc offset ${n} limit 1), '-infinity')`;
+}
+
 /** Every user's stored grade beside the rule's grade at $1 (the statement's shared head). */
-const TARGETS = `with window_totals as (
+const targets = (windowOrders?: number) => `with window_totals as (
        select user_id, ${WINDOW_STATS} from orders
-       where created_at > $1::timestamptz - interval '${GRADE_WINDOW_MONTHS} months' and created_at <= $1::timestamptz
+       where created_at > ${windowStart(windowOrders)} and created_at <= $1::timestamptz
        group by user_id
      ),
      target as (
@@ -45,9 +56,10 @@ const TARGETS = `with window_totals as (
 /** Each grade change is recorded with the window that decided it (why a customer went up or down). */
 const HISTORY_COLUMNS = "user_id, old_grade, new_grade, changed_at, reason, window_amount, window_orders, excluded_orders";
 
-export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "historical"): Promise<GradeRun> {
+/** The rule at `asOf` over the window before it (GRADE_WINDOW_MONTHS, or the `windowOrders` latest orders on a simulated clock). */
+export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "historical", windowOrders?: number): Promise<GradeRun> {
   const rows = await sql.unsafe<{ new_grade: Grade; n: number }[]>(
-    `${TARGETS},
+    `${targets(windowOrders)},
      changed as (
        update users u set grade = t.new_grade, updated_at = now()
        from target t
@@ -69,7 +81,7 @@ export async function recomputeGrades(sql: Sql, asOf: Date, reason: "batch" | "h
  * same statement, read only. 0 means the grades on record are exactly the rule's.
  */
 export async function gradeDrift(sql: Sql, asOf: Date): Promise<number> {
-  const [row] = await sql.unsafe<{ n: number }[]>(`${TARGETS} select count(*)::int as n from target where old_grade <> new_grade`, [
+  const [row] = await sql.unsafe<{ n: number }[]>(`${targets()} select count(*)::int as n from target where old_grade <> new_grade`, [
     asOf.toISOString(),
   ]);
   return row?.n ?? 0;

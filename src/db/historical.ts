@@ -53,6 +53,8 @@ export interface ClearResult {
   gradeHistory: number;
   users: number;
   products: number;
+  /** Page events of the year's clickstream (--clicks). */
+  clicks: number;
 }
 
 /**
@@ -70,6 +72,15 @@ export async function clearHistorical(sql: Sql, now = new Date()): Promise<Clear
     // historical, truncating both beats deleting a million rows
     if (historical > 0 && other === 0) await tx`truncate orders, order_events`;
     else if (historical > 0) await tx`delete from orders where source = 'historical'`;
+    // the year's clickstream (--clicks): nothing references it; millions of rows at scale 20, so
+    // truncated when no live click is among them
+    const [c] = (await tx`
+      select count(*) filter (where source = 'historical')::int as clicks, coalesce(bool_or(source = 'live'), false) as live
+        from click_events`) as unknown as [{ clicks: number; live: boolean }];
+    if (c.live) {
+      await tx`delete from click_events where source = 'historical'`;
+      await tx`delete from sessions where source = 'historical'`;
+    } else await tx`truncate click_events, sessions`;
     const history = await tx`delete from grade_history where reason = 'historical'`;
     const gone = await tx`
       with doomed as (
@@ -80,7 +91,7 @@ export async function clearHistorical(sql: Sql, now = new Date()): Promise<Clear
     const delisted = await tx`
       delete from products p where p.source = 'historical' and not exists (select 1 from orders o where o.product_id = p.id)`;
     await tx`delete from shopstream_meta where key = ${META_KEY}`;
-    return { orders: historical, gradeHistory: history.count, users: gone.count, products: delisted.count };
+    return { orders: historical, gradeHistory: history.count, users: gone.count, products: delisted.count, clicks: c.clicks };
   });
   await syncLastOrdered(sql);
   await syncOrderCounts(sql);

@@ -48,10 +48,13 @@ export function parkingLot(db: Db): ParkingLot {
   return {
     async waiting(topic: string, subjects: readonly string[]): Promise<Set<string>> {
       if (subjects.length === 0) return new Set();
+      // the subjects as one JSON document: an array parameter sent on a fresh connection, before
+      // postgres.js has fetched the server's array types, arrives untyped and the look fails once
       const rows = await using(
         "a look",
         (sql) => sql<{ subject: string }[]>`
-          select distinct subject from parked_records where topic = ${topic} and subject = any(${sql.array(subjects as string[])})`,
+          select distinct subject from parked_records
+          where topic = ${topic} and subject in (select jsonb_array_elements_text(${sql.json(subjects as string[])}::jsonb))`,
       );
       return new Set(rows.map((r) => r.subject));
     },

@@ -113,6 +113,37 @@ from orders o join products p on p.id = o.product_id
 where $__timeFilter(o.created_at)
 group by 1 order by 2 desc limit 15`,
   },
+  // the clickstream (bun run start:all --clicks, historical --clicks): sessions by how far they went
+  {
+    id: "click_funnel",
+    title: "클릭 퍼널 (sessions: view → cart → checkout → purchase)",
+    kind: "bars",
+    sql: `select s.stage, count(x.id)::int as sessions
+from (values (0, '방문 session'), (1, '상품 조회 view'), (2, '장바구니 cart'), (3, '결제 시작 checkout'), (4, '구매 purchase')) as s(rank, stage)
+left join sessions x on x.reached >= s.rank and $__timeFilter(x.started_at)
+group by s.rank, s.stage order by s.rank`,
+  },
+  {
+    id: "click_funnel_categories",
+    title: "카테고리별 퍼널 (funnel per category, % of sessions)",
+    kind: "table",
+    sql: `select category, count(*)::int as sessions,
+  round(100.0 * count(*) filter (where reached >= 1) / count(*), 1) as view_pct,
+  round(100.0 * count(*) filter (where reached >= 2) / count(*), 1) as cart_pct,
+  round(100.0 * count(*) filter (where reached >= 3) / count(*), 1) as checkout_pct,
+  round(100.0 * count(*) filter (where reached >= 4) / count(*), 1) as purchase_pct
+from sessions where $__timeFilter(started_at) and category is not null
+group by 1 order by 2 desc`,
+  },
+  {
+    id: "click_funnel_hours",
+    title: "시간대별 퍼널 (sessions and purchases by hour of day)",
+    kind: "bars",
+    sql: `select extract(hour from started_at at time zone ${SEOUL})::int as hour, count(*)::int as sessions,
+  count(*) filter (where reached >= 2)::int as carts, count(*) filter (where reached >= 4)::int as purchases
+from sessions where $__timeFilter(started_at)
+group by 1 order by 1`,
+  },
 ];
 
 /** A query's SQL over [from, to): Grafana's macros replaced by the range itself. */
@@ -135,9 +166,51 @@ export async function ordersByHour(sql: Sql, at: Date): Promise<number[]> {
   return out;
 }
 
+/** The last hour's sessions: how many reached each stage (session, view, cart, checkout, purchase), and each category's. */
+export interface RecentFunnel {
+  stages: number[];
+  categories: { category: string; sessions: number; purchasePct: number }[];
+}
+
+export async function recentFunnel(sql: Sql, at: Date, seconds = 3600): Promise<RecentFunnel> {
+  const from = new Date(at.getTime() - seconds * 1000);
+  const byId = (id: string) => SHOP_QUERIES.find((q) => q.id === id) as AnalyticsQuery;
+  const [stages, categories] = await Promise.all([
+    runQuery(sql, byId("click_funnel"), from, at),
+    runQuery(sql, byId("click_funnel_categories"), from, at),
+  ]);
+  return {
+    stages: stages.map((r) => Number(r.sessions)),
+    categories: categories.map((r) => ({
+      category: String(r.category),
+      sessions: Number(r.sessions),
+      purchasePct: Number(r.purchase_pct),
+    })),
+  };
+}
+
 /** Orders of the last `seconds` before `at` per category: how the mix moves when the scenario switches. */
 export async function recentCategoryMix(sql: Sql, at: Date, seconds = 60): Promise<Record<string, number>> {
   const categories = SHOP_QUERIES.find((q) => q.id === "categories") as AnalyticsQuery;
   const rows = await runQuery(sql, categories, new Date(at.getTime() - seconds * 1000), at);
   return Object.fromEntries(rows.map((r) => [String(r.category), Number(r.orders)]));
+}
+
+/** The Flink revenue job's latest minute (docs/flink.md): revenue and orders per category, from category_revenue_minute. */
+export interface FlinkRevenue {
+  minute: Date | null;
+  categories: { category: string; orders: number; revenue: number }[];
+}
+
+/** The latest minute the Flink revenue job closed within the `minutes` before `at` (none: no job ran). */
+export async function flinkRevenue(sql: Sql, at: Date, minutes = 10): Promise<FlinkRevenue> {
+  const rows = await sql<{ minute: Date; category: string; orders: string; revenue: string }[]>`
+    select minute, category, orders::text, revenue::text from category_revenue_minute
+    where minute = (select max(minute) from category_revenue_minute
+                    where minute > ${new Date(at.getTime() - minutes * 60_000)} and minute <= ${at})
+    order by revenue desc`;
+  return {
+    minute: rows[0]?.minute ?? null,
+    categories: rows.map((r) => ({ category: r.category, orders: Number(r.orders), revenue: Number(r.revenue) })),
+  };
 }

@@ -1,3 +1,4 @@
+import type { Click } from "../domain/clickstream.ts";
 import type { Order, Product, User } from "../domain/types.ts";
 
 /**
@@ -76,6 +77,7 @@ export const ORDERS: TableSpec<Order> = {
     ["user_region", "text"],
     ["user_gender", "text"],
     ["user_age_band", "text"],
+    ["coupon_code", "text"],
   ],
   identity: [
     "user_id",
@@ -91,6 +93,42 @@ export const ORDERS: TableSpec<Order> = {
     "user_region",
     "user_gender",
     "user_age_band",
+  ],
+};
+
+/** A page event of the clicks topic; its session's row (table sessions) is folded from its events. */
+export const CLICK_EVENTS: TableSpec<Click> = {
+  name: "click_events",
+  columns: [
+    ["id", "text"],
+    ["session_id", "text"],
+    ["seq", "smallint"],
+    ["type", "text"],
+    ["at", "timestamptz"],
+    ["user_id", "text"],
+    ["device", "text"],
+    ["channel", "text"],
+    ["region", "text"],
+    ["page", "text"],
+    ["category", "text"],
+    ["product_id", "text"],
+    ["query", "text"],
+    ["order_id", "text"],
+  ],
+  identity: [
+    "session_id",
+    "seq",
+    "type",
+    "at",
+    "user_id",
+    "device",
+    "channel",
+    "region",
+    "page",
+    "category",
+    "product_id",
+    "query",
+    "order_id",
   ],
 };
 

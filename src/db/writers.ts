@@ -2,7 +2,8 @@ import type { Order, OrderStatus, Product, User } from "../domain/types.ts";
 import type { Sql } from "./client.ts";
 import type { Schedule } from "../domain/order-status.ts";
 import { claimLiveWrite } from "./locks.ts";
-import { ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
+import { CLICK_EVENTS, ORDERS, PRODUCTS, USERS, columnNames, type TableSpec } from "./tables.ts";
+import { type Click, STAGE_OF } from "../domain/clickstream.ts";
 
 export type ScheduledOrder = Order & { next_status: OrderStatus | null; next_status_at: Date | null };
 /** An order as the consumers insert it: its columns and its first planned step. */
@@ -77,6 +78,56 @@ async function findConflicts<T>(sql: Pick<Sql, "unsafe">, spec: TableSpec<T>, se
 
 export const insertUsers = (sql: Sql, users: readonly User[]): Promise<WriteResult> => insertLive(sql, USERS, users);
 export const insertProducts = (sql: Sql, products: readonly Product[]): Promise<WriteResult> => insertLive(sql, PRODUCTS, products);
+
+/** The funnel stage an event marks (the sessions table's `reached`), as SQL over a click's type. */
+export const STAGE_OF_TYPE_SQL = `case type ${Object.entries(STAGE_OF)
+  .map(([type, stage]) => `when '${type}' then ${stage}`)
+  .join(" ")} end`;
+
+/**
+ * Writes a batch of page events in one transaction and folds the new ones into their sessions:
+ * events added, first and last time widened, the furthest funnel stage kept. Only events inserted
+ * for the first time are folded, so a redelivered click changes nothing twice; events arriving late
+ * or out of order fold the same. A session's clicks share a partition (keyed by session), so one
+ * consumer writes its row; the rows are still locked in id order, in case a rebalance overlaps two.
+ */
+export async function insertClicks(sql: Sql, clicks: readonly Click[]): Promise<WriteResult> {
+  if (clicks.length === 0) return { inserted: 0, conflicts: [] };
+  const cols = columnNames(CLICK_EVENTS).join(", ");
+  return sql.begin(async (tx) => {
+    await claimLiveWrite(tx as unknown as Sql);
+    const { select, params } = unnestSource(sql, CLICK_EVENTS, clicks);
+    const [row] = await tx.unsafe<{ inserted: number }[]>(
+      `with fresh as (
+         insert into click_events (${cols}) ${select}
+         on conflict (id) do nothing
+         returning *
+       ),
+       folded as (
+         insert into sessions (id, user_id, device, channel, region, category, started_at, ended_at, events, reached, order_id)
+         select session_id, max(user_id), min(device), min(channel), max(region),
+                min(category) filter (where type = 'session_start'), min(at), max(at), count(*)::int,
+                max(${STAGE_OF_TYPE_SQL}), max(order_id)
+           from fresh group by session_id order by session_id
+         on conflict (id) do update set
+           user_id = coalesce(excluded.user_id, sessions.user_id),
+           region = coalesce(excluded.region, sessions.region),
+           category = coalesce(sessions.category, excluded.category),
+           started_at = least(sessions.started_at, excluded.started_at),
+           ended_at = greatest(sessions.ended_at, excluded.ended_at),
+           events = sessions.events + excluded.events,
+           reached = greatest(sessions.reached, excluded.reached),
+           order_id = coalesce(sessions.order_id, excluded.order_id)
+         returning 1
+       )
+       select (select count(*) from fresh)::int as inserted, (select count(*) from folded)::int as sessions`,
+      params as never[],
+    );
+    const inserted = row?.inserted ?? 0;
+    const conflicts = inserted < clicks.length ? await findConflicts(tx, CLICK_EVENTS, select, params) : [];
+    return { inserted, conflicts };
+  });
+}
 
 export interface OrderWriteResult extends WriteResult {
   /** Ids of orders whose user or product row does not exist yet: not written, to be retried. */
@@ -156,7 +207,8 @@ export async function insertOrders(
 export function withSchedule(orders: readonly Order[], schedule?: Schedule): ScheduledOrder[] {
   return orders.map((o) => {
     const next = schedule?.(o, o.status) ?? null;
-    return { ...o, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
+    // every column present (an order of schema version 1 has no coupon): a writer that names columns needs them all
+    return { ...o, coupon_code: o.coupon_code ?? null, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
   });
 }
 

@@ -1,9 +1,11 @@
+import { appetiteOf, DUE_GAP_MS, dueMs } from "./appetite.ts";
+import { DueQueue } from "./due-queue.ts";
 import { byCreated, NewestFirst, primaryNeeded, type SimUser, type SplitSizes, splitPools } from "./pools.ts";
 import type { Rng } from "./random.ts";
 
-// Buyers on the simulated clock, for the split load replayed in memory (src/domain/pools.ts).
+// Buyers on the simulated clock, for the split load the historical year replays in memory (src/domain/pools.ts).
 
-/** Users: who exists, who has ordered, and in which order they last ordered. */
+/** Users: who exists, who has ordered, and when each who has is due again (their appetite). */
 export class BuyerPool {
   readonly users: SimUser[] = [];
   /** Not yet signed up at the simulated clock, by created_at. */
@@ -11,22 +13,20 @@ export class BuyerPool {
   private pendingAt = 0;
   private readonly arrived: SimUser[] = [];
   private readonly neverOrdered = new NewestFirst();
-  private ordered = new Uint8Array(1024);
-  // doubly linked list of users who have ordered, oldest last order at the head
-  private prev = new Int32Array(1024).fill(-1);
-  private next = new Int32Array(1024).fill(-1);
-  private head = -1;
-  private tail = -1;
+  /** Who has ordered, by when they are due again. */
+  private readonly due = new DueQueue();
 
   /**
    * `lastOrderedMs` is each user's last order before the simulation starts (null: never), as the
-   * database knows it; users already signed up at the start are placed by it.
+   * database knows it; users already signed up at the start are placed by it. `gapMs`: how long
+   * after an order a customer of appetite 1 is due again (DUE_GAP_MS; the suite shortens it).
    */
-  constructor(users: readonly (Omit<SimUser, "idx"> & { lastOrderedMs: number | null })[], startMs: number) {
-    const sorted = [...users].sort(byCreated);
-    const buyers: SimUser[] = [];
-    const lastOf = new Map<string, number>();
-    for (const u of sorted) {
+  constructor(
+    users: readonly (Omit<SimUser, "idx" | "appetite"> & { lastOrderedMs: number | null })[],
+    startMs: number,
+    private readonly gapMs = DUE_GAP_MS,
+  ) {
+    for (const u of [...users].sort(byCreated)) {
       const { lastOrderedMs, ...rest } = u;
       const user = this.add(rest);
       if (u.createdMs > startMs) {
@@ -34,37 +34,19 @@ export class BuyerPool {
         continue;
       }
       this.arrived.push(user);
-      if (lastOrderedMs !== null && lastOrderedMs <= startMs) {
-        lastOf.set(user.id, lastOrderedMs);
-        buyers.push(user);
-      } else this.neverOrdered.push(user.idx);
+      if (lastOrderedMs !== null && lastOrderedMs <= startMs) this.recordOrder(user, lastOrderedMs);
+      else this.neverOrdered.push(user.idx);
     }
-    buyers.sort((a, b) => (lastOf.get(a.id) as number) - (lastOf.get(b.id) as number) || (a.id < b.id ? -1 : 1));
-    for (const b of buyers) this.recordOrder(b);
   }
 
-  private add(u: Omit<SimUser, "idx">): SimUser {
-    const user: SimUser = { ...u, idx: this.users.length };
+  private add(u: Omit<SimUser, "idx" | "appetite">): SimUser {
+    const user: SimUser = { ...u, idx: this.users.length, appetite: appetiteOf(u.id) };
     this.users.push(user);
-    if (user.idx >= this.ordered.length) this.grow();
     return user;
   }
 
-  private grow(): void {
-    const size = this.ordered.length * 2;
-    const ordered = new Uint8Array(size);
-    ordered.set(this.ordered);
-    const prev = new Int32Array(size).fill(-1);
-    prev.set(this.prev);
-    const next = new Int32Array(size).fill(-1);
-    next.set(this.next);
-    this.ordered = ordered;
-    this.prev = prev;
-    this.next = next;
-  }
-
   /** Users who sign up during the simulation; they join the pool once the clock passes their created_at. */
-  addSignUps(users: readonly Omit<SimUser, "idx">[]): SimUser[] {
+  addSignUps(users: readonly Omit<SimUser, "idx" | "appetite">[]): SimUser[] {
     const added = [...users].sort(byCreated).map((u) => this.add(u));
     const waiting = this.pending.slice(this.pendingAt);
     const merged: SimUser[] = [];
@@ -99,42 +81,26 @@ export class BuyerPool {
     return this.arrived.length;
   }
 
-  /** Moves the user to the back of the "longest since last order" queue. */
-  recordOrder(u: SimUser): void {
-    const i = u.idx;
-    if (this.ordered[i]) {
-      if (this.tail === i) return;
-      const p = this.prev[i] as number;
-      const n = this.next[i] as number;
-      if (p >= 0) this.next[p] = n;
-      else this.head = n;
-      this.prev[n] = p; // n exists: i is not the tail
-    }
-    this.ordered[i] = 1;
-    this.prev[i] = this.tail;
-    this.next[i] = -1;
-    if (this.tail >= 0) this.next[this.tail] = i;
-    else this.head = i;
-    this.tail = i;
+  /** An order by `u` at `ms`: due again `gapMs / appetite` later. */
+  recordOrder(u: SimUser, ms: number): void {
+    this.due.set(u.idx, dueMs(ms, u.appetite, this.gapMs));
   }
 
   hasOrdered(u: SimUser): boolean {
-    return this.ordered[u.idx] === 1;
+    return this.due.has(u.idx);
   }
 
   /**
-   * The cache's user split: `primary` who ordered longest ago + the newest who never ordered, either
-   * side filling the other's gap.
+   * The cache's user split: `primary` buyers longest past due (for appetite 1: who ordered longest
+   * ago) + the newest who never ordered, either side filling the other's gap.
    */
   split(sizes: SplitSizes): SimUser[] {
     const fresh = this.neverOrdered.take(
       sizes.total,
-      (idx) => this.ordered[idx] === 1,
+      (idx) => this.due.has(idx),
       (idx) => this.users[idx] as SimUser,
     );
-    const want = primaryNeeded(sizes, fresh.length);
-    const buyers: SimUser[] = [];
-    for (let i = this.head; i >= 0 && buyers.length < want; i = this.next[i] as number) buyers.push(this.users[i] as SimUser);
+    const buyers = this.due.earliest(primaryNeeded(sizes, fresh.length)).map((idx) => this.users[idx] as SimUser);
     return splitPools(buyers, fresh, sizes);
   }
 

@@ -10,7 +10,7 @@
 import { stringify, v7 } from "uuid";
 import type { Rng } from "./random.ts";
 
-export type IdPrefix = "U_" | "P_" | "O_" | "";
+export type IdPrefix = "U_" | "P_" | "O_" | "S_" | "";
 
 /** The highest instance an id can name: rand_a holds it in 12 bits. */
 export const MAX_ID_INSTANCE = 4095;

@@ -1,3 +1,4 @@
+import { appetiteOf, drawFactor } from "./appetite.ts";
 import { CATEGORIES, type Category, drawQuantity } from "./categories.ts";
 import { newId } from "./ids.ts";
 import { buildOrder } from "./orders.ts";
@@ -7,7 +8,8 @@ import { categoryWeight, demographicFactor, type Scenario } from "./scenarios.ts
 import type { Gender, Order } from "./types.ts";
 
 // The one order draw of the live producer and the historical year (docs/design.md, "Buyers"). The
-// buyer comes from the top N by propensity, weighted by score × the scenario's gender/age factor.
+// buyer comes from the top N by propensity (under --rate, the whole cached base), weighted by score ×
+// the scenario's gender/age factor × the buyer's appetite^0.7 (^0.8 under --rate; src/domain/appetite.ts).
 // The category comes first, weighted by its order weight × the scenario's category weight among the
 // categories the offered products cover; then a product of that category, uniformly; then the
 // quantity by the category's weights. Drawing the category first keeps each category's share at its
@@ -19,6 +21,8 @@ export interface BuyerCandidate extends ScoreInput {
   gender: Gender;
   age: number;
   region: string;
+  /** appetiteOf(id) (src/domain/appetite.ts), when the source worked it out already (the pools, the cache). */
+  appetite?: number;
 }
 
 export interface ProductCandidate {
@@ -44,9 +48,14 @@ export class OrderDraw<U extends BuyerCandidate, P extends ProductCandidate> {
   private buyerTable: WeightedTable<ScoredBuyer<U>> | null = null;
   private categoryTable: WeightedTable<CategoryGroup<P>> | null = null;
 
-  /** The buyers to draw from (the top N) under `scenario`'s gender and age factors. */
-  setBuyers(top: readonly ScoredBuyer<U>[], scenario: Scenario): void {
-    this.buyerTable = nonEmpty(top.length ? new WeightedTable(top, (b) => b.score * demographicFactor(scenario, b.user)) : null);
+  /**
+   * The buyers to draw from (the top N, or everyone under --rate) under `scenario`'s gender and age
+   * factors and their appetites (^APPETITE.drawExponent unless told: under --rate, rateDrawExponent).
+   */
+  setBuyers(top: readonly ScoredBuyer<U>[], scenario: Scenario, appetiteExponent?: number): void {
+    const weight = (b: ScoredBuyer<U>) =>
+      b.score * demographicFactor(scenario, b.user) * drawFactor(b.user.appetite ?? appetiteOf(b.user.id), appetiteExponent);
+    this.buyerTable = nonEmpty(top.length ? new WeightedTable(top, weight) : null);
   }
 
   /** The products on offer, grouped by category (unknown categories are left out) and weighted under `scenario`. */

@@ -1,14 +1,15 @@
 // The cache's split load (docs/design.md, "Cache") replayed in memory on the simulated clock (the
-// pools themselves: buyer-pool.ts, product-pool.ts): the historical year
-// (every simulated hour) and the producer under --rate (every simulated day) cannot ask PostgreSQL
-// "who has not ordered for longest" that often, so they keep the answer up to date as they order. Users and products only join their pools once their
-// created_at has passed, so nobody orders before they exist.
+// pools themselves: buyer-pool.ts, product-pool.ts): the historical year cannot ask PostgreSQL
+// "who has not ordered for longest" every simulated hour, so it keeps the answer up to date as it
+// orders. Users and products only join their pools once their created_at has passed, so nobody
+// orders before they exist.
 import type { BuyerCandidate } from "./order-draw.ts";
 
 export interface SimUser extends BuyerCandidate {
   /** Position in BuyerPool.users (src/domain/buyer-pool.ts). */
   idx: number;
   createdMs: number;
+  appetite: number;
 }
 
 export interface SimProduct {
@@ -22,7 +23,7 @@ export interface SimProduct {
 
 export interface SplitSizes {
   total: number;
-  /** Taken from the primary pool (buyers by oldest last order; products by order count). */
+  /** Taken from the primary pool (buyers longest past due; products by order count). */
   primary: number;
 }
 
@@ -31,8 +32,8 @@ export const USER_SPLIT: SplitSizes = { total: 1000, primary: 600 };
 export const PRODUCT_SPLIT: SplitSizes = { total: 1000, primary: 700 };
 
 /**
- * The split load as a pure merge, for the cache-worker (pools from PostgreSQL), the historical year
- * and the producer under --rate (pools replayed in memory): `sizes.primary` from the primary pool,
+ * The split load as a pure merge, for the cache-worker (pools from PostgreSQL) and the historical
+ * year (pools replayed in memory): `sizes.primary` from the primary pool,
  * the rest from the secondary, either filling the other's gap so the result holds `sizes.total`
  * whenever the two pools together have that many. Pools that may share a member (the most ordered
  * products can be among the newest) are merged without repeats (`overlap`); disjoint ones (a user

@@ -71,6 +71,18 @@ export function lifeEventFactor(rng: Rng): number {
   return (LIFE_EVENTS[LIFE_EVENTS.length - 1] as { factor: number }).factor;
 }
 
+/**
+ * The score a customer averages over many days (every hour weighed by the volume curve, the
+ * marketing boost and the life events at their expected factors): under --rate a cache generation
+ * spans simulated years, and a boost drawn once would last them all.
+ */
+export function expectedScore(u: ScoreInput): number {
+  const marketing = u.marketing_opt_in ? 1 + MARKETING_BOOST.probability * (MARKETING_BOOST.factor - 1) : 1;
+  return baseScore(u) * WHOLE_DAY_FACTORS[ageBandOf(u.age)] * marketing * EXPECTED_LIFE_EVENT;
+}
+
+const EXPECTED_LIFE_EVENT = LIFE_EVENTS.reduce((s, e) => s + e.factor * e.weight, 0) / LIFE_EVENT_TOTAL;
+
 export function propensityScore(u: ScoreInput, at: Date, rng: Rng): number {
   return scoreAtHour(u, seoulHour(at), rng);
 }

@@ -61,6 +61,8 @@ export interface Order {
   user_region: string;
   user_gender: Gender;
   user_age_band: AgeBand;
+  /** The coupon behind the discount; only version 2 of the order schema carries it (docs/design.md, "Schemas"). */
+  coupon_code?: string | null;
 }
 
 /** One step of an order's lifecycle, as the order_status_changed event carries it. */

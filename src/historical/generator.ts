@@ -62,8 +62,11 @@ export class HistoricalGenerator {
     return this.spacing.overruns;
   }
 
-  /** Draws the day's orders in time order, handing each to `emit` with its transitions within the period. */
-  day(plan: DayPlan, emit: (order: Order, done: readonly Transition[]) => void): number {
+  /** Told of each simulated hour's pools (the clickstream browses the same catalogue and customers). */
+  onRefresh?: (users: readonly SimUser[], products: readonly SimProduct[]) => void;
+
+  /** Draws the day's orders in time order, handing each to `emit` with its transitions within the period and its hour's scenario. */
+  day(plan: DayPlan, emit: (order: Order, done: readonly Transition[], scenario: Scenario) => void): number {
     const counts = drawHourCounts(plan.orders, this.rng);
     const randomBuyers = plan.index < this.settings.randomBuyerDays;
     this.spacing.prune(plan.start.getTime());
@@ -72,14 +75,15 @@ export class HistoricalGenerator {
       const n = counts[h] as number;
       if (n === 0) continue;
       const hourMs = plan.start.getTime() + h * HOUR_MS;
-      this.refresh(hourMs, scenarioAt(new Date(hourMs)), randomBuyers);
+      const scenario = scenarioAt(new Date(hourMs));
+      this.refresh(hourMs, scenario, randomBuyers);
       if (!this.draw.ready) {
         this.unplaced += n;
         continue;
       }
       for (const ms of drawTimesInHour(hourMs, n, this.rng)) {
         const { order, user } = this.next(ms);
-        emit(order, this.lifecycleOf(order, user));
+        emit(order, this.lifecycleOf(order, user), scenario);
         made++;
       }
     }
@@ -96,7 +100,9 @@ export class HistoricalGenerator {
     const pool = randomBuyers ? this.buyers.sample(this.settings.users.total, this.rng) : this.buyers.split(this.settings.users);
     this.ranked = topBuyers(pool, new Date(atMs), this.rng, pool.length);
     this.draw.setBuyers(this.ranked.slice(0, this.settings.topN), scenario);
-    this.draw.setProducts(this.products.split(this.settings.products), scenario);
+    const products = this.products.split(this.settings.products);
+    this.draw.setProducts(products, scenario);
+    this.onRefresh?.(pool, products);
   }
 
   private next(ms: number): { order: Order; user: SimUser } {
@@ -108,7 +114,7 @@ export class HistoricalGenerator {
       ms,
     );
     const { order, product } = this.draw.order(rng, user, ms);
-    this.buyers.recordOrder(user);
+    this.buyers.recordOrder(user, ms);
     this.products.recordOrder(product);
     return { order, user };
   }
@@ -154,8 +160,10 @@ export function signUps(day: DayPlan, rng: Rng, takenEmails: Set<string>): User[
   const times = new Float64Array(day.newUsers);
   for (let i = 0; i < times.length; i++) times[i] = dayMs + Math.floor(rng.next() * DAY_MS);
   times.sort();
-  return generateUsers(rng, day.newUsers, day.start, { createdTimes: times, takenEmails }).map((u) => ({
-    ...u,
-    last_login_at: u.status === "ACTIVE" ? u.created_at : null,
-  }));
+  return generateUsers(rng, day.newUsers, day.start, { createdTimes: times, takenEmails }).map(asSignedUp);
+}
+
+/** A sign-up as the year records it: an active customer logged in when they signed up. */
+export function asSignedUp(u: User): User {
+  return { ...u, last_login_at: u.status === "ACTIVE" ? u.created_at : null };
 }

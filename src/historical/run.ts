@@ -1,7 +1,7 @@
 // The historical year end to end (docs/historical.md; its statements in src/db/historical.ts):
 // take the run's lock, decide whether this run is new (clearing what an unfinished or replaced
 // run left), record it, grow the shop to the scale, then write the year (src/historical/year.ts)
-// on three connections: orders, their events, and the grade lane.
+// on three connections: orders, their events, and the grade lane (with --clicks, a fourth for them).
 import type { Sql } from "../db/client.ts";
 import {
   bulkSession,
@@ -23,7 +23,7 @@ import { GradeLane } from "./grade-lane.ts";
 import { type DayPlan, type Period, planDays } from "./plan.ts";
 import type { Progress } from "./progress.ts";
 import { copyProducts, copyUsers } from "./writer.ts";
-import { EventsLane, type RunFigures, writeYear } from "./year.ts";
+import { ClicksLane, EventsLane, type RunFigures, writeYear } from "./year.ts";
 
 export interface HistoricalOptions {
   seed: string;
@@ -38,6 +38,8 @@ export interface HistoricalOptions {
   shop?: { users: number; products: number };
   /** Clear every historical row first, even a finished run's. */
   reset?: boolean;
+  /** Write the sessions and clicks behind every order too (docs/design.md, "Clickstream"). */
+  clicks?: boolean;
   /** Buyers are drawn from the top N by propensity, as the live producer's (PRODUCER_TOP_N). */
   topN: number;
   signal?: AbortSignal;
@@ -54,18 +56,25 @@ export interface RunParams {
   newUsersPerDay: number;
   shopUsers?: number;
   shopProducts?: number;
+  /** Present (true) when the run writes the clickstream too. */
+  clicks?: true;
 }
 
 export type HistoricalResult = { status: "skipped"; reason: string } | ({ status: "done" | "interrupted" } & RunFigures);
 
 export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<HistoricalResult> {
-  if ((sql.options.max ?? 1) < 3)
-    throw new Error("runHistorical needs a pool of at least 3 connections (orders, their events and grades are written side by side)");
+  const lanes = opts.clicks ? 4 : 3;
+  if ((sql.options.max ?? 1) < lanes)
+    throw new Error(
+      `runHistorical needs a pool of at least ${lanes} connections (orders, their events, grades${opts.clicks ? " and clicks" : ""} are written side by side)`,
+    );
   const started = performance.now();
   const conn = await sql.reserve();
   const gradeConn = await sql.reserve();
   const eventsConn = await sql.reserve();
+  const clicksConn = opts.clicks ? await sql.reserve() : undefined;
   const events = new EventsLane(eventsConn);
+  const clicks = clicksConn && new ClicksLane(clicksConn);
   let locked = false;
   try {
     locked = await lockRuns(conn);
@@ -73,18 +82,25 @@ export async function runHistorical(sql: Sql, opts: HistoricalOptions): Promise<
     if ("skipped" in prepared) return { status: "skipped", reason: prepared.skipped };
     await bulkSession(conn, { sorting: "memory" });
     await bulkSession(eventsConn);
+    if (clicksConn) await bulkSession(clicksConn);
     const grades = await GradeLane.open(gradeConn, opts.log ?? (() => {}));
-    const figures = await writeYear({ conn, grades, events }, { ...opts, ...prepared }, started);
+    const figures = await writeYear({ conn, grades, events, clicks }, { ...opts, ...prepared }, started);
     if (figures.status === "done")
       await writeRunRecord(conn, { ...prepared.params, status: "done", orders: figures.orders, users: figures.users });
     return { ...figures, ms: performance.now() - started };
   } finally {
-    await events.settled(); // settles either way: its connection is released below
-    await Promise.allSettled([resetSession(conn), resetSession(gradeConn), resetSession(eventsConn)]);
+    await Promise.all([events.settled(), clicks?.settled()]); // settle either way: their connections are released below
+    await Promise.allSettled([
+      resetSession(conn),
+      resetSession(gradeConn),
+      resetSession(eventsConn),
+      clicksConn && resetSession(clicksConn),
+    ]);
     if (locked) await unlockRuns(conn);
     conn.release();
     gradeConn.release();
     eventsConn.release();
+    clicksConn?.release();
   }
 }
 
@@ -106,18 +122,21 @@ async function prepare(conn: Sql, opts: HistoricalOptions): Promise<Prepared | {
     scale: opts.scale,
     newUsersPerDay: opts.newUsersPerDay,
     ...(opts.shop && { shopUsers: opts.shop.users, shopProducts: opts.shop.products }),
+    ...(opts.clicks && { clicks: true as const }),
   };
   let cleared: ClearResult | undefined;
   const previous = await previousRun<Meta>(conn);
   if (opts.reset) {
     cleared = await clearHistorical(conn);
-    log(`reset: removed ${cleared.orders} historical orders, ${cleared.gradeHistory} grade_history rows, ${cleared.users} sign-ups`);
+    log(
+      `reset: removed ${cleared.orders} historical orders, ${cleared.gradeHistory} grade_history rows, ${cleared.users} sign-ups, ${cleared.clicks} clicks`,
+    );
   } else if (previous.meta?.status === "done") {
     if (sameParams(previous.meta, params)) return { skipped: `already generated (${describeParams(params)}); --reset regenerates it` };
     throw new Error(`historical data of another run is present (${describeParams(previous.meta)}); rerun with --reset to replace it`);
   } else if (previous.meta || previous.rows) {
     cleared = await clearHistorical(conn);
-    log(`cleared an unfinished run first (${cleared.orders} orders, ${cleared.users} sign-ups)`);
+    log(`cleared an unfinished run first (${cleared.orders} orders, ${cleared.users} sign-ups, ${cleared.clicks} clicks)`);
   }
   const have = await catalogueSize(conn);
   if (have.users === 0 || have.products === 0)
@@ -157,14 +176,16 @@ function sameParams(a: RunParams, b: RunParams): boolean {
     a.scale === b.scale &&
     a.newUsersPerDay === b.newUsersPerDay &&
     a.shopUsers === b.shopUsers &&
-    a.shopProducts === b.shopProducts
+    a.shopProducts === b.shopProducts &&
+    a.clicks === b.clicks
   );
 }
 
 function describeParams(p: RunParams): string {
   return (
     `seed ${p.seed}, ${p.days} days from ${p.start.slice(0, 10)}, scale ${p.scale}, ${p.newUsersPerDay} sign-ups/day` +
-    (p.shopUsers !== undefined ? `, shop of ${p.shopUsers} customers and ${p.shopProducts} products` : "")
+    (p.shopUsers !== undefined ? `, shop of ${p.shopUsers} customers and ${p.shopProducts} products` : "") +
+    (p.clicks ? ", with its clickstream" : "")
   );
 }
 

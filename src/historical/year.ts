@@ -9,14 +9,27 @@ import { BuyerPool } from "../domain/buyer-pool.ts";
 import type { SimUser } from "../domain/pools.ts";
 import { ProductPool } from "../domain/product-pool.ts";
 import type { Rng } from "../domain/random.ts";
-import type { User } from "../domain/types.ts";
+import type { Scenario } from "../domain/scenarios.ts";
+import type { Order, User } from "../domain/types.ts";
 import { asError } from "../errors.ts";
+import { type Click, Clickstream, foldSessions } from "../domain/clickstream.ts";
+import type { SimProduct } from "../domain/pools.ts";
 import { generatorSettings, HistoricalGenerator, signUps } from "./generator.ts";
 import { type GradeLane, VERIFY_EVERY } from "./grade-lane.ts";
 import { GradeWindow, type WindowOrder } from "./grade-window.ts";
-import { type DayPlan, gradeCheckpoints, type Period } from "./plan.ts";
+import { DAY_MS, type DayPlan, gradeCheckpoints, type Period } from "./plan.ts";
 import type { Progress } from "./progress.ts";
-import { copyUsers, EVENT_COPY_COLUMNS, eventCopyLines, ORDER_COPY_COLUMNS, orderCopyLine } from "./writer.ts";
+import {
+  CLICK_COPY_COLUMNS,
+  clickCopyLines,
+  copyUsers,
+  EVENT_COPY_COLUMNS,
+  eventCopyLines,
+  ORDER_COPY_COLUMNS,
+  orderCopyLine,
+  SESSION_COPY_COLUMNS,
+  sessionCopyLines,
+} from "./writer.ts";
 
 export interface RunFigures {
   orders: number;
@@ -29,6 +42,9 @@ export interface RunFigures {
   gradeChecks: number;
   /** Users whose grade differed from the updater's SQL, summed over the checked checkpoints (0 expected). */
   gradeMismatches: number;
+  /** With --clicks: the page events and sessions written. */
+  clicks: number;
+  sessions: number;
   /** Planned orders with nobody signed up or nothing listed yet to place them. */
   unplaced: number;
   /** Customers and products added to reach the scale's shop size. */
@@ -49,6 +65,8 @@ export interface Year {
   rng: Rng;
   grown: { users: number; products: number };
   cleared?: ClearResult;
+  /** Write the sessions and clicks behind every order too (docs/design.md, "Clickstream"). */
+  clicks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   log?: (msg: string) => void;
@@ -76,6 +94,47 @@ export class EventsLane {
   }
 }
 
+/**
+ * With --clicks, a day's clicks and sessions go in on a connection of their own while the next day
+ * is generated (nothing references them, so they need not wait for the orders): a day in memory at
+ * a time, where a week of clicks at scale 20 is some 800,000 rows. A failed COPY is held until the
+ * next day asks (add()) or the run ends (done()).
+ */
+export class ClicksLane {
+  private copied: Promise<Error | null> = Promise.resolve(null);
+  private closed = false;
+  constructor(private readonly conn: Sql) {}
+  /**
+   * Queues the day's COPY behind the day before's and waits for that one (so at most one day's text
+   * waits); fails with an earlier day's error. Queued synchronously: settled() covers every COPY.
+   */
+  add(clicks: string, sessions: string): Promise<void> {
+    const before = this.copied;
+    this.copied = before.then(async (failed) => {
+      if (failed || this.closed || !clicks) return failed;
+      try {
+        await copyChunks(this.conn, "click_events", CLICK_COPY_COLUMNS, [clicks]);
+        await copyChunks(this.conn, "sessions", SESSION_COPY_COLUMNS, [sessions]);
+        return null;
+      } catch (err) {
+        return asError(err);
+      }
+    });
+    return before.then((failed) => {
+      if (failed) throw failed;
+    });
+  }
+  async done(): Promise<void> {
+    const failed = await this.copied;
+    if (failed) throw failed;
+  }
+  /** Lets what is running finish and starts nothing more: the connection is released after. */
+  async settled(): Promise<void> {
+    this.closed = true;
+    await this.copied;
+  }
+}
+
 interface Week {
   checkpoint: Date;
   windowStart: number;
@@ -84,7 +143,7 @@ interface Week {
 
 /** Writes the year; "interrupted" when the signal aborted it (the rows so far stay until the next run clears them). */
 export async function writeYear(
-  lanes: { conn: Sql; grades: GradeLane; events: EventsLane },
+  lanes: { conn: Sql; grades: GradeLane; events: EventsLane; clicks?: ClicksLane },
   year: Year,
   started: number,
 ): Promise<{ status: "done" | "interrupted" } & RunFigures> {
@@ -100,6 +159,24 @@ export async function writeYear(
     generatorSettings(year.topN, { seed: `historical:${year.seed}`, untilMs: year.period.end.getTime() }),
   );
   const signUpRng = year.rng.fork("sign-ups");
+  // --clicks: the sessions behind each order browse the hour's pools, from a stream of their own
+  if (year.clicks && !lanes.clicks) throw new Error("writeYear: --clicks needs a clicks lane (a connection of its own)");
+  const clicks =
+    year.clicks && lanes.clicks
+      ? {
+          stream: new Clickstream<SimProduct, SimUser>(),
+          rng: year.rng.fork("clicks"),
+          lane: lanes.clicks,
+          /** Clicks as COPY text for click_events and their sessions, counted. */
+          text(made: Click[]) {
+            const sessions = foldSessions(made);
+            figures.clicks += made.length;
+            figures.sessions += sessions.length;
+            return { clicks: clickCopyLines(made), sessions: sessionCopyLines(sessions) };
+          },
+        }
+      : null;
+  if (clicks) generator.onRefresh = (users, products) => clicks.stream.setCatalogue(users, products);
   const takenEmails = new Set<string>();
   const weeks: Week[] = checkpoints.map((checkpoint, k) => ({
     checkpoint,
@@ -111,6 +188,7 @@ export async function writeYear(
   const phaseMs = { prepare: performance.now() - started, write: 0, gradesTail: 0, sync: 0 };
   const figures: RunFigures = {
     ...{ orders: 0, users: 0, days: 0, ms: 0, gradeRuns: 0, gradeChanges: 0, gradeChecks: 0, gradeMismatches: 0, unplaced: 0 },
+    ...{ clicks: 0, sessions: 0 },
     ...{ grown: year.grown, spacingOverruns: 0, phaseMs, cleared: year.cleared },
   };
   const progress = (): Progress => ({
@@ -126,6 +204,7 @@ export async function writeYear(
   for (const [k, week] of weeks.entries()) {
     state.buyers.addSignUps(newUsers.map(simUser));
     figures.users += await copyUsers(conn, newUsers);
+    const weekSignUps = newUsers;
     const written = await writeWeek(
       lanes,
       week,
@@ -138,6 +217,19 @@ export async function writeYear(
         figures.days++;
         year.onProgress?.(progress());
       },
+      clicks && {
+        lane: clicks.lane,
+        // the session each of the week's sign-ups signed up in, drawn after their day's orders (the catalogue of that day)
+        signedUp: (d) => {
+          const end = d.start.getTime() + DAY_MS;
+          const theirs = weekSignUps.filter((u) => u.created_at >= d.start && u.created_at.getTime() < end);
+          return clicks.text(theirs.flatMap((u) => clicks.stream.signUpSession(clicks.rng, u)));
+        },
+        of: (order, scenario) => {
+          // the visitors at the login wall leave: the year's sign-ups come in through their own sessions
+          return clicks.text(clicks.stream.forOrder(clicks.rng, order, scenario, { signUps: false }).clicks);
+        },
+      },
     );
     interrupted = !written.complete;
     // next week's sign-ups while PostgreSQL works through the rest of this week's COPY
@@ -149,7 +241,7 @@ export async function writeYear(
     const verify = (k + 1) % VERIFY_EVERY === 0 || k === weeks.length - 1;
     grades.queue(week.checkpoint, generator.checkpoint(week.checkpoint.getTime(), week.windowStart), figures.orders, verify);
   }
-  await lanes.events.done();
+  await Promise.all([lanes.events.done(), lanes.clicks?.done()]);
   let mark = performance.now();
   phaseMs.write = mark - started - phaseMs.prepare;
   // order counts meanwhile (products only: the grade lane is updating users)
@@ -174,17 +266,21 @@ export async function writeYear(
 }
 
 type Emit = Parameters<HistoricalGenerator["day"]>[1];
+/** An order's sessions and clicks as COPY text. */
+type OrderClicks = (order: Order, scenario: Scenario) => { clicks: string; sessions: string };
 
 /**
  * One week's orders in one COPY, day by day (`day` generates a day's orders, false once the run
  * is interrupted); returns the week's order_events as COPY text and the COPY's commit, which
- * PostgreSQL finishes while the caller prepares the next week.
+ * PostgreSQL finishes while the caller prepares the next week. With `clicks`, each day's clicks and
+ * sessions go to their lane as the day ends.
  */
 async function writeWeek(
   lanes: { conn: Sql; grades: GradeLane },
   week: Week,
   day: (d: DayPlan, emit: Emit) => boolean,
   dayDone: () => void,
+  clicks?: { of: OrderClicks; signedUp: (d: DayPlan) => { clicks: string; sessions: string }; lane: ClicksLane } | null,
 ): Promise<{ complete: boolean; events: string; committed: Promise<unknown> }> {
   const stream = await CopyStream.open(lanes.conn, "orders", ORDER_COPY_COLUMNS);
   let events = "";
@@ -193,16 +289,27 @@ async function writeWeek(
     for (const d of week.days) {
       lanes.grades.throwIfFailed();
       let text = "";
-      if (
-        !day(d, (o, done) => {
-          text += orderCopyLine(o, done);
-          events += eventCopyLines(o.id, done);
-        })
-      ) {
+      let clickText = "";
+      let sessionText = "";
+      const ran = day(d, (o, done, scenario) => {
+        text += orderCopyLine(o, done);
+        events += eventCopyLines(o.id, done);
+        if (clicks) {
+          const made = clicks.of(o, scenario);
+          clickText += made.clicks;
+          sessionText += made.sessions;
+        }
+      });
+      if (!ran) {
         complete = false;
         break;
       }
-      await stream.write(text);
+      if (clicks) {
+        const signedUp = clicks.signedUp(d);
+        clickText += signedUp.clicks;
+        sessionText += signedUp.sessions;
+      }
+      await Promise.all([stream.write(text), clicks?.lane.add(clickText, sessionText)]);
       dayDone();
     }
   } catch (err) {
@@ -215,7 +322,7 @@ async function writeWeek(
 /** What the simulation needs of a user row. */
 type UserRow = Pick<User, "id" | "gender" | "age" | "region" | "status" | "marketing_opt_in" | "grade" | "created_at">;
 
-function simUser(u: UserRow): Omit<SimUser, "idx"> {
+function simUser(u: UserRow): Omit<SimUser, "idx" | "appetite"> {
   return {
     id: u.id,
     gender: u.gender,

@@ -1,7 +1,7 @@
 import { ShopstreamError } from "../errors.ts";
 import { KAFKA_DEFAULTS } from "../kafka-defaults.ts";
 import { StormLog, type Logger } from "../log.ts";
-import { Lane, type LaneHost, type Pending } from "./lane.ts";
+import { type Delivered, Lane, type LaneHost, type Pending } from "./lane.ts";
 import { partitionFor } from "./partitioner.ts";
 import type { KafkaClient, OutgoingMessage } from "./port.ts";
 import { SendRejected } from "./send-errors.ts";
@@ -108,11 +108,11 @@ export class BatchingProducer {
       abandoned: () => this.abandoned !== null,
       closing: () => this.closing,
       flushing: () => this.flushing > 0,
-      acked: (topic, batch) => {
+      acked: (topic, partition, batch, base) => {
         this.acked += batch.length;
         this.outstanding -= batch.length;
         opts.onAcked?.(topic, batch.length);
-        for (const p of batch) p.resolve();
+        for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve({ partition, offset: base === null ? null : base + i });
       },
       retried: (count) => {
         this.retries += count;
@@ -133,8 +133,8 @@ export class BatchingProducer {
     await this.topics.connect();
   }
 
-  /** Queues one message (to `partition`, or where its key belongs); resolves once Kafka acknowledged it with acks=all. */
-  send(topic: string, message: OutgoingMessage, partition?: number): Promise<void> {
+  /** Queues one message (to `partition`, or where its key belongs); resolves once Kafka acknowledged it with acks=all, to where it landed. */
+  send(topic: string, message: OutgoingMessage, partition?: number): Promise<Delivered> {
     return new Promise((resolve, reject) => {
       if (this.abandoned) return reject(this.abandoned);
       // close() flushes what was queued before it; a later message would wait for a lane that has stopped

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CATEGORIES } from "../domain/categories.ts";
+import { CHANNELS, CLICK_TYPES, type Click, DEVICES } from "../domain/clickstream.ts";
 import { isLegal } from "../domain/order-status.ts";
 import { REGIONS } from "../domain/regions.ts";
 import { ORDER_STATUSES, type Order, type OrderStatus, type Product, type StatusChange, type User } from "../domain/types.ts";
@@ -16,9 +17,9 @@ const isoDate = z.iso
   .transform((s) => new Date(s))
   .refine((d) => d.getUTCFullYear() >= 1990 && d.getUTCFullYear() <= 2100, "date outside 1990–2100");
 const id = z.string().min(1).max(64);
-// ids are born with their kind's prefix (U_, P_, O_): a user id on a product is a mix-up, not data
+// ids are born with their kind's prefix (U_, P_, O_, S_ for a session): a user id on a product is a mix-up, not data
 const idOf = (prefix: IdPrefix) => id.refine((s) => s.startsWith(prefix), `expected an id starting with ${prefix}`);
-export type IdPrefix = "U_" | "P_" | "O_";
+export type IdPrefix = "U_" | "P_" | "O_" | "S_";
 const text = (max: number) => z.string().max(max);
 const krw = z.number().int().nonnegative();
 export const category = z.enum(CATEGORIES.map((c) => c.code) as [string, ...string[]]);
@@ -85,6 +86,8 @@ const orderSchema = z
     user_region: region,
     user_gender: gender,
     user_age_band: ageBand,
+    // born in version 2 of the order schema (docs/design.md, "Schemas"): absent or null before
+    coupon_code: text(40).min(1).nullable().optional(),
   })
   .refine((o) => o.total_amount === o.unit_price * o.quantity + o.shipping_cost - o.discount_amount, {
     message: "total_amount must equal unit_price × quantity + shipping_cost − discount_amount",
@@ -109,11 +112,39 @@ const statusChangeSchema = z
     if (!isLegal(c.from, c.to)) ctx.addIssue({ code: "custom", message: `illegal transition ${c.from} → ${c.to}`, path: ["to"] });
   });
 
+// a page event of a session (src/domain/clickstream.ts), keyed by the session on the clicks topic
+const PRODUCT_CLICKS = new Set(["product_view", "add_to_cart", "remove_from_cart"]);
+const clickSchema = z
+  .object({
+    id: id,
+    session_id: idOf("S_"),
+    seq: z.number().int().nonnegative(),
+    type: z.enum(CLICK_TYPES as [string, ...string[]]),
+    at: isoDate,
+    user_id: idOf("U_").nullable(),
+    device: z.enum(DEVICES as [string, ...string[]]),
+    channel: z.enum(CHANNELS as [string, ...string[]]),
+    region: region.nullable(),
+    page: text(500).min(1),
+    category: category.nullable(),
+    product_id: idOf("P_").nullable(),
+    query: text(200).nullable(),
+    order_id: idOf("O_").nullable(),
+  })
+  .refine((c) => c.id === `${c.session_id}/${c.seq}`, { message: "id must be <session_id>/<seq>", path: ["id"] })
+  .refine((c) => (c.type === "purchase") === (c.order_id !== null), {
+    message: "a purchase carries its order_id, and only a purchase does",
+    path: ["order_id"],
+  })
+  .refine((c) => !PRODUCT_CLICKS.has(c.type) || c.product_id !== null, { message: "this event is about a product", path: ["product_id"] })
+  .refine((c) => c.type !== "sign_up" || c.user_id !== null, { message: "a sign_up carries the new customer's id", path: ["user_id"] });
+
 export interface EventKinds {
   users: User;
   products: Product;
   /** An order as it is born, or a later step of its lifecycle. */
   orders: Order | StatusChange;
+  clicks: Click;
 }
 
 const envelope = <T extends string, S extends z.ZodType>(eventType: T, data: S) =>
@@ -131,6 +162,7 @@ export const ENVELOPES = {
     envelope("order_created", orderSchema),
     envelope("order_status_changed", statusChangeSchema),
   ]),
+  clicks: envelope("click", clickSchema),
 };
 
 /** A record that breaks the contract: never worth retrying, it goes to the dead-letter topic. */

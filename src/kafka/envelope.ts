@@ -1,6 +1,6 @@
 import { pathTo } from "../domain/order-status.ts";
 import type { Order, StatusChange } from "../domain/types.ts";
-import { integerRanges, ORDERS, PRODUCTS, USERS } from "../db/tables.ts";
+import { CLICK_EVENTS, integerRanges, ORDERS, PRODUCTS, USERS } from "../db/tables.ts";
 import { ENVELOPE_VERSION, ENVELOPES, type EventKinds, InvalidEvent } from "./contract.ts";
 import { checkOrder } from "./order-check.ts";
 import type { EntityTopic } from "./topics.ts";
@@ -13,25 +13,31 @@ import type { EntityTopic } from "./topics.ts";
 // PostgreSQL would refuse. A consumer leaves those limits to the database, whose SQLSTATE then goes
 // with the record to the dead-letter topic.
 
-/** Whether an orders-topic event is a lifecycle step rather than a new order. */
-export function isStatusChange(item: Order | StatusChange): item is StatusChange {
-  return "order_id" in item;
+/** Whether an event is an order's lifecycle step (the one kind with a `from` and a `to`). */
+export function isStatusChange(item: object): item is StatusChange {
+  return "to" in item && "from" in item;
 }
 
-/** What an event is about: the entity's id, an order's id for its lifecycle steps. */
+/** What an event is about: the entity's id (a click's own), an order's id for its lifecycle steps. */
 export function subjectOf(item: EventKinds[EntityTopic]): string {
-  return "order_id" in item ? item.order_id : item.id;
+  return isStatusChange(item) ? item.order_id : item.id;
 }
 
 /** Where an event sits in its subject's history: 0 for its birth, then each lifecycle step by its place on the path. */
 export function stageOf(item: EventKinds[EntityTopic]): number {
-  return "order_id" in item ? pathTo(item.from).length : 0;
+  return isStatusChange(item) ? pathTo(item.from).length : 0;
+}
+
+/** The event id (docs/design.md, "Kafka contract"): an entity's or a click's id, a lifecycle step's `<order id>:<status>`. */
+export function eventIdOf(item: EventKinds[EntityTopic]): string {
+  return isStatusChange(item) ? `${item.order_id}:${item.to}` : item.id;
 }
 
 function eventTypeOf(entity: EntityTopic, data: EventKinds[EntityTopic]): string {
   if (entity === "users") return "user_created";
   if (entity === "products") return "product_created";
-  return isStatusChange(data as Order | StatusChange) ? "order_status_changed" : "order_created";
+  if (entity === "clicks") return "click";
+  return isStatusChange(data) ? "order_status_changed" : "order_created";
 }
 
 export interface Envelope<T> {
@@ -43,16 +49,22 @@ export interface Envelope<T> {
 }
 
 /**
- * Serialises an entity (or an order's lifecycle step) into the envelope, validating it first. The
- * entity id doubles as event id; a lifecycle step's is the order id and the status it reaches.
+ * Serialises an entity (or an order's lifecycle step) into the JSON envelope, validating it first.
+ * The entity id doubles as event id; a lifecycle step's is the order id and the status it reaches.
  */
 export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], occurredAt = new Date()): string {
-  // The envelope exactly as it goes on the wire (dates as ISO strings), validated as an object by
-  // the consumer's schema: the same verdict as decoding the JSON, without a JSON.parse per event.
+  return JSON.stringify(wireOf(entity, data, occurredAt));
+}
+
+/**
+ * The envelope exactly as it goes on the wire in any format (dates as ISO strings), validated: the
+ * same verdict as the consumer's schema, without a JSON.parse per event.
+ */
+export function wireOf<E extends EntityTopic>(entity: E, data: EventKinds[E], occurredAt = new Date()): Record<string, unknown> {
   const wire = {
     v: ENVELOPE_VERSION,
     event_type: eventTypeOf(entity, data),
-    event_id: "order_id" in data ? `${data.order_id}:${data.to}` : data.id,
+    event_id: eventIdOf(data),
     occurred_at: isoOrNull(occurredAt),
     data: datesToIso(data),
   };
@@ -61,7 +73,7 @@ export function encode<E extends EntityTopic>(entity: E, data: EventKinds[E], oc
   if (wire.event_type === "order_created") checkOrder(wire.occurred_at, data as Order);
   else check(entity, wire);
   checkColumnLimits(entity, wire.data); // and never what the database would refuse
-  return JSON.stringify(wire);
+  return wire;
 }
 
 // JSON.stringify writes a Date as its ISO string (an invalid one as null); the copy does the same
@@ -101,9 +113,24 @@ export function utf8OrNull(bytes: Uint8Array): string | null {
   }
 }
 
-/** Parses and validates one message value; throws InvalidEvent with the reason. */
-export function decode<E extends EntityTopic>(entity: E, value: string | Buffer | null): Envelope<EventKinds[E]> {
+/**
+ * Reads a value framed for a schema registry (src/schemas/reader.ts): its schema must have been
+ * fetched already; a fault of the record is an InvalidEvent.
+ */
+export interface FramedReader {
+  read(value: Buffer): unknown;
+}
+
+/**
+ * Parses and validates one message value, plain JSON or (with a reader) framed for a schema
+ * registry in any format; throws InvalidEvent with the reason.
+ */
+export function decode<E extends EntityTopic>(entity: E, value: string | Buffer | null, framed?: FramedReader): Envelope<EventKinds[E]> {
   if (value === null) throw new InvalidEvent("empty message value");
+  if (typeof value !== "string" && value.length > 0 && value[0] === 0) {
+    if (!framed) throw new InvalidEvent("value is framed for a schema registry (magic byte 0) and this reader has none");
+    return check(entity, framed.read(value)) as Envelope<EventKinds[E]>; // read() refuses a value too short for its frame
+  }
   const text = typeof value === "string" ? value : utf8OrNull(value);
   if (text === null) throw new InvalidEvent("value is not valid UTF-8");
   let raw: unknown;
@@ -121,6 +148,7 @@ const COLUMN_RANGES: Record<EntityTopic, Record<string, readonly [number, number
   users: integerRanges(USERS),
   products: integerRanges(PRODUCTS),
   orders: integerRanges(ORDERS),
+  clicks: integerRanges(CLICK_EVENTS),
 };
 
 function checkColumnLimits(entity: EntityTopic, data: Record<string, unknown>): void {

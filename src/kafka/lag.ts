@@ -1,5 +1,5 @@
 import type { KafkaAdmin } from "./port.ts";
-import { ENTITY_TOPICS, type TopicNames } from "./topics.ts";
+import { ENTITY_TOPICS, type EntityTopic, type TopicNames } from "./topics.ts";
 
 // Consumer lag per group and partition: the log end against the group's committed offset. Read by
 // the metrics service at every scrape and by start:all while it drains the pipeline.
@@ -11,9 +11,14 @@ export interface PartitionLag {
   lag: number;
 }
 
-export async function consumerLag(admin: KafkaAdmin, names: TopicNames): Promise<PartitionLag[]> {
+/** Every topic's group, or only those of `entities` (the groups a run started). */
+export async function consumerLag(
+  admin: KafkaAdmin,
+  names: TopicNames,
+  entities: readonly EntityTopic[] = ENTITY_TOPICS,
+): Promise<PartitionLag[]> {
   const out: PartitionLag[] = [];
-  for (const entity of ENTITY_TOPICS) {
+  for (const entity of entities) {
     const topic = names.topic(entity);
     const group = names.group(entity);
     const [ends, committed] = await Promise.all([admin.offsets(topic), admin.committed(group, topic)]);

@@ -9,6 +9,12 @@ import type { TopicMetadata } from "./topic-metadata.ts";
 // idempotent writer, shipping a batch at a time, each acknowledged before the next leaves. How a
 // failed batch is answered — resent, split, rejected, routed again — is decided here.
 
+/** Where Kafka put a message: its offset null when the client does not say. */
+export interface Delivered {
+  partition: number;
+  offset: number | null;
+}
+
 /** A message accepted by the producer and not yet settled. */
 export interface Pending {
   seq: number;
@@ -20,7 +26,7 @@ export interface Pending {
   /** Its topic was looked at again for it: a partition of its own still beyond the count is then rejected. */
   looked?: boolean;
   message: OutgoingMessage;
-  resolve: () => void;
+  resolve: (delivered: Delivered) => void;
   reject: (err: unknown) => void;
 }
 
@@ -38,7 +44,8 @@ export interface LaneHost {
   closing(): boolean;
   /** flush() under way: no lingering. */
   flushing(): boolean;
-  acked(topic: string, batch: Pending[]): void;
+  /** `base`: the offset of the batch's first record (null when the client does not say). */
+  acked(topic: string, partition: number, batch: Pending[], base: number | null): void;
   retried(count: number): void;
   recreated(): void;
   reject(items: Pending[], why: SendRejected): void;
@@ -158,11 +165,12 @@ export class Lane {
     const messages = batch.map((p) => p.message);
     for (let attempt = 1; ; attempt++) {
       if (host.abandoned()) return; // rejected at shutdown already
+      let base: number | null;
       try {
         this.writer ??= await host.client.writer();
         // close() gave up while this writer was connecting, and closed the others without it
         if (host.abandoned()) return await this.dropWriter();
-        await this.writer.send(this.topic, this.partition, messages);
+        base = await this.writer.send(this.topic, this.partition, messages);
       } catch (err) {
         if (host.abandoned()) return;
         const kind = classifySend(host.client.errorNames(err));
@@ -193,7 +201,7 @@ export class Lane {
         continue;
       }
       if (host.abandoned()) return; // rejected at shutdown already
-      host.acked(this.topic, batch);
+      host.acked(this.topic, this.partition, batch, base);
       return;
     }
   }

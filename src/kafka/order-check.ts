@@ -42,6 +42,9 @@ export function checkOrder(occurredAt: string | null, o: Order): void {
   if (!isShopDate(o.created_at)) wrong("data.created_at", "not a date in 1990–2100");
   for (const field of ["category", "user_region", "user_gender", "user_age_band"] as const)
     if (!ENUMS[field].has(o[field])) wrong(`data.${field}`, "not one of the contract's values");
+  const coupon = o.coupon_code;
+  if (coupon !== undefined && coupon !== null && (typeof coupon !== "string" || coupon.length < 1 || coupon.length > 40))
+    wrong("data.coupon_code", "expected 1–40 characters or null");
   if (o.total_amount !== o.unit_price * o.quantity + o.shipping_cost - o.discount_amount)
     wrong("data.total_amount", "total_amount must equal unit_price × quantity + shipping_cost − discount_amount");
   if (o.discount_amount > o.unit_price * o.quantity) wrong("data.discount_amount", "discount_amount exceeds unit_price × quantity");

@@ -68,8 +68,11 @@ export interface KafkaAdmin {
  * partition its metadata does not hold fails (PartitionUnknown, src/kafka/send-errors.ts).
  */
 export interface PartitionWriter {
-  /** Sends one batch to one partition; resolves once every in-sync replica has it. */
-  send(topic: string, partition: number, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * Sends one batch to one partition; resolves once every in-sync replica has it, to the offset
+   * of its first record (the others follow it one by one), or null when the client does not say.
+   */
+  send(topic: string, partition: number, messages: readonly OutgoingMessage[]): Promise<number | null>;
   close(): Promise<void>;
 }
 

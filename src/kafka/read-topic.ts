@@ -6,6 +6,8 @@ import type { KafkaAdmin, KafkaClient } from "./port.ts";
 export interface ReadMessage {
   key: string | null;
   value: string;
+  /** The value as read (a registry format's is binary: `value` is then not its text). */
+  bytes: Buffer | null;
   partition: number;
   offset: string;
 }
@@ -28,6 +30,7 @@ export async function readTopic(client: KafkaClient, admin: KafkaAdmin, topic: s
         byOffset.set(`${batch.partition}:${m.offset}`, {
           key: m.key?.toString() ?? null,
           value: m.value?.toString() ?? "",
+          bytes: m.value,
           partition: batch.partition,
           offset: m.offset,
         });

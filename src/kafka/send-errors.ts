@@ -50,6 +50,24 @@ export function classifySend(names: readonly string[]): SendFailure {
   return "transient";
 }
 
+/** What the cluster refuses a consumer group for good: its name, its settings, our rights. */
+const GROUP_REFUSED = new Set([
+  "GROUP_AUTHORIZATION_FAILED",
+  "INVALID_GROUP_ID",
+  "INVALID_SESSION_TIMEOUT",
+  "INCONSISTENT_GROUP_PROTOCOL",
+  "UNSUPPORTED_VERSION",
+  "SASL_AUTHENTICATION_FAILED",
+]);
+
+/**
+ * Whether waiting cannot fix a consumer's failure to open: a refusal of its topic or group. Anything
+ * else (a coordinator still loading or moving, a broker gone) is waited out.
+ */
+export function groupRefused(names: readonly string[]): boolean {
+  return classifySend(names) === "refused" || names.some((n) => GROUP_REFUSED.has(n));
+}
+
 /**
  * An admin read of a topic just created, grown or recreated meets the metadata errors for a moment
  * (a broker that does not host the new partition yet, a leader not elected): a few more tries, 300 ms

@@ -1,8 +1,9 @@
 // Topic layout (docs/design.md, "Kafka contract"). Names carry an optional prefix so test suites and parallel pipelines on one
 // cluster never share topics or consumer groups.
 
-export type EntityTopic = "users" | "products" | "orders";
-export const ENTITY_TOPICS: readonly EntityTopic[] = ["users", "products", "orders"];
+export type EntityTopic = "users" | "products" | "orders" | "clicks";
+/** The clicks topic carries page events (keyed by session) only when the producer runs with --clicks; it exists always. */
+export const ENTITY_TOPICS: readonly EntityTopic[] = ["users", "products", "orders", "clicks"];
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -18,6 +19,8 @@ export interface TopicNames {
   /** One dead-letter topic per source topic, so a poison order never hides among user failures. */
   dlq(entity: EntityTopic): string;
   group(entity: EntityTopic): string;
+  /** The answer key of injected chaos (docs/design.md, "Chaos"): what was injected where. */
+  chaosKey(): string;
 }
 
 export function topicNames(prefix = ""): TopicNames {
@@ -25,6 +28,7 @@ export function topicNames(prefix = ""): TopicNames {
     topic: (e) => `${prefix}${e}`,
     dlq: (e) => `${prefix}${e}.dlq`,
     group: (e) => `${prefix}${e}_group`,
+    chaosKey: () => `${prefix}chaos.key`,
   };
 }
 
@@ -49,6 +53,8 @@ export function topicSpecs(names: TopicNames, opts: { partitions?: number; repli
     spec(names.topic("users"), 7),
     spec(names.topic("products"), 7),
     spec(names.topic("orders"), 30),
+    spec(names.topic("clicks"), 7),
     ...ENTITY_TOPICS.map((e) => spec(names.dlq(e), 30)),
+    spec(names.chaosKey(), 30),
   ];
 }

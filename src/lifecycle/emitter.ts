@@ -1,7 +1,7 @@
 import type { Db } from "../db/bounded.ts";
 import type { StatusChange } from "../domain/types.ts";
-import { encode } from "../kafka/envelope.ts";
 import type { BatchingProducer } from "../kafka/batching-producer.ts";
+import type { RecordSender } from "../pipeline/chaos-sender.ts";
 import { nextTransition, planLifecycle } from "./plan.ts";
 import { dueSteps } from "./store.ts";
 
@@ -23,8 +23,10 @@ export class LifecycleEmitter {
 
   constructor(
     private readonly db: Db,
+    /** For room in its buffer: `sender` puts the steps on it. */
     private readonly producer: BatchingProducer,
-    private readonly topic: string,
+    /** How steps go out: in the configured format, plainly or with a chaos profile's faults. */
+    private readonly sender: RecordSender,
     private readonly seed: string,
     private readonly speed: number,
   ) {}
@@ -40,15 +42,18 @@ export class LifecycleEmitter {
       if (this.published.has(key)) continue; // on its way: the consumers have not applied it yet
       await this.producer.whenRoom(signal);
       if (signal?.aborted) break;
+      const plan = planLifecycle(row, this.seed, this.speed);
       const change: StatusChange = {
         order_id: row.id,
         from: row.status,
         to: row.next_status,
         at: row.next_status_at,
-        reason: nextTransition(planLifecycle(row, this.seed, this.speed), row.status)?.reason ?? "scheduled",
+        reason: nextTransition(plan, row.status)?.reason ?? "scheduled",
       };
+      const after = nextTransition(plan, change.to);
+      const successor = after ? { order_id: row.id, from: after.from, to: after.to, at: after.at, reason: after.reason } : null;
       this.published.set(key, nowMs);
-      this.producer.send(this.topic, { key: row.user_id, value: encode("orders", change, now) }).then(
+      this.sender.send("orders", row.user_id, change, { as: "steps", successor }).then(
         () => this.emitted++,
         () => this.published.delete(key), // never acknowledged (rejected, or shutdown): the next run publishes it
       );

@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import type { Registry } from "prom-client";
 import { type ScenarioControl, scenarioChoices } from "../cache/scenario-switch.ts";
 import { describe, ShopstreamError } from "../errors.ts";
+import { SCHEMA_VERSIONS } from "../schema-formats.ts";
+import type { SchemaVersionSwitch } from "../schemas/version-switch.ts";
 import type { Health, LiveState } from "./live-state.ts";
 import { assets, livePage } from "./page.ts";
 
@@ -11,6 +13,8 @@ import { assets, livePage } from "./page.ts";
 export interface AppDeps {
   registry(): Promise<Registry>;
   scenario: ScenarioControl;
+  /** The live pin of the order schema's version (docs/design.md, "Schemas"). */
+  schemaVersion: Pick<SchemaVersionSwitch, "pinned" | "pin" | "clear">;
   /** Each dependency, reachable or not, with why not. */
   health(): Promise<{ up: Health; errors: Partial<Record<keyof Health, string>> }>;
   /** The live page's document; null until the first sample is in. */
@@ -65,8 +69,13 @@ export function metricsApp(deps: AppDeps): Hono {
 
   app.get("/scenario", async (c) => c.json({ active: (await deps.scenario.pinned()) ?? "auto", available: scenarioChoices() }));
 
-  // PUT /scenario/black_friday pins a scenario; DELETE /scenario returns to the hour-based default
-  for (const path of ["/scenario", "/scenario/*"])
+  app.get("/schema-version", async (c) =>
+    c.json({ pinned: await deps.schemaVersion.pinned(), versions: SCHEMA_VERSIONS.orders, topics: deps.live()?.schemas.topics ?? [] }),
+  );
+
+  // PUT /scenario/black_friday pins a scenario; DELETE /scenario returns to the hour-based default;
+  // PUT /schema-version/2 has every producer of orders write version 2 of the order schema
+  for (const path of ["/scenario", "/scenario/*", "/schema-version", "/schema-version/*"])
     app.on(["PUT", "DELETE", "POST", "PATCH"], path, async (c, next) => {
       // Bun.serve builds the URL from the Host header; a request made in-process may carry none
       const why = refusal(c.req.header("host") ?? new URL(c.req.url).host, c.req.header("origin"), deps.hosts);
@@ -85,6 +94,19 @@ export function metricsApp(deps: AppDeps): Hono {
   app.delete("/scenario", async (c) => {
     await deps.scenario.clear();
     return c.json({ active: "auto" });
+  });
+
+  app.put("/schema-version/:version", async (c) => {
+    try {
+      return c.json({ pinned: await deps.schemaVersion.pin(c.req.param("version")) });
+    } catch (err) {
+      if (err instanceof ShopstreamError) return c.json({ error: describe(err) }, 400);
+      throw err;
+    }
+  });
+  app.delete("/schema-version", async (c) => {
+    await deps.schemaVersion.clear();
+    return c.json({ pinned: null });
   });
 
   app.get("/assets/:file", (c) => {

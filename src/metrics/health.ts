@@ -11,23 +11,27 @@ import type { Health } from "./live-state.ts";
 
 const TIMEOUT_MS = 2000;
 
-export async function checkHealth(deps: { db: Db; redis: Redis; admin: KafkaAdmin }): Promise<{
+/** `cdc`, under CDC=1: fails unless the CDC connector and its tasks run. */
+export async function checkHealth(deps: { db: Db; redis: Redis; admin: KafkaAdmin; cdc?: () => Promise<void> }): Promise<{
   up: Health;
   errors: Partial<Record<keyof Health, string>>;
 }> {
-  const checks: Record<keyof Health, () => Promise<unknown>> = {
+  const checks: Partial<Record<keyof Health, () => Promise<unknown>>> = {
     postgres: () => withDb(deps.db, "the health check", ping),
     redis: () => deps.redis.ping(),
     kafka: () => deps.admin.listTopics(),
+    ...(deps.cdc ? { cdc: deps.cdc } : {}),
   };
   const names = Object.keys(checks) as (keyof Health)[];
-  const results = await Promise.allSettled(names.map((name) => withTimeout(checks[name](), `${name} did not answer within 2 s`)));
+  const results = await Promise.allSettled(
+    names.map((name) => withTimeout((checks[name] as () => Promise<unknown>)(), `${name} did not answer within 2 s`)),
+  );
   const up = {} as Health;
   const errors: Partial<Record<keyof Health, string>> = {};
   results.forEach((r, i) => {
     const name = names[i] as keyof Health;
     up[name] = r.status === "fulfilled";
-    if (r.status === "rejected") errors[name] = `unreachable: ${describe(r.reason)}`;
+    if (r.status === "rejected") errors[name] = name === "cdc" ? describe(r.reason) : `unreachable: ${describe(r.reason)}`;
   });
   return { up, errors };
 }

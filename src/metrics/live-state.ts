@@ -1,4 +1,5 @@
-import { CATEGORIES } from "../domain/categories.ts";
+import { CATEGORIES, CATEGORY_BY_CODE } from "../domain/categories.ts";
+import type { FlinkRevenue, RecentFunnel } from "../db/shop-queries.ts";
 import { HOURLY_VOLUME } from "../domain/curves.ts";
 import { seoulHour } from "../domain/seoul-time.ts";
 import type { LiveSeries, Scrape } from "./live.ts";
@@ -10,6 +11,8 @@ export interface Health {
   postgres: boolean;
   redis: boolean;
   kafka: boolean;
+  /** Under CDC=1: the CDC connector and its tasks run. */
+  cdc?: boolean;
 }
 
 export interface LiveState {
@@ -36,9 +39,17 @@ export interface LiveState {
   /** Orders stored per Seoul hour over the last 24 hours, against the volume curve scaled to the same total. */
   hours: { now: number; actual: number[]; curve: number[] };
   scenario: { active: string | null; pinned: string | null; choices: { id: string; name: string }[] };
+  /** What producers write each topic in: format, schema version, the registry's id (0 for JSON); the order schema's pin. */
+  schemas: { topics: { topic: string; format: string; version: number; schemaId: number }[]; pinned: number | null; versions: number[] };
   /** The category mix of the orders stored in the last minute, with the Korean names. */
   categories: { code: string; name: string; orders: number }[];
+  /** With --clicks: the last hour's sessions by the stage they reached (session, view, cart, checkout, purchase), and per category. */
+  funnel: { stages: number[]; categories: { code: string; name: string; sessions: number; purchasePct: number }[] };
   health: Health;
+  /** The Flink job's state while `bun run flink` runs (null otherwise), and the revenue job's latest minute per category. */
+  flink: { job: string | null; minute: number | null; categories: { code: string; name: string; orders: number; revenue: number }[] };
+  /** Under CDC=1, as the cdc-watch service last saw it: the connector's state, its tasks', the WAL its slot holds back. */
+  cdc: { connector: string; tasks: Record<string, number>; slotMb: number; restarts: number } | null;
   processes: { service: string; rssMb: number }[];
 }
 
@@ -50,8 +61,13 @@ export interface LiveInputs {
   cachePeriodS: number;
   ordersByHour: number[];
   recentCategories: Record<string, number>;
+  funnel: RecentFunnel;
+  flinkRevenue: FlinkRevenue;
   pinned: string | null;
   choices: { id: string; name: string }[];
+  /** The order schema version pinned live, and the versions there are. */
+  schemaPinned: number | null;
+  schemaVersions: number[];
   health: Health;
 }
 
@@ -88,11 +104,55 @@ export function liveState(i: LiveInputs): LiveState {
       curve: HOURLY_VOLUME.map((v) => (total * v) / curveTotal),
     },
     scenario: { active, pinned: i.pinned, choices: i.choices },
+    schemas: {
+      topics: s
+        .values("shopstream_topic_schema")
+        .map((v) => ({
+          topic: String(v.labels.topic),
+          format: String(v.labels.format),
+          version: Number(v.labels.version),
+          schemaId: v.value,
+        }))
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.version - b.version),
+      pinned: i.schemaPinned,
+      versions: i.schemaVersions,
+    },
     categories: CATEGORIES.map((c) => ({ code: c.code, name: c.nameKo, orders: i.recentCategories[c.code] ?? 0 })),
+    funnel: {
+      stages: i.funnel.stages,
+      categories: i.funnel.categories.map((c) => ({
+        code: c.category,
+        name: CATEGORY_BY_CODE.get(c.category)?.nameKo ?? c.category,
+        sessions: c.sessions,
+        purchasePct: c.purchasePct,
+      })),
+    },
     health: i.health,
+    flink: {
+      job: Object.entries(s.by("shopstream_flink_job_state", "state")).find(([, v]) => v > 0)?.[0] ?? null,
+      minute: i.flinkRevenue.minute?.getTime() ?? null,
+      categories: i.flinkRevenue.categories.map((c) => ({
+        code: c.category,
+        name: CATEGORY_BY_CODE.get(c.category)?.nameKo ?? c.category,
+        orders: c.orders,
+        revenue: c.revenue,
+      })),
+    },
+    cdc: cdcOf(s),
     processes: s
       .values("shopstream_process_resident_memory_bytes")
       .map((v) => ({ service: String(v.labels.service), rssMb: v.value / 2 ** 20 }))
       .sort((a, b) => a.service.localeCompare(b.service)),
+  };
+}
+
+function cdcOf(s: Scrape): LiveState["cdc"] {
+  const connector = Object.entries(s.by("shopstream_cdc_connector_state", "state")).find(([, v]) => v > 0)?.[0];
+  if (!connector) return null;
+  return {
+    connector,
+    tasks: s.by("shopstream_cdc_tasks", "state"),
+    slotMb: (s.one("shopstream_cdc_slot_retained_bytes") ?? 0) / 2 ** 20,
+    restarts: s.one("shopstream_cdc_restarts_total") ?? 0,
   };
 }

@@ -33,10 +33,11 @@ export function livePage(): string {
   <div class="tile"><b id="ordersNow">–</b><span>주문/초 stored now</span></div>
   <div class="tile"><b id="producedTotal">–</b><span>orders produced</span></div>
   <div class="tile"><b id="storedTotal">–</b><span>orders stored</span></div>
-  <div class="tile"><b id="dlqTotal">–</b><span>dead letters (users / products / orders)</span></div>
+  <div class="tile"><b id="dlqTotal">–</b><span>dead letters (users / products / orders / clicks)</span></div>
   <div class="tile"><b id="lagTotal">–</b><span>consumer lag</span></div>
   <div class="tile cache"><b id="cacheAge">–</b><span>cache age · <em id="cacheNext">–</em></span><div class="bar"><i id="cacheBar"></i></div></div>
   <div class="tile"><b id="hitRatio">–</b><span>cache hit ratio · <em id="cacheSize">–</em></span></div>
+  <div class="tile" id="cdcTile" hidden><b id="cdcState">–</b><span>CDC connector · <em id="cdcDetail">–</em></span></div>
 </section>
 <section class="scenario">
   <label>시나리오 scenario: <b id="scenarioActive">–</b> <em id="scenarioMode"></em></label>
@@ -45,11 +46,20 @@ export function livePage(): string {
   <button id="scenarioAuto">자동 auto</button>
   <span id="scenarioMsg"></span>
 </section>
+<section class="scenario schemas">
+  <label>스키마 schemas: <b id="schemaTopics">–</b></label>
+  <label>order schema <select id="schemaPick"></select></label>
+  <button id="schemaApply">적용 apply</button>
+  <button id="schemaAuto">기본 default</button>
+  <span id="schemaMsg"></span>
+</section>
 <section class="grid">
   <figure><figcaption>주문/초 — produced and stored, last 10 minutes</figcaption><div id="rates" class="chart"></div></figure>
   <figure><figcaption>consumer lag per group/partition</figcaption><div id="lag" class="chart"></div></figure>
   <figure><figcaption>시간대별 주문 — orders per hour (last 24 h) against the volume curve</figcaption><div id="hours" class="chart"></div></figure>
   <figure><figcaption>최근 1분 카테고리 — category mix of the last minute's orders</figcaption><div id="categories" class="bars"></div></figure>
+  <figure id="flinkFigure" hidden><figcaption>Flink — revenue per category, minute <b id="flinkMinute">–</b> (bun run flink) · job <b id="flinkJob">–</b></figcaption><div id="flinkRevenue" class="bars"></div></figure>
+  <figure><figcaption>클릭 퍼널 — the last hour's sessions: view → cart → checkout → purchase (start:all --clicks)</figcaption><div id="funnel" class="bars"></div><div id="funnelCategories" class="bars"></div></figure>
   <figure><figcaption>등급 분포 — grade mix</figcaption><div id="grades" class="bars"></div></figure>
   <figure><figcaption>주문 상태 — orders by lifecycle status</figcaption><div id="statuses" class="bars"></div></figure>
   <figure><figcaption>processes — resident memory</figcaption><div id="processes" class="bars"></div></figure>
@@ -87,6 +97,7 @@ const $ = (id) => document.getElementById(id);
 // labels come from the shop's data (product names, categories): text, never markup
 const esc = (v) => String(v).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";");
 const fmt = (n, d = 0) => n == null || Number.isNaN(n) ? "–" : Number(n).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const TOPICS = ["users", "products", "orders", "clicks"];
 const GRADES = { BRONZE: "브론즈", SILVER: "실버", GOLD: "골드", VIP: "VIP" };
 const STATUSES = { PAID: "결제 완료", SHIPPED: "배송 중", DELIVERED: "배송 완료", CANCELLED: "취소", REFUNDED: "반품·환불" };
 const COLORS = ["#3367d6", "#e8710a", "#1e8e3e", "#d93025", "#9334e6", "#12b5cb", "#f9ab00", "#5f6368", "#c5221f"];
@@ -138,7 +149,7 @@ function render(state) {
   ensureCharts(state);
   const s = state.series;
   const t = s.t.map((ms) => ms / 1000);
-  const dead = s.t.map((_, i) => ["users", "products", "orders"].reduce((a, k) => a + (s.deadLettered[k]?.[i] ?? 0), 0));
+  const dead = s.t.map((_, i) => TOPICS.reduce((a, k) => a + (s.deadLettered[k]?.[i] ?? 0), 0));
   charts.rates.setData([t, s.produced.orders ?? [], s.stored.orders ?? [], s.stored.users ?? [], s.stored.products ?? [], dead]);
   charts.lag.setData([t, ...Object.values(s.lag)]);
   charts.hours.setData([[...Array(24).keys()], state.hours.actual, state.hours.curve]);
@@ -149,7 +160,7 @@ function render(state) {
   $("ordersNow").textContent = fmt(last(s.stored.orders), 1);
   $("producedTotal").textContent = fmt(state.totals.produced.orders);
   $("storedTotal").textContent = fmt(state.totals.stored.orders);
-  $("dlqTotal").textContent = ["users", "products", "orders"].map((k) => fmt(state.totals.deadLettered[k] ?? 0)).join(" / ");
+  $("dlqTotal").textContent = TOPICS.map((k) => fmt(state.totals.deadLettered[k] ?? 0)).join(" / ");
   $("lagTotal").textContent = fmt(Object.values(s.lag).reduce((a, v) => a + last(v), 0));
   const c = state.cache;
   $("cacheAge").textContent = c.ageS == null ? "–" : fmt(c.ageS, 0) + " s";
@@ -158,6 +169,13 @@ function render(state) {
   $("hitRatio").textContent = c.hitRatio == null ? "–" : fmt(100 * c.hitRatio, 1) + " %";
   $("cacheSize").textContent = "users " + fmt(c.users) + " · products " + fmt(c.products) + " · 교체 " + fmt(c.reloads) + "회";
 
+  const cdc = state.cdc;
+  $("cdcTile").hidden = !cdc;
+  if (cdc) {
+    $("cdcState").textContent = cdc.connector;
+    $("cdcDetail").textContent = "tasks " + (Object.entries(cdc.tasks).map(([k, n]) => n + " " + k).join(", ") || "none") +
+      " · slot " + fmt(cdc.slotMb, 1) + " MiB WAL · restarts " + fmt(cdc.restarts);
+  }
   $("health").innerHTML = Object.entries(state.health).map(([k, up]) => '<span class="' + (up ? "up" : "down") + '">' + esc(k) + (up ? " up" : " down") + "</span>").join("");
   $("updated").textContent = "updated " + new Date(state.at).toLocaleTimeString();
 
@@ -172,7 +190,24 @@ function render(state) {
     if (active) pick.value = active;
   }
 
+  const sc = state.schemas;
+  $("schemaTopics").textContent = sc.topics.length
+    ? sc.topics.map((t) => t.topic + " " + t.format + " v" + t.version + (t.schemaId ? " (id " + t.schemaId + ")" : "")).join(" · ")
+    : "–";
+  const vpick = $("schemaPick");
+  if (!vpick.options.length) vpick.innerHTML = sc.versions.map((v) => '<option value="' + v + '">v' + v + "</option>").join("");
+  $("schemaAuto").textContent = sc.pinned == null ? "기본 default (in use)" : "기본 default";
+
   bars("categories", state.categories.filter((x) => x.orders > 0).sort((a, b) => b.orders - a.orders).map((x) => ({ label: x.name, value: x.orders, code: x.code })), (r) => fmt(r.value));
+  const STAGES = ["방문 session", "상품 조회 view", "장바구니 cart", "결제 시작 checkout", "구매 purchase"];
+  const fl = state.flink;
+  $("flinkFigure").hidden = !fl.job && !fl.categories.length;
+  $("flinkJob").textContent = fl.job ?? "not running";
+  $("flinkMinute").textContent = fl.minute == null ? "–" : new Date(fl.minute).toLocaleTimeString();
+  bars("flinkRevenue", fl.categories.slice(0, 8).map((x) => ({ label: x.name, value: x.revenue, code: x.code })), (r) => "₩" + fmt(r.value));
+  const f = state.funnel;
+  bars("funnel", STAGES.map((label, i) => ({ label, value: f.stages[i] ?? 0 })), (r) => fmt(r.value) + (f.stages[0] ? " · " + fmt(100 * r.value / f.stages[0], 1) + " %" : ""));
+  bars("funnelCategories", f.categories.slice(0, 8).map((x) => ({ label: x.name, value: x.purchasePct, code: x.code })), (r) => fmt(r.value, 1) + " % bought");
   bars("grades", ["BRONZE", "SILVER", "GOLD", "VIP"].map((g) => ({ label: GRADES[g] + " " + g, value: state.grades[g] ?? 0 })), (r) => fmt(r.value));
   bars("statuses", Object.keys(STATUSES).map((k) => ({ label: STATUSES[k] + " " + k, value: state.statuses[k] ?? 0 })), (r) => fmt(r.value));
   bars("processes", state.processes.map((p) => ({ label: p.service, value: p.rssMb })), (r) => fmt(r.value) + " MB");
@@ -200,5 +235,12 @@ async function switchScenario(method, path) {
 }
 $("scenarioApply").onclick = () => switchScenario("PUT", "/scenario/" + encodeURIComponent($("scenarioPick").value));
 $("scenarioAuto").onclick = () => switchScenario("DELETE", "/scenario");
+async function switchSchema(method, path) {
+  const res = await fetch(path, { method });
+  const body = await res.json();
+  $("schemaMsg").textContent = res.ok ? "→ " + (body.pinned == null ? "default" : "v" + body.pinned) : body.error;
+}
+$("schemaApply").onclick = () => switchSchema("PUT", "/schema-version/" + $("schemaPick").value);
+$("schemaAuto").onclick = () => switchSchema("DELETE", "/schema-version");
 poll();
 `;

@@ -35,6 +35,13 @@ export const transitions = new Counter({
   registers: [registry],
 });
 
+export const chaosInjected = new Counter({
+  name: "shopstream_chaos_injected_total",
+  help: "Faults injected under --chaos and written to the answer key, per topic and kind",
+  labelNames: ["topic", "kind"] as const,
+  registers: [registry],
+});
+
 export const deadLettered = new Counter({
   name: "shopstream_dlq_messages_total",
   help: "Messages sent to a dead-letter topic, per source topic",
@@ -117,6 +124,25 @@ export const producerScenario = new Gauge({
   },
 });
 
+let schemaSource: () => { topic: string; format: string; version: number; schemaId: number | null }[] = () => [];
+/** Where this process's topic-schema gauge reads from (a producing service's serializer). */
+export function reportSchemas(source: typeof schemaSource): void {
+  schemaSource = source;
+}
+
+export const topicSchema = new Gauge({
+  name: "shopstream_topic_schema",
+  help: "The registry's schema id a producer writes a topic's values under (0: plain JSON), by format and schema version",
+  labelNames: ["topic", "format", "version"] as const,
+  registers: [registry],
+  // several processes write the orders topic: the aggregated /metrics keeps one series per format and version
+  aggregator: "max",
+  collect() {
+    this.reset();
+    for (const t of schemaSource()) this.set({ topic: t.topic, format: t.format, version: String(t.version) }, t.schemaId ?? 0);
+  },
+});
+
 // Per process (labelled with the service's name when it ships its snapshot): the aggregated
 // /metrics keeps one series per service instead of summing every process into one.
 export const processMemory = new Gauge({
@@ -131,4 +157,43 @@ export const processCpu = new Counter({
   help: "CPU time (user + system) spent by each service process",
   labelNames: ["service"] as const,
   registers: [registry],
+});
+
+// The CDC connector as the cdc-watch service sees it (docs/connect.md); one watch per pipeline,
+// so the aggregated /metrics keeps its values as they are.
+export const cdcConnector = new Gauge({
+  name: "shopstream_cdc_connector_state",
+  help: "The CDC connector's state on Kafka Connect: 1 for the state it is in (MISSING: not on the worker, UNREACHABLE: no worker answers)",
+  labelNames: ["state"] as const,
+  registers: [registry],
+  aggregator: "max",
+});
+
+export const cdcTasks = new Gauge({
+  name: "shopstream_cdc_tasks",
+  help: "The CDC connector's tasks, by state",
+  labelNames: ["state"] as const,
+  registers: [registry],
+  aggregator: "max",
+});
+
+export const cdcSlotRetained = new Gauge({
+  name: "shopstream_cdc_slot_retained_bytes",
+  help: "WAL PostgreSQL keeps for the CDC connector's replication slot (a slot nobody reads grows until the disk is full)",
+  registers: [registry],
+  aggregator: "max",
+});
+
+export const cdcRestarts = new Counter({
+  name: "shopstream_cdc_restarts_total",
+  help: "Restarts of the CDC connector's failed connector or tasks by the watch",
+  registers: [registry],
+});
+
+export const flinkJob = new Gauge({
+  name: "shopstream_flink_job_state",
+  help: "The Flink jobs `bun run flink` runs (docs/flink.md): 1 for their state, RUNNING while the job runs, then FINISHED, STOPPED (a signal) or FAILED",
+  labelNames: ["state"] as const,
+  registers: [registry],
+  aggregator: "max",
 });

@@ -11,6 +11,7 @@ import type { Batch, BatchControl, KafkaClient, RunningConsumer } from "../kafka
 import type { BatchingProducer } from "../kafka/batching-producer.ts";
 import { type Outcome, passesBySubject, type Rec, type Sink, SinkError, writeIsolating } from "./sink.ts";
 import type { EntityTopic, TopicNames } from "../kafka/topics.ts";
+import type { SchemaReader } from "../schemas/reader.ts";
 
 // One parameterised batch consumer serves all nine instances (users/products/orders × 3).
 // Per fetched batch: validate → one write per table → park what waits for a reference →
@@ -39,6 +40,8 @@ export interface EntityConsumerOptions<E extends EntityTopic> {
    */
   parking?: ParkingLot;
   hooks?: ConsumerHooks;
+  /** Reads values framed for a schema registry (any format, any version); without one such a value is dead-lettered. */
+  schemas?: SchemaReader;
   /** The client gave up on this consumer for good: its partitions would stall. */
   onFatal?: (err: Error) => void;
 }
@@ -59,8 +62,12 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
     onFatal: (err) => opts.onFatal?.(err),
     onBatch: async (batch, control) => {
       if (!control.owned()) return false;
-      const { records, dead } = decodeBatch(entity, batch);
-      const w: BatchWrite<E> = { opts, storm, dead, parked: [], batch, control };
+      const w: BatchWrite<E> = { opts, storm, dead: [], parked: [], batch, control };
+      // the writers' schemas first: a registry away pauses the partition, as a database away does
+      const schemas = opts.schemas;
+      if (schemas && (await retrying(w, () => schemas.prepare(batch.messages.map((m) => m.value)), READ_SCHEMAS)) === null) return false;
+      const { records, dead } = decodeBatch(entity, batch, schemas);
+      w.dead = dead;
       const started = performance.now();
       const free = await parkBehindParked(w, records);
       if (free === null) return false;
@@ -89,6 +96,7 @@ export async function startEntityConsumer<E extends EntityTopic>(opts: EntityCon
       deadLetters: { client, names, entity, producer: opts.dlq },
       storm,
       retryForMs: opts.retryForMs ?? RETRY_FOR_MS,
+      schemas: opts.schemas,
       onRound: (info) => opts.hooks?.onParkedRound?.(info),
     });
   return {
@@ -108,12 +116,13 @@ interface Decoded<T> {
 export function decodeBatch<E extends EntityTopic>(
   entity: E,
   batch: Pick<Batch, "topic" | "partition" | "messages">,
+  schemas?: SchemaReader,
 ): Decoded<EventKinds[E]> {
   const records: Rec<EventKinds[E]>[] = [];
   const dead: DeadLetter[] = [];
   for (const m of batch.messages) {
     try {
-      records.push({ item: decode(entity, m.value).data, message: m });
+      records.push({ item: decode(entity, m.value, schemas).data, message: m });
     } catch (err) {
       if (!(err instanceof InvalidEvent)) throw err;
       dead.push(deadLetter(err.message, batch, m));
@@ -236,15 +245,22 @@ async function writePass<E extends EntityTopic>(
   return written;
 }
 
+const WRITE = "write to PostgreSQL";
+const READ_SCHEMAS = "reading the writers' schemas from the schema registry";
+
 /** Runs `step` until it succeeds, pausing the partition between failures; null once the partition is no longer ours. */
-async function retrying<T>(w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | "control">, step: () => Promise<T>): Promise<T | null> {
+async function retrying<T>(
+  w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | "control">,
+  step: () => Promise<T>,
+  what = WRITE,
+): Promise<T | null> {
   for (let failures = 1; ; failures++) {
     if (!w.control.owned()) return null;
     try {
       return await whileOwned(step(), w.control);
     } catch (err) {
       if (err instanceof BatchReleased) return null;
-      await pauseAfterFailure(w, failures, err);
+      await pauseAfterFailure(w, failures, err, what);
     }
   }
 }
@@ -253,12 +269,13 @@ async function pauseAfterFailure(
   w: Pick<BatchWrite<EntityTopic>, "storm" | "batch" | "control">,
   failures: number,
   err: unknown,
+  what = WRITE,
 ): Promise<void> {
   const backoff = Math.round(backoffMs(failures, POLICIES.batchWrite));
   const code = err instanceof SinkError && err.sqlstate ? ` [${err.sqlstate}]` : "";
   w.storm.note(
     `${describe(err)}${code}`,
-    `write to PostgreSQL failed for ${w.batch.topic}/${w.batch.partition}; pausing the partition and retrying (${backoff} ms):`,
+    `${what} failed for ${w.batch.topic}/${w.batch.partition}; pausing the partition and retrying (${backoff} ms):`,
   );
   await sleepWithHeartbeat(backoff, w.control);
 }

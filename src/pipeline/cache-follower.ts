@@ -13,7 +13,8 @@ import { describe } from "../errors.ts";
 // pipelined read only when the cache-worker has reloaded. An unreachable or emptied Redis (a
 // restart) never replaces a good snapshot: orders go on from the last one until a reload arrives.
 // The scenario follows, in this order: a switch pinned in Redis (the live page), the --scenario
-// the producer was started with, the hour-tied preset, the baseline.
+// the producer was started with, the hour-tied preset, the baseline. Under --rate a simulated day
+// passes in milliseconds and spans every hour, so the wall clock's hour ties no preset there.
 
 export class CacheFollower {
   private generation: string | null = null;
@@ -33,6 +34,10 @@ export class CacheFollower {
     private readonly generator: OrderGenerator<CachedUser, CachedProduct>,
     private readonly log: Logger,
     private readonly startScenario?: Scenario,
+    /** false under --rate: the wall clock's hour is not the shop's. */
+    private readonly hourPresets = true,
+    /** Told of each new snapshot taken (the clickstream's catalogue follows the cache too). */
+    private readonly onSnapshot?: (snapshot: CacheSnapshot) => void,
   ) {
     this.keys = cacheKeys(cachePrefix);
     this.scenarioSwitch = new ScenarioSwitch(redis, cachePrefix);
@@ -40,7 +45,7 @@ export class CacheFollower {
   }
 
   scenarioAt(at: Date): Scenario {
-    return this.pinned ?? scenarioForHour(seoulHour(at)) ?? BASELINE;
+    return this.pinned ?? (this.hourPresets ? scenarioForHour(seoulHour(at)) : undefined) ?? BASELINE;
   }
 
   /** One check; refreshes the generator when the cache was reloaded or the scenario moved. */
@@ -69,13 +74,14 @@ export class CacheFollower {
         this.waitingForReload = false;
         this.snapshot = fresh;
         this.generation = fresh.generation;
+        this.onSnapshot?.(fresh);
       } else {
         await recordLookup(this.redis, this.keys, true); // the generation we hold is still the cache's
         if (scenario === this.generator.scenario) return;
       }
       this.generator.refresh(this.snapshot.users, this.snapshot.products, now, scenario);
       this.log.info(
-        `cache generation ${this.generation}: top ${this.generator.top.length} of ${this.snapshot.users.length} users, ${this.snapshot.products.length} products, scenario ${scenario.id}`,
+        `cache generation ${this.generation}: ${this.generator.drawsFromWholeBase ? "every order drawn from all" : `top ${this.generator.top.length} of`} ${this.snapshot.users.length} users, ${this.snapshot.products.length} products, scenario ${scenario.id}`,
       );
     } catch (err) {
       if (!this.redisDown)

@@ -8,6 +8,7 @@ import type { ParkedRecord, ParkingLot, RoundResult } from "../db/parking.ts";
 import type { IncomingMessage } from "../kafka/port.ts";
 import { passesBySubject, type Rec, type Sink, writeIsolating } from "./sink.ts";
 import type { EntityTopic } from "../kafka/topics.ts";
+import type { SchemaReader } from "../schemas/reader.ts";
 
 // Records that wait for what they reference (docs/design.md, "Faults"). A consumer parks such a
 // record as soon as a write says it must wait, with its raw key, value and headers, and the
@@ -26,6 +27,8 @@ export interface ParkedRetryOptions<E extends EntityTopic> {
   /** How long a record may wait in all before it is dead-lettered. */
   retryForMs: number;
   everyMs?: number;
+  /** Reads values framed for a schema registry (a registry away fails the round, which is tried again). */
+  schemas?: SchemaReader;
   /** After each round: records it stored and dead-lettered, and how many are parked now. */
   onRound?(info: { written: number; dlq: number; parked: number }): void;
 }
@@ -87,6 +90,7 @@ async function retryRound<E extends EntityTopic>(
   const waiting: { row: ParkedRecord; reason: string }[] = [];
   const dead: DeadLetter[] = [];
   let written = 0;
+  await opts.schemas?.prepare(rows.map((r) => r.value));
   for (const [partition, list] of byPartition(rows)) {
     const source = { topic: opts.topic, partition };
     const rowOf = new Map<IncomingMessage, ParkedRecord>();
@@ -100,7 +104,7 @@ async function retryRound<E extends EntityTopic>(
       };
       rowOf.set(message, row);
       try {
-        records.push({ item: decode(opts.entity, row.value).data, message });
+        records.push({ item: decode(opts.entity, row.value, opts.schemas).data, message });
       } catch (err) {
         // it decoded when it was parked: only a change of schema between versions lands here
         if (!(err instanceof InvalidEvent)) throw err;

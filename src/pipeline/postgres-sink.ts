@@ -3,7 +3,7 @@ import type { Sql } from "../db/client.ts";
 import { classifyDbError } from "../db/errors.ts";
 import type { Schedule } from "../domain/order-status.ts";
 import { applyTransitions } from "../lifecycle/store.ts";
-import { type Conflict, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
+import { type Conflict, insertClicks, insertOrders, insertProducts, insertUsers } from "../db/writers.ts";
 import type { StatusChange } from "../domain/types.ts";
 import { describe } from "../errors.ts";
 import { type Sink, SinkError, type SinkResult } from "./sink.ts";
@@ -29,6 +29,7 @@ export function postgresSink<E extends EntityTopic>(db: Db, entity: E, opts: Sin
   const writes: { [K in EntityTopic]: Write<K> } = {
     users: async (sql, users) => result([], (await insertUsers(sql, users)).conflicts),
     products: async (sql, products) => result([], (await insertProducts(sql, products)).conflicts),
+    clicks: async (sql, clicks) => result([], (await insertClicks(sql, clicks)).conflicts),
     orders: async (sql, items, source) => {
       const created = items.filter((i) => !isStatusChange(i)) as Exclude<(typeof items)[number], StatusChange>[];
       const r = await insertOrders(sql, created, { schedule: opts.schedule });

@@ -11,7 +11,7 @@ runService("cache-worker", async ({ config, log, signal }) => {
   await assertRedisReachable(redis);
   const keys = cacheKeys(config.cachePrefix);
   const periodMs = (config.cacheRefreshS * 1000) / config.speed;
-  // --rate: the producer replays the split itself every simulated day, over the whole customer base
+  // --rate: the producer draws every order from the whole customer base it finds cached
   const { rate } = config.live;
   const sizes = rate ? widenedSplit(config.cacheRateUsers) : DEFAULT_SPLIT;
   log.info(`reloading the cache every ${(periodMs / 1000).toFixed(1)} s${rate ? ` with up to ${sizes.users} users (--rate ${rate})` : ""}`);

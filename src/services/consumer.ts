@@ -7,7 +7,8 @@ import { ENTITY_TOPICS, type EntityTopic } from "../kafka/topics.ts";
 import { openBoundedDatabase } from "../db/open.ts";
 import { parkingLot } from "../db/parking.ts";
 import { batchSize, consumed, dbWriteSeconds, deadLettered, parkedTotal, stored as storedTotal, transitions } from "../metrics/registry.ts";
-import { producerMetrics, runService } from "./runtime.ts";
+import { schemaReader } from "../schemas/open.ts";
+import { producerMetrics, runService, untilAborted } from "./runtime.ts";
 
 // `bun run src/services/consumer.ts orders` — one instance of a consumer group; start three per
 // topic (INSTANCE=1..3) for the nine consumers of docs/design.md, "Components".
@@ -33,6 +34,8 @@ runService(
       // only orders wait for what they reference (their user and product, a step for its order)
       parking: entity === "orders" ? parkingLot(db) : undefined,
       retryForMs: config.referenceWaitS * 1000,
+      // every format and schema version, whichever producer wrote it
+      schemas: schemaReader(config),
       sink: postgresSink(db, entity, {
         schedule: lifecycleSchedule(config.seed, config.speed),
         onTransitions: (applied) => {
@@ -69,7 +72,7 @@ runService(
     if (entity === "orders") for (const to of LIFECYCLE_STEPS) transitions.inc({ to }, 0);
     log.info(`consuming ${names.topic(entity)} as ${names.group(entity)}`);
     const report = setInterval(() => log.info(`${stored} records stored so far`), 30_000);
-    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    await untilAborted(signal); // a SIGTERM while it was starting counts too
     clearInterval(report);
     await consumer.stop(); // waits for the batch in hand (its offsets commit after its DB write), or gives it up when the write hangs
     await dlq.close(undefined, hurry); // a dead letter not delivered belongs to a batch left uncommitted: it is sent again

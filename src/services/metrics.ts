@@ -10,7 +10,15 @@ import { LOOPBACK_HOSTS, metricsApp } from "../metrics/app.ts";
 import { buildRegistry, type Sources } from "../metrics/collect.ts";
 import { checkHealth } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
+import { SchemaVersionSwitch } from "../schemas/version-switch.ts";
 import { every, runService } from "./runtime.ts";
+import { cdcConnectorRunning } from "../connect/cdc.ts";
+import type { Config } from "../config.ts";
+
+/** /healthz's CDC check: the connector and its tasks run on the worker. */
+function cdcCheck(config: Config): () => Promise<void> {
+  return () => cdcConnectorRunning(config);
+}
 
 /** Scrapes within a second share one read of Kafka, PostgreSQL and Redis (below the live page's 2-s sampling). */
 const SCRAPE_READ_MS = 1000;
@@ -43,10 +51,11 @@ runService("metrics", async ({ config, log, signal }) => {
   };
   const registry = () => buildRegistry(sources);
   const scenario = new ScenarioSwitch(redis, config.cachePrefix);
-  const health = () => checkHealth({ db, redis, admin });
-  const monitor = new LiveMonitor({ registry, db, scenario, health, cachePeriodS: config.cacheRefreshS / config.speed });
+  const health = () => checkHealth({ db, redis, admin, cdc: config.cdc ? cdcCheck(config) : undefined });
+  const schemaVersion = new SchemaVersionSwitch(redis, config.cachePrefix);
+  const monitor = new LiveMonitor({ registry, db, scenario, schemaVersion, health, cachePeriodS: config.cacheRefreshS / config.speed });
   const hosts = [...LOOPBACK_HOSTS, config.metricsHost, ...config.metricsAllowedHosts];
-  const app = metricsApp({ registry, scenario, health, live: () => monitor.state(), hosts });
+  const app = metricsApp({ registry, scenario, schemaVersion, health, live: () => monitor.state(), hosts });
   const server = Bun.serve({ hostname: config.metricsHost, port: config.metricsPort, fetch: app.fetch });
   log.info(`serving http://${server.hostname}:${server.port}/ (live page) and /metrics`);
   const sample = () =>

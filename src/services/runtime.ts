@@ -6,7 +6,12 @@ import { sleep } from "../retry.ts";
 import { type Logger, logger, StormLog } from "../log.ts";
 import { connectRedis } from "../cache/client.ts";
 import { publishMetrics } from "../metrics/publish.ts";
-import { produced, produceRejected, produceRetries, producerRecreations } from "../metrics/registry.ts";
+import { chaosInjected, produced, produceRejected, produceRetries, producerRecreations } from "../metrics/registry.ts";
+import { ChaosSender, plainSender, type RecordSender } from "../pipeline/chaos-sender.ts";
+import type { BatchingProducer } from "../kafka/batching-producer.ts";
+import type { TopicNames } from "../kafka/topics.ts";
+import type { EventEncoder } from "../schemas/serializer.ts";
+import { instanceSeed } from "../domain/random.ts";
 
 export interface ServiceContext {
   config: Config;
@@ -88,6 +93,31 @@ export function runService(
 
 export { sleep };
 
+/** Plain, or with the chaos of --chaos: each record's faults drawn from the seed and its id (the orders stay those of the seed). */
+export function recordSender(
+  config: Config,
+  producer: BatchingProducer,
+  names: TopicNames,
+  values: EventEncoder,
+  log: Logger,
+  stream: string,
+): RecordSender {
+  const profile = config.live.chaos;
+  if (!profile) return plainSender(producer, names, values);
+  log.warn(`chaos "${profile.name}": injecting data-quality faults, each written to ${names.chaosKey()} (bun run chaos-score)`);
+  const sender = new ChaosSender(producer, names, values, profile, `${instanceSeed(config.seed, config.instance)}:chaos:${stream}`, {
+    onInjected: (topic, kind) => chaosInjected.inc({ topic, kind }),
+  });
+  return {
+    send: (entity, key, data, step) => sender.send(entity, key, data, step),
+    async close(giveUp) {
+      const lost = await sender.close(giveUp);
+      log.info(`chaos "${profile.name}" injected: ${sender.summary()} (each in ${names.chaosKey()})`);
+      return lost;
+    },
+  };
+}
+
 /**
  * Resolves when `work` settles (either way) or when the signal aborts, whichever comes first. The
  * abort listener is removed again, so waiting in a loop accumulates nothing.
@@ -102,6 +132,11 @@ export function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): P
     signal.addEventListener("abort", done, { once: true });
     work.then(done, done);
   });
+}
+
+/** Resolves once the signal aborts, or at once when it already has: a stop that came during start-up is not missed. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return settledOrAborted(new Promise<never>(() => {}), signal);
 }
 
 /**
@@ -137,7 +172,8 @@ export async function every(
 
 /**
  * The loop of a service that works once per period (the cache-worker's reload, the grade
- * recompute, the lifecycle's poll): `work` at once, then once per `periodMs`, however long each run
+ * recompute, the lifecycle's poll): `work` at once, then once per `periodMs` (asked anew each time
+ * when a function), however long each run
  * took — or, with `pause`, `periodMs` after each run ends, without a run at once (a poll that must
  * not run back to back when it takes longer than its period). A failed run is noted on a StormLog
  * (a failure storm as counted summaries, not a line per period) under `failure`, and the next
@@ -145,16 +181,17 @@ export async function every(
  * leaveAtAbort): `work` must be safe to abandon halfway.
  */
 export async function periodically(
-  periodMs: number,
+  periodMs: number | (() => number),
   work: () => Promise<void>,
   ctx: Pick<ServiceContext, "log" | "signal">,
   failure: string,
   opts: { pause?: boolean } = {},
 ): Promise<void> {
   const storm = new StormLog((line) => ctx.log.error(line));
+  const period = typeof periodMs === "number" ? () => periodMs : periodMs;
   let started = 0;
   await every(
-    () => (opts.pause ? periodMs : Math.max(0, periodMs - (Date.now() - started))),
+    () => (opts.pause ? period() : Math.max(0, period() - (Date.now() - started))),
     async () => {
       started = Date.now();
       try {

@@ -1,9 +1,10 @@
 import { newUserStep } from "../domain/curves.ts";
 import { generateUsers } from "../domain/fake.ts";
 import { Rng } from "../domain/random.ts";
-import { encode } from "../kafka/envelope.ts";
 import { openKafka } from "../kafka/open.ts";
-import { producerMetrics, runService, settledOrAborted, sleep } from "./runtime.ts";
+import { reportSchemas } from "../metrics/registry.ts";
+import { openEventSerializer } from "../schemas/open.ts";
+import { producerMetrics, recordSender, runService, settledOrAborted, sleep } from "./runtime.ts";
 
 // New sign-ups published to `users` along the decaying curve of docs/design.md, "Live cadence": 10 users every 10 s at
 // launch, settling to 1 user every 120 s. Elapsed time runs `speed` times faster than the clock.
@@ -12,6 +13,9 @@ runService("user-seeder", async ({ config, log, signal, hurry }) => {
   const { speed } = config;
   const rng = new Rng(config.seed).fork("user-seeder");
   const { names, producer } = await openKafka(config, "user-seeder", { ...producerMetrics(config.topicPrefix), log });
+  const values = await openEventSerializer(config, names, ["users"], { log, signal });
+  reportSchemas(() => values.topics());
+  const sender = recordSender(config, producer, names, values, log, "user-seeder");
 
   const started = Date.now();
   let published = 0;
@@ -25,7 +29,7 @@ runService("user-seeder", async ({ config, log, signal, hurry }) => {
     const step = newUserStep(elapsedHours, config.userCurve);
     const now = new Date();
     const users = generateUsers(rng, step.batch, now, { createdAt: now });
-    inFlight = Promise.all(users.map((u) => producer.send(names.topic("users"), { key: u.id, value: encode("users", u) }))).then(
+    inFlight = Promise.all(users.map((u) => sender.send("users", u.id, u))).then(
       () => {
         published += users.length;
         log.info(`published ${users.length} new user(s) (${published} in all); next batch in ${(step.intervalS / speed).toFixed(1)} s`);
@@ -34,7 +38,7 @@ runService("user-seeder", async ({ config, log, signal, hurry }) => {
     );
     await sleep((step.intervalS * 1000) / speed, signal);
   }
-  const lost = await producer.close(undefined, hurry);
+  const lost = await sender.close(hurry);
   log.info(`stopped after ${published} users`);
   if (lost > 0) {
     log.error(

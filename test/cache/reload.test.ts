@@ -4,6 +4,7 @@ import { cacheKeys } from "../../src/cache/keys.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
 import { readSnapshot } from "../../src/cache/snapshot.ts";
 import { insertProducts, insertUsers } from "../../src/db/writers.ts";
+import { APPETITE_SQL, appetiteOf, dueMs } from "../../src/domain/appetite.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
 import { product, user } from "../support/fixtures.ts";
 
@@ -41,14 +42,24 @@ afterAll(async () => {
   await db.drop();
 });
 
+/** The split worked out here, in TypeScript: buyers by when they are due again (last order + gap / appetite), then the newest never-bought. */
 async function expectedUsers(buyers: number, fresh: number): Promise<string[]> {
-  const b = await db.sql`select id from users where last_ordered_at is not null order by last_ordered_at asc, id limit ${buyers}`;
+  const all = await db.sql`select id, last_ordered_at from users where last_ordered_at is not null`;
+  const due = all
+    .map((r) => ({ id: r.id as string, at: dueMs((r.last_ordered_at as Date).getTime(), appetiteOf(r.id as string)) }))
+    .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
   const f = await db.sql`select id from users where last_ordered_at is null order by created_at desc, id limit ${fresh}`;
-  return [...b, ...f].map((r) => r.id).sort();
+  return [...due.slice(0, buyers).map((d) => d.id), ...f.map((r) => r.id as string)].sort();
 }
 
 describe("split load", () => {
-  test("1,000 users = 600 longest-since-last-order + 400 newest never-bought, checked against SQL", async () => {
+  test("PostgreSQL's appetite is appetiteOf's, id for id", async () => {
+    const rows = await db.sql`select id, ${db.sql.unsafe(APPETITE_SQL)} as appetite from users`;
+    expect(rows).toHaveLength(1500);
+    for (const r of rows) expect([r.id, r.appetite / appetiteOf(r.id)]).toEqual([r.id, expect.closeTo(1, 12)]);
+  });
+
+  test("1,000 users = 600 longest past due (last order + gap / appetite) + 400 newest never-bought, as worked out in TypeScript", async () => {
     const r = await reloadCache(db.sql, redis, keys);
     expect(r.users).toBe(1000);
     const cached = Object.keys(await redis.hgetall(keys.users)).sort();

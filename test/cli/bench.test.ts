@@ -52,6 +52,12 @@ test("bun run bench -- --tiny --client both: every phase, the CPU account and bo
   const { code, output } = await bench(["--tiny", "--client", "both", "--results", results]);
   if (code !== 0) console.error(output.slice(-4000));
   expect(code).toBe(0);
+  // the formats beside JSON, in the same run
+  expect(readFileSync(results, "utf8")).toContain("## Formats (kafkajs, 300 orders a run, two rounds)");
+  // and the clickstream beside orders alone, every record stored once
+  expect(readFileSync(results, "utf8")).toMatch(
+    /## Clicks \(kafkajs, 20 orders a run, two rounds\)[\s\S]*\| round 2, with clicks \| [\d,]+ \([\d.]+ clicks an order[^|]*\|[^\n]*\| yes \|/,
+  );
   const md = readFileSync(results, "utf8");
   expect(md).toContain("`bun bench --client both --tiny`");
   // every order of every Kafka ON and OFF phase in PostgreSQL exactly once, on both clients
@@ -71,9 +77,11 @@ test("bun run bench -- --tiny --client both: every phase, the CPU account and bo
     );
   }
   for (const section of ["### Ratios to the references", "### References", "### Micro-benchmarks (mitata)"]) expect(md).toContain(section);
+  // and the engines' drain: our consumers and Flink, each landing exactly the topic's orders
+  expect(md).toMatch(/## Engines: our orders consumers against Flink \(kafkajs, 300 orders, two rounds\)/);
   // what the run made is gone again
   expect((await leftovers()).filter((x) => !before.includes(x))).toEqual([]);
-}, 300_000);
+}, 900_000);
 
 test("bun run bench -- --tiny --sweep --client both: every producer setting against ProducerPerformance", async () => {
   const results = join(dir, "sweep.md");
@@ -84,6 +92,56 @@ test("bun run bench -- --tiny --sweep --client both: every producer setting agai
   for (const client of ["kafkajs", "platformatic"]) expect(md).toContain(client);
   expect(md).toContain("maxBatch 2000, linger 5 ms, none");
   expect(md).toContain("maxBatch 8000, linger 5 ms, gzip");
+}, 600_000);
+
+test("bun run bench -- --tiny --formats: the producer alone and the whole pipeline in every format, each exactly once", async () => {
+  const results = join(dir, "formats.md");
+  const { code, output } = await bench(["--tiny", "--formats", "--results", results]);
+  if (code !== 0) console.error(output.slice(-4000));
+  expect(code).toBe(0);
+  const md = readFileSync(results, "utf8");
+  for (const format of ["json", "avro", "protobuf", "jsonschema"])
+    expect(md).toMatch(new RegExp(`\\| ${format} \\| [\\d,]+ / [\\d,]+ \\(`));
+  expect(md.match(/\| yes \|/g)).toHaveLength(4);
+  expect(md).toContain("two rounds");
+}, 600_000);
+
+test("bun run bench -- --tiny --clicks: the pipeline with its clickstream beside orders alone in as many records", async () => {
+  const results = join(dir, "clicks.md");
+  const { code, output } = await bench(["--tiny", "--clicks", "--results", results]);
+  if (code !== 0) console.error(output.slice(-4000));
+  expect(code).toBe(0);
+  const md = readFileSync(results, "utf8");
+  // two rounds of each, all stored once
+  const rows = [...md.matchAll(/\| round (\d), (orders alone|with clicks) \| ([\d,]+)[^\n]*\| (yes|NO) \|/g)];
+  expect(rows.map((r) => `${r[1]} ${r[2]} ${r[4]}`)).toEqual([
+    "1 orders alone yes",
+    "1 with clicks yes",
+    "2 orders alone yes",
+    "2 with clicks yes",
+  ]);
+  expect(Number(rows[1]![3]!.replaceAll(",", ""))).toBeGreaterThan(20 * 20); // 20 orders, ~40 clicks each
+  expect(md).toMatch(/With clicks the pipeline moves [\d.]+× the records per second of orders alone/);
+}, 300_000);
+
+test("bun run bench -- --tiny --engines: our orders consumers and the Flink job drain one topic, each exactly", async () => {
+  const results = join(dir, "engines.md");
+  const { code, output } = await bench(["--tiny", "--engines", "--results", results]);
+  if (code !== 0) console.error(output.slice(-4000));
+  expect(code).toBe(0);
+  const md = readFileSync(results, "utf8");
+  const rows = [
+    ...md.matchAll(
+      /\| round (\d), (shopstream's orders consumers|Flink 1\.20 SQL job \(JDBC upsert\)) \| ([\d,]+) \|[^\n]*\| (yes|NO) \|/g,
+    ),
+  ];
+  expect(rows.map((r) => `${r[1]} ${r[2]} ${r[3]} ${r[4]}`)).toEqual([
+    "1 shopstream's orders consumers 300 yes",
+    "1 Flink 1.20 SQL job (JDBC upsert) 300 yes",
+    "2 shopstream's orders consumers 300 yes",
+    "2 Flink 1.20 SQL job (JDBC upsert) 300 yes",
+  ]);
+  expect(md).toMatch(/× over the whole drain from each engine's start, for [\d.]+× less CPU per row over the drain\./);
 }, 300_000);
 
 test("bun run bench/seed.ts: the initial seeder's timing runs", async () => {
@@ -92,6 +150,20 @@ test("bun run bench/seed.ts: the initial seeder's timing runs", async () => {
   expect(await proc.exited).toBe(0);
   expect(out).toMatch(/initial seed \(10,000 users \+ 20,000 products.*median [\d.]+ s over 1 runs/);
 }, 120_000);
+
+test("bun run bench/rate-mix.ts: the --rate draw replayed in memory prints its CPU and grade mix", async () => {
+  const run = (args: string[]) =>
+    Bun.spawn([process.execPath, "run", "bench/rate-mix.ts", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const proc = run(["--customers", "500", "--orders", "3000"]);
+  const out = await new Response(proc.stdout).text();
+  expect(await proc.exited).toBe(0);
+  expect(out).toMatch(/draw CPU: [\d.]+ µs\/order/);
+  expect(out).toMatch(/BRONZE [\d.]+ %, SILVER [\d.]+ % \(15–30 %\), GOLD [\d.]+ % \(3–10 %\), VIP [\d.]+ % \(0.5–3 %\)/);
+  expect(out).toContain("spacing overruns: 0");
+  const bad = run(["--orders", "many"]);
+  expect(await bad.exited).toBe(2);
+  expect(await new Response(bad.stderr).text()).toContain("--orders must be a whole number > 0");
+}, 60_000);
 
 test("a bad flag is refused in one line, before anything starts", async () => {
   const { code, output } = await bench(["--client", "kafka"]);

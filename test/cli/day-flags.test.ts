@@ -16,4 +16,6 @@ test("a day that is not one is refused, naming the flag", () => {
   for (const raw of ["2025-02-30", "2025-13-01", "15.03.2025", "2025-03-15T00:00:00Z", ""]) expect(seoulDay(raw)).toBeNull();
   expect(() => parseReportFlags(["--from", "2025-02-30"])).toThrow('--from: expected a date YYYY-MM-DD, got "2025-02-30"');
   expect(() => parseRealismFlags(["--to", "yesterday"])).toThrow('--to: expected a date YYYY-MM-DD, got "yesterday"');
+  expect(parseRealismFlags(["--source", "live", "--simulated-clock"]).simulatedClock).toBe(true);
+  expect(parseRealismFlags([]).simulatedClock).toBe(false);
 });

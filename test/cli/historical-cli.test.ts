@@ -33,6 +33,16 @@ test("runs with its own flags and writes what it reports", async () => {
   expect(row!.n).toBeGreaterThan(100);
 }, 60_000);
 
+test("--clicks writes the clickstream it reports", async () => {
+  const r = run(["--start", "2025-03-01", "--days", "3", "--seed", "cli", "--clicks", "--reset"]);
+  expect([r.code, r.err.split("\n").filter((l) => /ERROR|config error/.test(l))]).toEqual([0, []]);
+  const done = /done: [\d,]+ orders .*; ([\d,]+) clicks in ([\d,]+) sessions/.exec(r.out);
+  expect(done, r.out).not.toBeNull();
+  const [row] = await db.sql`select (select count(*) from click_events)::int as clicks, (select count(*) from sessions)::int as sessions`;
+  expect(row).toEqual({ clicks: Number(done![1]!.replaceAll(",", "")), sessions: Number(done![2]!.replaceAll(",", "")) });
+  expect(row!.clicks).toBeGreaterThan(1000);
+}, 60_000);
+
 test("a flag it does not know is refused with the usage", () => {
   const r = run(["--rate", "5"]);
   expect(r.code).toBe(2);

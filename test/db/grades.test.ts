@@ -133,3 +133,19 @@ test("changes worked out elsewhere are written like the updater's own, and grade
   expect(await gradeDrift(db.sql, at)).toBe(0);
   expect(await applyGradeChanges(db.sql, at, [], "historical")).toEqual({ changed: 0, changedTo: {} });
 });
+
+test("on a simulated clock the window is the latest orders: as many as five days hold keeps each user's last 5", async () => {
+  // ordersFor places order i at AS_OF − (i + 1) days: the orders of the last 5.5 days are every user's orders 0..4
+  const [latest] = await db.sql`select count(*)::int as n from orders where created_at > ${new Date(AS_OF.getTime() - 5.5 * DAY)}`;
+  const run = await recomputeGrades(db.sql, AS_OF, "batch", latest!.n);
+  const actual = Object.fromEntries((await db.sql`select id, grade from users`).map((r) => [r.id, r.grade]));
+  // U_v_big: 5 of its 40 orders of 225,000 = 1,125,000 in 5 orders: SILVER (GOLD needs 8)
+  expect([actual.U_v_big, actual.U_v_at, actual.U_g_at, actual.U_s_at]).toEqual(["SILVER", "SILVER", "SILVER", "SILVER"]);
+  expect(run.changedTo.SILVER).toBeGreaterThanOrEqual(4);
+  const [h] = await db.sql`select window_orders from grade_history where user_id = 'U_v_big' order by changed_at desc, id desc limit 1`;
+  expect(h!.window_orders).toBe(5);
+  expect(await gradeDrift(db.sql, AS_OF)).toBeGreaterThan(0); // the six-month rule disagrees
+  // more orders asked for than there are: the window reaches back to the first
+  await recomputeGrades(db.sql, AS_OF, "batch", 1_000_000);
+  expect((await db.sql`select grade from users where id = 'U_window'`)[0]!.grade).toBe("VIP");
+});

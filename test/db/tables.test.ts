@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { INTEGER_RANGES, ORDERS, PRODUCTS, type TableSpec, USERS } from "../../src/db/tables.ts";
+import { CLICK_EVENTS, INTEGER_RANGES, ORDERS, PRODUCTS, type TableSpec, USERS } from "../../src/db/tables.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // The tables' column types are stated in the migrations and mirrored once in src/db/tables.ts,
@@ -24,8 +24,8 @@ const AS_INFORMATION_SCHEMA: Record<string, string> = {
   timestamptz: "timestamp with time zone",
 };
 
-test("every column of users, products and orders has the type the migrations give it", async () => {
-  for (const spec of [USERS, PRODUCTS, ORDERS] as TableSpec<unknown>[]) {
+test("every column of users, products, orders and click_events has the type the migrations give it", async () => {
+  for (const spec of [USERS, PRODUCTS, ORDERS, CLICK_EVENTS] as TableSpec<unknown>[]) {
     const rows = await db.sql<{ column_name: string; data_type: string }[]>`
       select column_name, data_type from information_schema.columns where table_schema = 'public' and table_name = ${spec.name}`;
     const actual = new Map(rows.map((r) => [r.column_name, r.data_type]));

@@ -21,21 +21,21 @@ function user(i: number, createdMs: number, lastOrderedMs: number | null = null)
   };
 }
 
-test("users: buyers by oldest last order, then the newest who never ordered; nobody before sign-up", () => {
+test("users: with appetite left out (a due gap of 0), buyers by oldest last order, then the newest who never ordered; nobody before sign-up", () => {
   // U_0..U_9 ordered before (U_9 longest ago), U_10..U_19 never; U_20 signs up an hour in
   const users = [
     ...Array.from({ length: 10 }, (_, i) => user(i, T0 - 1000 * MIN, T0 - (i + 1) * MIN)),
     ...Array.from({ length: 10 }, (_, i) => user(10 + i, T0 - (100 - i) * MIN)),
     user(20, T0 + 60 * MIN),
   ];
-  const pool = new BuyerPool(users, T0);
+  const pool = new BuyerPool(users, T0, 0);
   const ids = (xs: { id: string }[]) => xs.map((u) => Number(u.id.slice(2)));
   expect(ids(pool.split({ total: 6, primary: 4 }))).toEqual([9, 8, 7, 6, 19, 18]);
   // U_9 orders: it goes to the back of the queue
-  pool.recordOrder(pool.users.find((u) => u.id === "U_0009")!);
+  pool.recordOrder(pool.users.find((u) => u.id === "U_0009")!, T0);
   expect(ids(pool.split({ total: 6, primary: 4 }))).toEqual([8, 7, 6, 5, 19, 18]);
   // a never-ordered user orders: leaves the newest side, joins the queue's back
-  pool.recordOrder(pool.users.find((u) => u.id === "U_0019")!);
+  pool.recordOrder(pool.users.find((u) => u.id === "U_0019")!, T0 + 1);
   expect(ids(pool.split({ total: 6, primary: 4 }))).toEqual([8, 7, 6, 5, 18, 17]);
   expect(ids(pool.split({ total: 30, primary: 4 })).includes(20)).toBe(false);
   pool.advance(T0 + 60 * MIN);

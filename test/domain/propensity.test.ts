@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   baseScore,
+  expectedScore,
   HOURLY_FACTORS,
   lifeEventFactor,
   marketingBoost,
@@ -164,5 +165,20 @@ describe("topBuyers", () => {
         .join();
     expect(ids(7)).toBe(ids(7));
     expect(ids(7)).not.toBe(ids(8));
+  });
+});
+
+describe("expectedScore (the --rate draw's weight)", () => {
+  test("is what a customer's whole-day score averages over many days of boosts and life events", () => {
+    const rng = new Rng("expected");
+    const at = utc("2025-05-05T12:00:00Z");
+    for (const u of [gold30F, { ...gold30F, marketing_opt_in: false, status: "DORMANT" as const, age: 61 }]) {
+      let sum = 0;
+      const days = 200_000;
+      for (let d = 0; d < days; d++) sum += topBuyers([u], at, rng, 1, { wholeDay: true })[0]!.score;
+      expect(sum / days / expectedScore(u)).toBeCloseTo(1, 2);
+    }
+    // and it ranks as the base score does, within an age band
+    expect(expectedScore(gold30F)).toBeGreaterThan(expectedScore({ ...gold30F, status: "DORMANT" }));
   });
 });

@@ -10,14 +10,20 @@ import { startOrderRun, type OrderRun } from "../support/order-run.ts";
 const cluster = new PrivateKafka();
 let run: OrderRun | null = null;
 
-beforeAll(() => cluster.start(), 180_000);
+// set-up budgets, not speeds: a JVM start on a loaded 2-core machine takes minutes (KAFKA_START_TIMEOUT_S)
+beforeAll(() => cluster.start(), 300_000);
 afterAll(async () => {
   await run?.cleanup();
   await cluster.destroy();
 }, 120_000);
 
-/** Waits until PostgreSQL holds more orders than now; fails with the services' logs after `withinMs`. */
-async function ordersKeepArriving(r: OrderRun, after: string, withinMs = 15_000): Promise<void> {
+/**
+ * Waits until PostgreSQL holds more orders than now; fails with the services' logs after `withinMs`.
+ * A stall, not a speed: a member lost with its broker holds the group up for its session timeout
+ * (10 s, src/kafka-defaults.ts) and a rebalance, longer on a loaded CI machine (15 s was missed
+ * once), so the bound leaves room for that and would still catch a partition left stalled.
+ */
+async function ordersKeepArriving(r: OrderRun, after: string, withinMs = 45_000): Promise<void> {
   const started = Date.now();
   const before = await r.stored();
   while (Date.now() - started < withinMs) {
@@ -28,10 +34,19 @@ async function ordersKeepArriving(r: OrderRun, after: string, withinMs = 15_000)
   throw new Error(`no order stored within ${withinMs / 1000} s of ${after} (${before} stored):\n${logs}`);
 }
 
-async function untilFlowing(r: OrderRun): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await r.stored()) < 500) {
-    if (Date.now() > deadline) throw new Error(`orders are not flowing:\n${r.producer.output()}`);
+/**
+ * Waits for the run's first 500 orders in PostgreSQL: a set-up budget, not a speed. Right after the
+ * whole cluster came back, a new group's first join and the producer's first acks waited on the
+ * brokers' recovery for over a minute once on a loaded CI machine; fails with every service's log.
+ */
+async function untilFlowing(r: OrderRun, withinMs = 150_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let stored = 0;
+  while ((stored = await r.stored()) < 500) {
+    if (Date.now() > deadline) {
+      const logs = [r.producer, ...r.consumers].map((s) => `--- ${s.name}\n${s.output().slice(-2500)}`).join("\n");
+      throw new Error(`orders are not flowing: ${stored} stored after ${withinMs / 1000} s\n${logs}`);
+    }
     await Bun.sleep(250);
   }
 }
@@ -43,7 +58,7 @@ describe("the pipeline survives broker faults without losing an order", () => {
     run = await startOrderRun({ label: "brokerkill", brokers: cluster.brokers, rate: 600, count: 27_000 });
     await untilFlowing(run);
     await cluster.kill(1);
-    // the survivors take over the dead broker's partitions: orders keep arriving within 15 s
+    // the survivors take over the dead broker's partitions: orders keep arriving (no stall)
     await ordersKeepArriving(run, "the kill");
     await Bun.sleep(20_000);
     await cluster.restart(1);
@@ -51,7 +66,7 @@ describe("the pipeline survives broker faults without losing an order", () => {
     report("broker SIGKILL", counts);
     await run.cleanup();
     run = null;
-  }, 300_000);
+  }, 600_000);
 
   test("rolling SIGTERM restart of all three brokers, one at a time", async () => {
     // no --count: the producer runs until the three rounds are done, however long a busy machine makes them
@@ -69,7 +84,7 @@ describe("the pipeline survives broker faults without losing an order", () => {
     report("rolling restart", counts);
     await run.cleanup();
     run = null;
-  }, 480_000);
+  }, 900_000);
 
   test("the whole cluster down for 30 s, then back", async () => {
     run = await startOrderRun({ label: "clusterdown", brokers: cluster.brokers, rate: 500, count: 25_000 });
@@ -84,7 +99,7 @@ describe("the pipeline survives broker faults without losing an order", () => {
     report("cluster down 30 s", counts);
     await run.cleanup();
     run = null;
-  }, 300_000);
+  }, 600_000);
 
   test("a producer told twice to stop while its cluster is down stops at once and says how many it did not deliver", async () => {
     run = await startOrderRun({ label: "forced", brokers: cluster.brokers, rate: 300 });
@@ -109,5 +124,5 @@ describe("the pipeline survives broker faults without losing an order", () => {
     await Promise.all([1, 2, 3].map((n) => cluster.restart(n)));
     await run.cleanup();
     run = null;
-  }, 300_000);
+  }, 600_000);
 });

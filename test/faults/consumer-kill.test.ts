@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { consumerLag } from "../../src/kafka/lag.ts";
 import { startOrderRun, type OrderRun } from "../support/order-run.ts";
+import { until } from "../support/until.ts";
 
 // Order consumers SIGKILLed again and again while they write: whatever batch a consumer was in
 // the middle of is replayed by its successor, and the idempotent writes make the replay change
@@ -17,6 +18,11 @@ test("consumers SIGKILLed mid-batch lose nothing and double-count nothing", asyn
     (await consumerLag(run!.topics.admin, run!.topics.names))
       .filter((l) => l.topic === run!.topics.names.topic("orders"))
       .reduce((s, l) => s + l.lag, 0);
+  // the load under way first, however long the services take to start on a busy machine
+  await until("orders flowing", async () => (await run!.stored()) >= 1000, {
+    timeoutMs: 90_000,
+    services: [run.producer, ...run.consumers],
+  });
   let killsUnderLag = 0;
   for (let k = 0; k < 6; k++) {
     await Bun.sleep(2500);

@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { consumerLag } from "../../src/kafka/lag.ts";
-import { type TestDatabase, uniqueSuffix } from "../../support/db.ts";
+import { uniqueSuffix } from "../../support/db.ts";
+import { SchemaReader } from "../../src/schemas/reader.ts";
+import { RegistryClient } from "../../src/schemas/registry.ts";
 import { processesOfPrefix } from "../support/services.ts";
 import { openStage, type Stage } from "../support/stage.ts";
-import type { TestTopics } from "../support/kafka.ts";
+import { config } from "../support/kafka.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
 import { createdIds } from "../../support/events.ts";
 
@@ -18,32 +20,47 @@ import { createdIds } from "../../support/events.ts";
 // 0, and every order in Kafka is in PostgreSQL.
 
 const ROOT = join(import.meta.dir, "../..");
-const socket = `shopstream-test-${uniqueSuffix()}`;
-const log = join(tmpdir(), `${socket}.log`);
-const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
-let stage: Stage;
-let db: TestDatabase;
-let t: TestTopics;
+/** Each run its own tmux server and log: a server just told to quit may still hold its socket. */
+const sockets: string[] = [];
+const logOf = (socket: string) => join(tmpdir(), `${socket}.log`);
+const stages: Stage[] = [];
 
-beforeAll(async () => {
-  stage = await openStage({ label: "ctrlc", empty: true });
-  ({ db, topics: t } = stage);
-});
 afterAll(async () => {
-  tmux("kill-server");
-  await stage?.close();
-  rmSync(log, { force: true });
-});
+  for (const socket of sockets) {
+    Bun.spawnSync(["tmux", "-L", socket, "kill-server"], { stdout: "pipe", stderr: "pipe" });
+    rmSync(logOf(socket), { force: true });
+  }
+  await Promise.all(stages.map((s) => s.close()));
+}, 120_000);
 
-/** Pids of processes started for this test's pipeline. */
-const ourProcesses = () => processesOfPrefix(t.prefix);
+test("Ctrl-C in a terminal stops start:all --chaos light in stages with the lag drained to 0", async () => {
+  await ctrlC("ctrlc", ["--rate", "400", "--chaos", "light"]);
+}, 300_000);
 
-test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0", async () => {
+test("the same with --format protobuf --chaos heavy: every order, written through the schema registry, stored once, the truncated frames dead-lettered", async () => {
+  await ctrlC("ctrlc_proto", ["--rate", "400", "--format", "protobuf", "--chaos", "heavy"]);
+}, 300_000);
+
+test("the same with --clicks: every click of every session stored once beside its order", async () => {
+  // a slow rate: each order brings ~40 page events, and the drain at the stop has 20 s
+  await ctrlC("ctrlc_clicks", ["--rate", "30", "--clicks"], 400);
+}, 300_000);
+
+async function ctrlC(label: string, args: string[], ordersFirst = 2000): Promise<void> {
+  const stage = await openStage({ label, empty: true });
+  stages.push(stage);
+  const { db, topics: t } = stage;
+  /** Pids of processes started for this test's pipeline. */
+  const ourProcesses = () => processesOfPrefix(t.prefix);
+  const socket = `shopstream-test-${label}-${uniqueSuffix()}`;
+  sockets.push(socket);
+  const log = logOf(socket);
+  const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
   const env = { ...stage.env, SEED_USERS: "2000", SEED_PRODUCTS: "2000", CACHE_REFRESH_S: "5" };
   const assignments = Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  const command = `cd ${ROOT} && exec env ${assignments} ${process.execPath} run start:all --rate 400`;
+  const command = `cd ${ROOT} && exec env ${assignments} ${process.execPath} run start:all ${args.join(" ")}`;
   const started = tmux(
     "new-session",
     "-d",
@@ -68,7 +85,7 @@ test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0",
   const deadline = Date.now() + 90_000;
   for (;;) {
     const [row] = await db.sql`select count(*)::int as n from orders`.catch(() => [{ n: 0 }]);
-    if ((row?.n ?? 0) > 2000) break;
+    if ((row?.n ?? 0) > ordersFirst) break;
     if (Date.now() > deadline) throw new Error(`no orders after 90 s:\n${readFileSync(log, "utf8").slice(-3000)}`);
     await Bun.sleep(500);
   }
@@ -101,8 +118,37 @@ test("Ctrl-C in a terminal stops start:all in stages with the lag drained to 0",
   const stopped = /stopped: (\d+) orders generated, (\d+) acknowledged/.exec(output);
   expect(stopped).not.toBeNull();
   expect(stopped![2]).toBe(stopped![1]);
-  const kafkaIds = [...new Set(createdIds(await readTopic(t.client, t.admin, t.names.topic("orders"))))].sort();
+  // under --chaos, the poison the answer key lists is no order (and is dead-lettered); the rest is
+  let published = await readTopic(t.client, t.admin, t.names.topic("orders"));
+  if (args.includes("--chaos")) {
+    const key = (await readTopic(t.client, t.admin, t.names.chaosKey())).map((m) => JSON.parse(m.value));
+    expect(key.length).toBeGreaterThan(0);
+    const poison = new Set(
+      key.filter((k) => k.kind === "poison" && k.topic === t.names.topic("orders")).map((k) => `${k.partition}/${k.offset}`),
+    );
+    const dead = (await readTopic(t.client, t.admin, t.names.dlq("orders"))).map((m) => JSON.parse(m.value).source);
+    expect(new Set(dead.map((s) => `${s.partition}/${s.offset}`))).toEqual(poison);
+    published = published.filter((m) => !poison.has(`${m.partition}/${m.offset}`));
+  }
+  const reader = new SchemaReader(new RegistryClient(config.schemaRegistryUrl));
+  await reader.prepare(published.map((m) => m.bytes));
+  const kafkaIds = [...new Set(createdIds(published, reader))].sort();
   const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
   expect(kafkaIds.length).toBe(Number(stopped![1]));
   expect(storedIds).toEqual(kafkaIds);
-}, 300_000);
+  const format = args.includes("--format") ? args[args.indexOf("--format") + 1] : "json";
+  expect(published.every((m) => (m.bytes?.[0] === 0) === (format !== "json"))).toBe(true);
+  if (args.includes("--clicks")) {
+    // the clicks as the producer counted them, each stored once; every order has its session
+    const clicked = /stopped: .*; (\d+) clicks in (\d+) sessions/.exec(output);
+    expect(clicked, output.slice(-3000)).not.toBeNull();
+    const clickIds = (await readTopic(t.client, t.admin, t.names.topic("clicks"))).map(
+      (m) => (JSON.parse(m.value) as { data: { id: string } }).data.id,
+    );
+    expect(new Set(clickIds).size).toBe(Number(clicked![1]));
+    const [row] = await db.sql`
+      select (select count(*) from click_events)::int as clicks, (select count(*) from sessions)::int as sessions,
+             (select count(*) from orders o where not exists (select 1 from sessions s where s.order_id = o.id))::int as orders_without_session`;
+    expect(row).toEqual({ clicks: Number(clicked![1]), sessions: Number(clicked![2]), orders_without_session: 0 });
+  }
+}

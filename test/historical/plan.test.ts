@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { HOURLY_VOLUME } from "../../src/domain/curves.ts";
+import { RATE_ORDERS_PER_CUSTOMER_YEAR } from "../../src/domain/order-generator.ts";
 import { Rng } from "../../src/domain/random.ts";
 import { seoulDate, seoulTime } from "../../src/domain/seoul-time.ts";
 import {
@@ -43,6 +44,14 @@ test("a year at scale 1 is 51,500 orders, each month exactly its base, December 
   expect(byMonth).toEqual([...MONTHLY_BASE]);
   expect(byMonth[11]! / byMonth[0]!).toBe(2);
   expect(planDays(YEAR, 20, 0).reduce((s, d) => s + d.orders, 0)).toBe(1_030_000);
+});
+
+test("the --rate clock's pace is the year's second half: its last 183 days over the customers it ends with", () => {
+  // the six months the year's final grades read; a grade window on the shop's clock holds as much
+  const plan = planDays(YEAR, 1, 10);
+  const customers = 10_000 + plan.reduce((s, d) => s + d.newUsers, 0);
+  const lastHalf = plan.slice(-183).reduce((s, d) => s + d.orders, 0);
+  expect(Math.abs((lastHalf / customers) * (365 / 183) - RATE_ORDERS_PER_CUSTOMER_YEAR)).toBeLessThan(0.05);
 });
 
 test("days follow the weekday weights, and scenario volume moves orders within the month (Black Friday)", () => {

@@ -11,9 +11,14 @@ import { createTestDatabase, type TestDatabase } from "../../support/db.ts";
 
 // A year at scale 1 and at scale 20, each on the default catalogue (10,000 customers, 20,000
 // products), read back from PostgreSQL: the shop grows with the volume, so each customer's habits
-// and the grade mix stay in the same band.
+// and the grade mix stay in the same band, and customers' appetites give the grades a thin top.
 
 const PERIOD = resolvePeriod({ year: 2025 }, new Date("2026-06-01T00:00:00Z"));
+/** A figure within [lo, hi], the figure named in the failure. */
+function inside(what: string, x: number, lo: number, hi: number): void {
+  expect(`${what} = ${x.toFixed(4)} in [${lo}, ${hi}]: ${x >= lo && x <= hi}`).toEndWith(": true");
+}
+
 const runs: Record<number, { db: TestDatabase; run: RunFigures; figures: RealismFigures }> = {};
 
 async function year(scale: number) {
@@ -35,7 +40,7 @@ async function year(scale: number) {
 beforeAll(async () => {
   await year(1);
   await year(20);
-}, 400_000);
+}, 900_000); // a budget for a loaded CI machine (about 2 min alone), not a speed check
 
 afterAll(async () => {
   await Promise.all(Object.values(runs).map((r) => r.db.drop()));
@@ -50,20 +55,22 @@ test("scale 20 grows the shop: 20× the customers and sign-ups, √20× the cata
   expect(runs[1]!.run.grown).toEqual({ users: 0, products: 0 });
 });
 
-test("at both scales BRONZE is the largest grade and VIP at most 3 %", () => {
+test("at both scales the grades have a thin top: BRONZE the majority, SILVER 15–30 %, GOLD 3–10 %, VIP 0.5–3 %", () => {
   for (const scale of [1, 20]) {
     const { grades, users } = runs[scale]!.figures;
-    const largest = Object.entries(grades).sort((a, b) => b[1] - a[1])[0]![0];
-    expect([scale, largest]).toEqual([scale, "BRONZE"]);
-    expect(grades.VIP / users).toBeLessThanOrEqual(0.03);
+    inside(`scale ${scale} BRONZE share`, grades.BRONZE / users, 0.5, 1);
+    inside(`scale ${scale} SILVER share`, grades.SILVER / users, 0.15, 0.3);
+    inside(`scale ${scale} GOLD share`, grades.GOLD / users, 0.03, 0.1);
+    inside(`scale ${scale} VIP share`, grades.VIP / users, 0.005, 0.03);
   }
 });
 
-test("orders per active customer a year stay within ±30 % between scale 1 and scale 20", () => {
-  const one = runs[1]!.figures.ordersPerActiveCustomerPerYear;
-  const twenty = runs[20]!.figures.ordersPerActiveCustomerPerYear;
-  expect(one).toBeGreaterThan(2);
-  expect(Math.abs(twenty / one - 1)).toBeLessThanOrEqual(0.3);
+test("orders per customer a year stay within ±30 % between scale 1 and scale 20; the hungriest customers order far more than the median", () => {
+  const one = runs[1]!.figures;
+  const twenty = runs[20]!.figures;
+  expect(one.ordersPerCustomerPerYear).toBeGreaterThan(2);
+  expect(Math.abs(twenty.ordersPerCustomerPerYear / one.ordersPerCustomerPerYear - 1)).toBeLessThanOrEqual(0.3);
+  for (const f of [one, twenty]) expect(f.ordersPerCustomer.p99).toBeGreaterThan(5 * f.ordersPerCustomer.p50);
 });
 
 test("hour of day follows the curve (r >= 0.9), categories within 2 pp, nobody above 3 orders in 24 h", async () => {
@@ -81,9 +88,9 @@ test("hour of day follows the curve (r >= 0.9), categories within 2 pp, nobody a
   }
 });
 
-test("revenue is Pareto-like (top 20 % of customers hold most of it) and every realism target is met", () => {
+test("revenue is Pareto-like (top 20 % of customers hold 60–80 % of it) and every realism target is met", () => {
   for (const scale of [1, 20]) {
-    expect(runs[scale]!.figures.top20RevenueShare).toBeGreaterThan(0.5);
+    inside(`scale ${scale} top-20 % revenue share`, runs[scale]!.figures.top20RevenueShare, 0.6, 0.8);
     expect(judgeRealism(runs[scale]!.figures).filter((c) => !c.ok)).toEqual([]);
   }
 });
@@ -96,7 +103,9 @@ test("`bun run realism` prints every target as met for the scale-1 year, and exi
   const good = cli(runs[1]!.db.url);
   const out = good.stdout.toString();
   expect([good.exitCode, out]).toEqual([0, expect.stringContaining("51,500 orders (historical)")]);
-  expect(out.split("\n").filter((l) => l.startsWith("ok  "))).toHaveLength(7);
+  // nine targets of the orders, and one line saying the year was written without its clickstream
+  expect(out.split("\n").filter((l) => l.startsWith("ok  "))).toHaveLength(10);
+  expect(out).toMatch(/ok\s+clickstream\s+no sessions in scope/);
   // one customer with 4 orders on one day breaks the ceiling
   const { db } = runs[1]!;
   await db.sql`

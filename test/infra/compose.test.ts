@@ -82,6 +82,9 @@ describe("deploy/docker-compose.yml", () => {
       "user-seeder",
       "metrics",
       ...["user", "product", "order"].flatMap((kind) => [1, 2, 3].map((i) => `${kind}-consumer-${i}`)),
+      // `--profile cdc`: the connector applied once, then watched
+      "cdc-apply",
+      "cdc-watch",
     ];
     expect(bunServices.map(([name]) => name).sort()).toEqual(expectedBun.sort());
   });
@@ -125,6 +128,7 @@ describe("deploy/docker-compose.yml", () => {
     expect(published.get(8080)).toBe("kafka-ui");
     expect(published.get(8081)).toBe("adminer");
     expect(published.get(9464)).toBe("metrics");
+    expect(published.get(18081)).toBe("schema-registry");
     for (const b of all) expect(`${b.service} ${b.hostIp}:${b.hostPort}`).toBe(`${b.service} 127.0.0.1:${b.hostPort}`);
     expect(new Set(all.map((b) => b.hostPort)).size).toBe(all.length);
   });
@@ -135,12 +139,38 @@ describe("deploy/docker-compose.yml", () => {
       expect(e.DATABASE_URL, name).toMatch(/^postgres:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/shopstream$/);
       expect(e.REDIS_URL, name).toBe("redis://redis:6379");
       expect(e.KAFKA_BROKERS?.split(",").sort(), name).toEqual(["kafka1:9092", "kafka2:9092", "kafka3:9092"]);
+      expect(e.SCHEMA_REGISTRY_URL, name).toBe("http://schema-registry:8080/apis/ccompat/v7");
+      expect((s.depends_on as Record<string, unknown>)["schema-registry"], name).toBeDefined();
       expect(command(s).slice(0, 2), name).toEqual(["bun", "run"]);
-      expect(command(s)[2], name).toMatch(/^src\/services\/[a-z-]+\.ts$/);
+      expect(command(s)[2], name).toMatch(name === "cdc-apply" ? /^src\/cli\/connect\.ts$/ : /^src\/services\/[a-z-]+\.ts$/);
     }
     expect(command(services.metrics!)[2]).toBe("src/services/metrics.ts");
     expect(env(services.metrics!).METRICS_HOST).toBe("0.0.0.0");
     expect(services["initial-seeder"]!.restart).toBe("no");
+  });
+
+  test("CDC (`--profile cdc`): PostgreSQL with logical WAL, a Connect worker whose topics have RF 3 and whose offsets flush every second, the connector applied before it is watched", () => {
+    expect(command(services.postgres!)).toEqual(["postgres", "-c", "wal_level=logical"]);
+    const connect = services.connect as Service & { profiles?: string[] };
+    expect(connect.profiles).toEqual(["cdc"]);
+    expect(connect.image).toMatch(/^quay\.io\/debezium\/connect:3\.6\./);
+    const e = env(connect);
+    expect(e.BOOTSTRAP_SERVERS?.split(",").sort()).toEqual(["kafka1:9092", "kafka2:9092", "kafka3:9092"]);
+    // the image passes only CONNECT_* on to the worker, and sets the flush interval itself from its own variable
+    for (const topic of ["CONFIG", "OFFSET", "STATUS"]) expect(e[`CONNECT_${topic}_STORAGE_REPLICATION_FACTOR`], topic).toBe("3");
+    expect(e.OFFSET_FLUSH_INTERVAL_MS).toBe("1000");
+    expect(bindings().filter((b) => b.service === "connect")).toEqual([
+      { service: "connect", hostIp: "127.0.0.1", hostPort: 18083, containerPort: 8083 },
+    ]);
+    for (const name of ["cdc-apply", "cdc-watch"]) {
+      expect((services[name] as { profiles?: string[] }).profiles, name).toEqual(["cdc"]);
+      expect(env(services[name]!).CONNECT_URL, name).toBe("http://connect:8083");
+    }
+    expect((services["cdc-apply"]!.depends_on as Record<string, { condition?: string }>).connect?.condition).toBe("service_healthy");
+    expect((services["cdc-watch"]!.depends_on as Record<string, { condition?: string }>)["cdc-apply"]?.condition).toBe(
+      "service_completed_successfully",
+    );
+    expect(command(services["cdc-watch"]!)).toEqual(["bun", "run", "src/services/cdc-watch.ts"]);
   });
 
   test("nine consumers: three instances for each of users, products, orders", () => {
@@ -156,6 +186,22 @@ describe("deploy/docker-compose.yml", () => {
         expect(env(s!).INSTANCE).toBe(String(i));
       }
     }
+  });
+
+  test("the schema registry is the one infra.sh runs, storing its schemas in PostgreSQL", async () => {
+    const registry = services["schema-registry"] as Service;
+    const localVersion = /REGISTRY_VERSION=(\S+)/.exec(await Bun.file(join(deployDir, "local/registry.sh")).text())?.[1];
+    expect(registry.image).toBe(`apicurio/apicurio-registry:${localVersion}`);
+    expect(env(registry)).toMatchObject({ APICURIO_STORAGE_KIND: "sql", APICURIO_STORAGE_SQL_KIND: "postgresql" });
+    expect(env(registry).APICURIO_DATASOURCE_URL).toBe("jdbc:postgresql://postgres:5432/shopstream_registry");
+    // its database is made by a one-off job, on a new volume or an old one, before the registry starts
+    expect(command(services["registry-db"] as Service).join(" ")).toContain("create database shopstream_registry");
+    expect((registry.depends_on as Record<string, { condition?: string }>)["registry-db"]?.condition).toBe(
+      "service_completed_successfully",
+    );
+    expect(registry.healthcheck?.test).toBeDefined();
+    for (const [name, s] of bunServices)
+      expect((s.depends_on as Record<string, { condition?: string }>)["schema-registry"]?.condition, name).toBe("service_healthy");
   });
 
   test("dependencies exist and wait on health", () => {

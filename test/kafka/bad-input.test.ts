@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertOrders, insertProducts, insertUsers } from "../../src/db/writers.ts";
+import type { Click } from "../../src/domain/clickstream.ts";
 import type { Order, Product, StatusChange, User } from "../../src/domain/types.ts";
 import { type Sink, SinkError } from "../../src/pipeline/sink.ts";
 import type { DeadLetter } from "../../src/kafka/dead-letter.ts";
@@ -23,7 +24,7 @@ import { readTopic } from "../../src/kafka/read-topic.ts";
 const RETRY_FOR_MS = 3000;
 const PARTITIONS = 3; // createTestTopics → ensureTopics' default
 /** One key per topic: all of a topic's records share one partition, and so one fetched batch. */
-const KEYS: Record<EntityTopic, string> = { users: "K_users", products: "K_products", orders: "K_orders" };
+const KEYS: Record<EntityTopic, string> = { users: "K_users", products: "K_products", orders: "K_orders", clicks: "K_clicks" };
 
 let db: TestDatabase;
 let t: TestTopics;
@@ -52,11 +53,13 @@ const goodUsers: User[] = [];
 const goodProducts: Product[] = [];
 const goodOrders: Order[] = [];
 /** Ids of bad records that must never reach PostgreSQL (those reusing a good id are checked by content). */
-const badIds: Record<EntityTopic, string[]> = { users: [], products: [], orders: [] };
+const badIds: Record<EntityTopic, string[]> = { users: [], products: [], orders: [], clicks: [] };
+const goodClicks: Click[] = [];
 
 function good<E extends EntityTopic>(entity: E, item: EventKinds[E]): void {
   if (entity === "users") goodUsers.push(item as User);
   else if (entity === "products") goodProducts.push(item as Product);
+  else if (entity === "clicks") goodClicks.push(item as Click);
   else goodOrders.push(item as Order);
   sent.push({ entity, label: `good ${subjectOf(item)}`, key: KEYS[entity], value: encode(entity, item) });
 }
@@ -205,8 +208,38 @@ async function checkStored(): Promise<void> {
   // no status change applied: the cancelled order kept its status, nothing recorded
   expect((await db.sql`select count(*)::int as n from order_events`)[0]!.n).toBe(0);
 
+  const clicks = await db.sql<Click[]>`
+    select id, session_id, seq, type, at, user_id, device, channel, region, page, category, product_id, query, order_id
+      from click_events order by id`;
+  expect(clicks).toEqual(sortById(goodClicks) as never);
+  // each session folded from its good events alone: how many, from when to when, how far down the funnel
+  const sessions = await db.sql`select id, user_id, device, category, events, reached, started_at, ended_at from sessions order by id`;
+  expect([...sessions]).toEqual([
+    {
+      id: "S_s1",
+      user_id: "U_g1",
+      device: "app",
+      category: "FRESH",
+      events: 4,
+      reached: 3,
+      started_at: click(1, 0).at,
+      ended_at: click(1, 3).at,
+    },
+    {
+      id: "S_s2",
+      user_id: null,
+      device: "mobile_web",
+      category: "FRESH",
+      events: 2,
+      reached: 0,
+      started_at: click(2, 0).at,
+      ended_at: click(2, 1).at,
+    },
+  ]);
+
+  const TABLES: Record<EntityTopic, string> = { users: "users", products: "products", orders: "orders", clicks: "click_events" };
   for (const entity of ENTITY_TOPICS) {
-    const rows = await db.sql.unsafe(`select id from ${entity} where id = any($1::text[])`, [badIds[entity]]);
+    const rows = await db.sql.unsafe(`select id from ${TABLES[entity]} where id = any($1::text[])`, [badIds[entity]]);
     expect(
       rows.map((r) => r.id),
       `${entity} holding bad records`,
@@ -607,6 +640,138 @@ function planOrders(): void {
   good("orders", o(9, "U_g1", "P_g6", { created_at: day(20) }));
 }
 
+/** A page event of session S_s<n> (a test session id: only its prefix is checked). */
+function click(session: number, seq: number, overrides: Partial<Click> = {}): Click {
+  const session_id = `S_s${session}`;
+  return {
+    id: `${session_id}/${seq}`,
+    session_id,
+    seq,
+    type: seq === 0 ? "session_start" : "page_view",
+    at: new Date(Date.UTC(2025, 5, 1, 3, 0, seq)),
+    user_id: "U_g1",
+    device: "app",
+    channel: "direct",
+    region: "서울",
+    page: "/",
+    category: seq === 0 ? "FRESH" : null,
+    product_id: null,
+    query: null,
+    order_id: null,
+    ...overrides,
+  };
+}
+
+function planClicks(): void {
+  // a good session, its events interleaved with bad ones under the same key
+  good("clicks", click(1, 0));
+  const viewed = { type: "product_view" as const, page: "/product/P_g1", category: "FRESH", product_id: "P_g1" };
+  bad(
+    "clicks",
+    "click: unknown type",
+    mutated("clicks", click(90, 0), (_, d) => void (d.type = "hover")),
+    decodeFail(/^data\.type: /),
+    "S_s90/0",
+  );
+  good("clicks", click(1, 1, viewed));
+  bad(
+    "clicks",
+    "click: a purchase without its order",
+    mutated("clicks", click(91, 3, { type: "purchase", order_id: "O_g1", page: "/order/O_g1" }), (_, d) => void (d.order_id = null)),
+    decodeFail(/^data\.order_id: a purchase carries its order_id/),
+    "S_s91/3",
+  );
+  bad(
+    "clicks",
+    "click: an order id on a page view",
+    mutated("clicks", click(92, 1), (_, d) => void (d.order_id = "O_g1")),
+    decodeFail(/^data\.order_id: /),
+    "S_s92/1",
+  );
+  good("clicks", click(1, 2, { ...viewed, type: "add_to_cart", page: "/cart" }));
+  bad(
+    "clicks",
+    "click: an add to cart with no product",
+    mutated("clicks", click(93, 2, { ...viewed, type: "add_to_cart" }), (_, d) => void (d.product_id = null)),
+    decodeFail(/^data\.product_id: this event is about a product/),
+    "S_s93/2",
+  );
+  bad(
+    "clicks",
+    "click: id not <session>/<seq>",
+    mutated("clicks", click(94, 1), (_, d) => void (d.id = "S_s94/7")),
+    decodeFail(/^data\.id: id must be <session_id>\/<seq>/),
+    "S_s94/7",
+  );
+  bad(
+    "clicks",
+    "click: session id without its prefix",
+    mutated("clicks", click(95, 1), (_, d) => {
+      d.session_id = "X_s95";
+      d.id = "X_s95/1";
+    }),
+    decodeFail(/^data\.session_id: expected an id starting with S_/),
+    "X_s95/1",
+  );
+  bad(
+    "clicks",
+    "click: a user id from another kind",
+    mutated("clicks", click(96, 1), (_, d) => void (d.user_id = "P_g1")),
+    decodeFail(/^data\.user_id: /),
+    "S_s96/1",
+  );
+  good("clicks", click(2, 0, { user_id: null, region: null, channel: "ads", device: "mobile_web" }));
+  bad(
+    "clicks",
+    "click: unknown device",
+    mutated("clicks", click(97, 0), (_, d) => void (d.device = "fridge")),
+    decodeFail(/^data\.device: /),
+    "S_s97/0",
+  );
+  bad(
+    "clicks",
+    "click: negative seq",
+    mutated("clicks", click(98, 1), (_, d) => {
+      d.seq = -1;
+      d.id = "S_s98/-1";
+    }),
+    decodeFail(/^data\.seq: /),
+    "S_s98/-1",
+  );
+  bad(
+    "clicks",
+    "click: at not a date",
+    mutated("clicks", click(99, 1), (_, d) => void (d.at = "yesterday")),
+    decodeFail(/^data\.at: /),
+    "S_s99/1",
+  );
+  bad("clicks", "click: truncated JSON", encode("clicks", click(100, 0)).slice(0, 50), decodeFail(/not JSON/), "S_s100/0");
+  // a seq no smallint holds: the contract allows it, PostgreSQL refuses it (22003) and names it
+  bad(
+    "clicks",
+    "click: seq beyond smallint",
+    mutated("clicks", click(101, 1), (_, d) => {
+      d.seq = 40_000;
+      d.id = "S_s101/40000";
+    }),
+    { reason: /out of range/, sqlstate: /^22003$/, stage: "write" },
+    "S_s101/40000",
+  );
+  good(
+    "clicks",
+    click(2, 1, {
+      user_id: null,
+      region: null,
+      channel: "ads",
+      device: "mobile_web",
+      type: "search",
+      page: "/search?q=딸기",
+      query: "딸기",
+    }),
+  );
+  good("clicks", click(1, 3, { type: "checkout", page: "/checkout" }));
+}
+
 // ---- the suite ---------------------------------------------------------------------------------------
 
 beforeAll(async () => {
@@ -618,6 +783,7 @@ beforeAll(async () => {
   planUsers();
   planProducts();
   planOrders();
+  planClicks();
 });
 afterAll(async () => {
   await t?.cleanup();
@@ -625,15 +791,15 @@ afterAll(async () => {
 });
 
 describe("bad input on every topic goes to its dead-letter topic; the good records around it are stored", () => {
-  test("at least 40 kinds of bad input across users, products and orders", async () => {
+  test("at least 40 kinds of bad input across users, products, orders and clicks", async () => {
     const kinds = sent.filter((s) => s.bad);
     expect(new Set(kinds.map((s) => s.label)).size).toBeGreaterThanOrEqual(40);
     for (const entity of ENTITY_TOPICS) expect(kinds.filter((s) => s.entity === entity).length).toBeGreaterThanOrEqual(10);
 
     // everything is in Kafka before any consumer starts, so each topic arrives in one fetch
     await publish(sent);
-    await Promise.all([startConsumer("users"), startConsumer("products")]);
-    await waitForSettled(t, db.sql, ["users", "products"]);
+    await Promise.all([startConsumer("users"), startConsumer("products"), startConsumer("clicks")]);
+    await waitForSettled(t, db.sql, ["users", "products", "clicks"]);
     // orders last: their good users and products are stored by now, so only the bad ones wait
     await startConsumer("orders");
     await waitForSettled(t, db.sql); // every group, every partition, and the parking lot: nothing stuck

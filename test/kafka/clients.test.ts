@@ -75,6 +75,19 @@ describe.skipIf(config.kafkaClient !== "kafkajs")("kafkajs and platformatic behi
     expect(new Set(stored.map((m) => m.partition)).size).toBe(partitions); // the keys do spread
   });
 
+  test("each client says where every message landed: the partition and offset Kafka gave it", async () => {
+    const topic = t.names.topic("products");
+    for (const name of KAFKA_CLIENTS) {
+      const producer = new BatchingProducer(clients[name]);
+      await producer.connect();
+      const sent = Array.from({ length: 250 }, (_, i) => ({ key: `P_${i}`, value: `${name} ${i}` }));
+      const delivered = await Promise.all(sent.map((m) => producer.send(topic, m)));
+      expect(await producer.close()).toBe(0);
+      const stored = new Map((await readTopic(t.client, t.admin, topic)).map((m) => [`${m.partition}/${m.offset}`, m.value]));
+      expect(delivered.map((d) => stored.get(`${d.partition}/${d.offset}`))).toEqual(sent.map((m) => m.value));
+    }
+  });
+
   test("a consumer group moves between the clients without losing or re-reading committed work", async () => {
     const topic = t.names.topic("orders");
     const group = t.names.group("orders");

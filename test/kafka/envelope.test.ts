@@ -64,6 +64,7 @@ const BROKEN: Record<string, unknown[]> = {
   user_region: ["Tokyo", "", null],
   user_gender: ["X", "m", null],
   user_age_band: ["60s", "", null, 20],
+  coupon_code: ["", "c".repeat(41), 5, null, undefined, "SAVE5K", "c".repeat(40)],
 };
 
 describe("encode() on new orders", () => {

@@ -21,6 +21,7 @@ function fakeKafka(opts: { connect?: () => Promise<void>; send?: () => Promise<v
         send: async () => {
           await (opts.send?.() ?? Promise.resolve());
           events.push("sent");
+          return null;
         },
         close: async () => {
           events.push("disconnected");
@@ -48,8 +49,10 @@ test("whenRoom() waits while the buffer is full and returns at once when the sto
   expect(roomAt).toBe(0); // full: the generator waits
   const abortedAt = performance.now();
   stop.abort();
-  await waited;
-  expect(roomAt - abortedAt).toBeLessThan(50);
+  await Promise.race([waited, Bun.sleep(5000)]);
+  // it returned on the stop: nothing else frees room here, Kafka never acknowledges (no timing
+  // bound: 50 ms was missed under CI load)
+  expect(roomAt).toBeGreaterThanOrEqual(abortedAt);
   expect(await producer.close(100)).toBe(1);
   expect(await lost).toBe("lost");
   await producer.whenRoom(); // abandoned: never waits again

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RunningConsumer } from "../../src/kafka/port.ts";
-import { ENTITY_TOPICS } from "../../src/kafka/topics.ts";
+import type { EntityTopic } from "../../src/kafka/topics.ts";
+
+/** Three topics played at once (the clicks topic's consumer is the same code): 1 in 27 as said below. */
+const TOPICS: readonly EntityTopic[] = ["users", "products", "orders"];
 import { createTestTopics, type TestTopics } from "../support/kafka.ts";
 
 // A member holding a large backlog of one partition is handed another partition by a rebalance.
@@ -69,10 +72,10 @@ async function playRebalanceOverBacklog(topic: string, group: string): Promise<n
 
 test("a member whose buffered backlog moves away by a rebalance reads the partition it gained", async () => {
   const reads = await Promise.all(
-    ENTITY_TOPICS.map(async (entity) => ({
+    TOPICS.map(async (entity) => ({
       entity,
       read: await playRebalanceOverBacklog(t.names.topic(entity), `${t.prefix}backlog-${entity}`),
     })),
   );
-  expect(reads).toEqual(ENTITY_TOPICS.map((entity) => ({ entity, read: [100, BACKLOG, 100] })));
+  expect(reads).toEqual(TOPICS.map((entity) => ({ entity, read: [100, BACKLOG, 100] })));
 }, 240_000);

@@ -6,7 +6,7 @@ import { createKafkaClient } from "../../src/kafka/client.ts";
 import { partitionFor } from "../../src/kafka/partitioner.ts";
 import type { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { readTopic } from "../../src/kafka/read-topic.ts";
-import { classifySend, PartitionUnknown, pastMetadataSettling, SendRejected } from "../../src/kafka/send-errors.ts";
+import { classifySend, groupRefused, PartitionUnknown, pastMetadataSettling, SendRejected } from "../../src/kafka/send-errors.ts";
 import { config, createTestTopics, type TestTopics } from "../support/kafka.ts";
 import { until } from "../support/until.ts";
 
@@ -64,6 +64,21 @@ describe("each client's errors, classified by Kafka's codes", () => {
     });
 });
 
+test("a platformatic consumer that cannot join its group: a coordinator loading or moving is waited out, a refusal of the group is not", async () => {
+  const client = await createKafkaClient({ ...config, kafkaClient: "platformatic" }, "test-classify-join"); // connects to nothing
+  // as the client's joinGroup gives up: its attempts' errors gathered in one
+  const joinFailed = (code: number) =>
+    new MultipleErrors("joinGroup failed 13 times.", [
+      new ResponseError(11, 9, { "/": [code, null] }, {}),
+      new ResponseError(11, 9, { "/": [code, null] }, {}),
+    ]);
+  const waited = [14, 15, 16, 27].map((code) => groupRefused(client.errorNames(joinFailed(code)))); // loading, not available, not the coordinator, rebalancing
+  const refused = [24, 30, 26, 23].map((code) => groupRefused(client.errorNames(joinFailed(code)))); // group id, group rights, session timeout, protocol
+  expect(waited).toEqual([false, false, false, false]);
+  expect(refused).toEqual([true, true, true, true]);
+  expect(groupRefused(client.errorNames(new Error("Connection error: ECONNREFUSED")))).toBe(false);
+});
+
 test("an admin read past the metadata settling: retried while a leader moves or a listed topic settles, never on an error waiting cannot fix", async () => {
   const names = (err: unknown) => [(err as Error).message];
   const failing = (error: string, succeedOn = Infinity) => {
@@ -96,7 +111,7 @@ test("an admin read past the metadata settling: retried while a leader moves or 
 describe(`on real Kafka (${config.kafkaClient})`, () => {
   let t: TestTopics;
   let producer: BatchingProducer;
-  const outcome = (p: Promise<void>) =>
+  const outcome = (p: Promise<unknown>) =>
     p.then(
       () => ({ acked: true, at: Date.now(), err: null }),
       (err: unknown) => ({ acked: false, at: Date.now(), err }),

@@ -47,6 +47,15 @@ test("the page's figures: reload countdown, the volume curve scaled to the day's
     { scenario: "golf_season" },
     1,
   );
+  const schemas = new Gauge({
+    name: "shopstream_topic_schema",
+    help: "h",
+    labelNames: ["topic", "format", "version"],
+    registers: [registry],
+  });
+  schemas.set({ topic: "orders", format: "avro", version: "2" }, 7);
+  schemas.set({ topic: "orders", format: "avro", version: "1" }, 5);
+  schemas.set({ topic: "users", format: "json", version: "1" }, 0);
   const ordersByHour = Array.from({ length: 24 }, (_, h) => h * 10);
   const state = liveState({
     at: new Date("2026-03-10T11:00:00Z"), // 20 h in Seoul
@@ -55,9 +64,22 @@ test("the page's figures: reload countdown, the volume curve scaled to the day's
     cachePeriodS: 50,
     ordersByHour,
     recentCategories: { GOLF: 7 },
+    funnel: { stages: [100, 65, 20, 11, 8], categories: [{ category: "GOLF", sessions: 40, purchasePct: 5 }] },
+    flinkRevenue: { minute: null, categories: [] },
     pinned: "golf_season",
     choices: [{ id: "golf_season", name: "골프 시즌" }],
+    schemaPinned: 2,
+    schemaVersions: [1, 2],
     health: { postgres: true, redis: true, kafka: false },
+  });
+  expect(state.schemas).toEqual({
+    topics: [
+      { topic: "orders", format: "avro", version: 1, schemaId: 5 },
+      { topic: "orders", format: "avro", version: 2, schemaId: 7 },
+      { topic: "users", format: "json", version: 1, schemaId: 0 },
+    ],
+    pinned: 2,
+    versions: [1, 2],
   });
   expect(state.cache).toMatchObject({ ageS: 20, periodS: 50, nextReloadS: 30 });
   expect(state.hours.now).toBe(20);
@@ -66,4 +88,9 @@ test("the page's figures: reload countdown, the volume curve scaled to the day's
   expect(state.hours.curve[20]! / state.hours.curve[3]!).toBeCloseTo(HOURLY_VOLUME[20]! / HOURLY_VOLUME[3]!, 9);
   expect(state.scenario.active).toBe("golf_season");
   expect(state.categories.find((c) => c.code === "GOLF")).toEqual({ code: "GOLF", name: "골프", orders: 7 });
+  // the click funnel's categories by their Korean names
+  expect(state.funnel).toEqual({
+    stages: [100, 65, 20, 11, 8],
+    categories: [{ code: "GOLF", name: "골프", sessions: 40, purchasePct: 5 }],
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
 import { ScenarioSwitch } from "../../src/cache/scenario-switch.ts";
+import { SchemaVersionSwitch } from "../../src/schemas/version-switch.ts";
 import { checkHealth } from "../../src/metrics/health.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
 import { parkingLot } from "../../src/db/parking.ts";
@@ -22,6 +23,7 @@ const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `test:metrics:${uniqueSuffix()}:`;
 const keys = cacheKeys(prefix);
 const scenarioSwitch = new ScenarioSwitch(redis, prefix);
+const schemaSwitch = new SchemaVersionSwitch(redis, prefix);
 const scrapeErrors: string[] = [];
 /** What the metrics service reads, each failure told to `errors`. */
 const sources = (errors: string[]): Sources => ({
@@ -37,6 +39,7 @@ const app = (redisForHealth = redis) =>
   metricsApp({
     registry: () => buildRegistry(sources(scrapeErrors)),
     scenario: scenarioSwitch,
+    schemaVersion: schemaSwitch,
     health: () => checkHealth({ db: db.sql, redis: redisForHealth, admin: t.admin }),
     live: () => null,
     hosts: [...LOOPBACK_HOSTS, "shop.internal"],
@@ -235,6 +238,20 @@ test("the live page and its assets are served from this service alone; the scena
   expect(list.available.length).toBe(21);
   await app().request("/scenario", { method: "DELETE" });
   expect(await scenarioSwitch.pinned()).toBeNull();
+});
+
+test("the order schema's version is pinned in Redis by PUT /schema-version/:n, refused when unknown or from elsewhere, cleared by DELETE", async () => {
+  expect((await app().request("/schema-version/9", { method: "PUT" })).status).toBe(400);
+  expect((await app().request("/schema-version/two", { method: "PUT" })).status).toBe(400);
+  expect(await schemaSwitch.pinned()).toBeNull();
+  const foreign = await app().request("http://x/schema-version/2", { method: "PUT", headers: { host: "evil.example" } });
+  expect(foreign.status).toBe(403);
+  expect(await schemaSwitch.pinned()).toBeNull();
+  expect(await (await app().request("/schema-version/2", { method: "PUT" })).json()).toEqual({ pinned: 2 });
+  expect(await redis.get(`${prefix}control:order-schema-version`)).toBe("2");
+  expect(await (await app().request("/schema-version")).json()).toMatchObject({ pinned: 2, versions: [1, 2] });
+  await app().request("/schema-version", { method: "DELETE" });
+  expect(await schemaSwitch.pinned()).toBeNull();
 });
 
 test("only this server's own page and loopback clients change the scenario (no DNS rebinding, no foreign page)", async () => {

@@ -95,3 +95,21 @@ test("without a start scenario the hour decides: late night in Seoul is the late
   await follower.sync(new Date("2026-03-10T17:00:00Z")); // 02:00 in Seoul
   expect(generator.scenario.id).toBe("late_night_small");
 });
+
+test("under --rate the wall clock's hour ties no preset: a simulated day spans every hour", async () => {
+  const generator = new OrderGenerator<CachedUser, CachedProduct>(new Rng("follower-rate"), 20, { ordersPerSecond: 3000 });
+  const follower = new CacheFollower(redis, prefix, generator, log, undefined, false);
+  const lateNight = new Date("2026-03-10T17:00:00Z"); // 02:00 in Seoul
+  expect(follower.scenarioAt(lateNight).id).toBe("baseline");
+  const drawn = count("every order drawn from all");
+  await follower.sync(lateNight);
+  // the generator took the cache (it says so, drawing from everyone) under the baseline
+  expect(generator.ready).toBe(true);
+  expect(count("every order drawn from all")).toBe(drawn + 1);
+  expect(lines.at(-1)).toContain("scenario baseline");
+  // a scenario asked for still holds
+  const pinned = new CacheFollower(redis, prefix, generator, log, scenarioById("late_night_small"), false);
+  expect(pinned.scenarioAt(NOON_SEOUL).id).toBe("late_night_small");
+  await pinned.sync(NOON_SEOUL);
+  expect(generator.scenario.id).toBe("late_night_small");
+});

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connectRedis } from "../../src/cache/client.ts";
+import { ShopClock } from "../../src/cache/shop-clock.ts";
 import { planLifecycle, type Transition } from "../../src/lifecycle/plan.ts";
 import type { OrderStatus } from "../../src/domain/types.ts";
 import { encode } from "../../src/kafka/envelope.ts";
@@ -50,7 +51,15 @@ test("every order runs its planned course: a legal history in order_events, equa
   await Bun.sleep(2000); // the consumers join their group
   const producer = start("producer", "producer.ts", ["--rate", "50", "--count", String(ORDERS)]);
 
-  await Bun.sleep(8000);
+  // a run under way (orders stored, steps published) whatever the machine's load: then steps keep falling due
+  await until(
+    "orders stored and steps published",
+    async () => {
+      const [n] = await db.sql`select (select count(*) from orders)::int as orders, (select count(*) from order_events)::int as steps`;
+      return n!.orders >= 200 && n!.steps >= 20;
+    },
+    { timeoutMs: 60_000, services: [producer, firstEmitter] },
+  );
   firstEmitter.proc.kill("SIGKILL"); // wherever it is: mid-publish, mid-query
   await firstEmitter.proc.exited;
   const down = new Date();
@@ -211,6 +220,11 @@ test("redelivered orders and steps change nothing; steps read out of order still
 }, 180_000);
 
 test("the grade-updater's grades equal an independent SQL over the orders neither cancelled nor refunded, and each change says why", async () => {
+  // the rule on the wall clock, as the SQL here computes it: the --rate producer's simulated clock
+  // (src/cache/shop-clock.ts, its own suite in test/pipeline/rate-realism.test.ts) is cleared first
+  const redis = connectRedis(config.redisUrl);
+  await new ShopClock(redis, stage.cachePrefix).clear();
+  redis.disconnect();
   const updater = start("grade-updater", "grade-updater.ts", [], { GRADE_INTERVAL_S: "3600" });
   await until("a grade run", () => /grade change\(s\)/.test(updater.output()), { services: [updater] });
   expect(await updater.stop()).toBe(0);

@@ -1,3 +1,4 @@
+import { appetiteOf, drawFactor } from "../../src/domain/appetite.ts";
 import { describe, expect, test } from "bun:test";
 import { CATEGORIES, CATEGORY_BY_CODE } from "../../src/domain/categories.ts";
 import { generateProducts, generateUsers } from "../../src/domain/fake.ts";
@@ -40,9 +41,10 @@ describe("OrderGenerator (the producer's decision)", () => {
     const dormantRate = dormantOrders / dormantUsers;
     const activeRate = (orders.length - dormantOrders) / (users.length - dormantUsers);
     expect(dormantRate).toBeLessThan(0.8 * activeRate);
-    // and the observed share is the one the top-200 scores predict
-    const total = gen.top.reduce((s, b) => s + b.score, 0);
-    const predicted = gen.top.filter((b) => isDormant(b.user.id)).reduce((s, b) => s + b.score, 0) / total;
+    // and the observed share is the one the top-200 scores and appetites predict
+    const weight = (b: (typeof gen.top)[number]) => b.score * drawFactor(appetiteOf(b.user.id));
+    const total = gen.top.reduce((s, b) => s + weight(b), 0);
+    const predicted = gen.top.filter((b) => isDormant(b.user.id)).reduce((s, b) => s + weight(b), 0) / total;
     expect(Math.abs(dormantOrders / orders.length - predicted)).toBeLessThan(0.015);
     const active = users.filter((u) => u.status === "ACTIVE").map(baseScore);
     const dormant = users.filter((u) => u.status === "DORMANT").map(baseScore);
@@ -80,7 +82,7 @@ describe("OrderGenerator (the producer's decision)", () => {
   });
 });
 
-describe("OrderGenerator under --rate (buyers rotate every simulated day)", () => {
+describe("OrderGenerator under --rate (every order drawn from the whole cached base)", () => {
   const shop = generateUsers(new Rng("rate-users"), 5000, NOW).map((u) => ({
     ...u,
     created_at: u.created_at.toISOString(),
@@ -95,8 +97,8 @@ describe("OrderGenerator under --rate (buyers rotate every simulated day)", () =
     return { gen, orders };
   }
 
-  test("a simulated day is what the customers order in a day: customers × 3.8 / 365, lasting that many orders / rate", () => {
-    expect(simulatedDay(10_000, 3000)).toEqual({ orders: (10_000 * 3.8) / 365, ms: ((10_000 * 3.8) / 365 / 3000) * 1000 });
+  test("a simulated day is what the customers order in a day: customers × 4.5 / 365, lasting that many orders / rate", () => {
+    expect(simulatedDay(10_000, 3000)).toEqual({ orders: (10_000 * 4.5) / 365, ms: ((10_000 * 4.5) / 365 / 3000) * 1000 });
   });
 
   test("orders spread over the customer base and nobody exceeds 3 orders in a simulated day", () => {
@@ -107,17 +109,39 @@ describe("OrderGenerator under --rate (buyers rotate every simulated day)", () =
     for (const o of orders) times.set(o.user_id, [...(times.get(o.user_id) ?? []), o.created_at.getTime()]);
     for (const ts of times.values()) for (let i = 3; i < ts.length; i++) expect(ts[i]! - ts[i - 3]!).toBeGreaterThanOrEqual(dayMs);
     expect(gen.spacingOverruns).toBe(0);
-    // 60,000 orders are 12 orders a customer: the rotation reaches nearly everyone, nobody takes 10×
+    // 60,000 orders are 12 orders a customer: the draw reaches nearly everyone, and the most
+    // orders go to the hungriest customers (their appetite), not to whoever the ranking favours
     expect(times.size).toBeGreaterThan(shop.length * 0.9);
-    expect(Math.max(...[...times.values()].map((t) => t.length))).toBeLessThan(120);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const busiest = [...times].sort((a, b) => b[1].length - a[1].length).slice(0, 100);
+    expect(median(busiest.map(([id]) => appetiteOf(id)))).toBeGreaterThan(4 * median(shop.map((u) => appetiteOf(u.id))));
   });
 
-  test("the rotation reaches the whole base at night too, when the hour's factors favour the young", () => {
-    // 02:00 in Seoul under the late-night preset: ranked at that hour alone, the over-50s' 0.1 kept
-    // the newest never-ordered customers out of every day's top 200, and the pool stopped rotating
+  test("the draw reaches the whole base at night too: the wall clock's hour weighs nobody", () => {
+    // 02:00 in Seoul: weighed at that hour alone, the over-50s' 0.1 would all but shut them out; a
+    // simulated day spans every hour, so the same seed picks the same buyers at night as at noon
     const night = new Date("2026-03-10T17:00:00Z");
+    const noon = new Date("2026-03-10T03:00:00Z");
+    const buyers = (start: Date) => rateRun("night", 20_000, 3000, start).orders.map((o) => o.user_id);
+    expect(buyers(night)).toEqual(buyers(noon));
     const { orders } = rateRun("night", 60_000, 3000, night, scenarioById("late_night_small"));
     expect(new Set(orders.map((o) => o.user_id)).size).toBeGreaterThan(shop.length * 0.9);
+  });
+
+  test("nobody the scenario weighs at 0 buys, not even when the ceiling passes a buyer over", () => {
+    // parenting_bulk weighs teens at 0 (the shop signs up adults; these ten are made 17). 100 orders
+    // in one instant: the 20 adults reach the ceiling after 60, and the fallback looks for anyone
+    // below it
+    const few = shop.slice(0, 30).map((u, i) => (i < 10 ? { ...u, age: 17 } : u));
+    const isTeen = (u: (typeof few)[number]) => u.age === 17;
+    const gen = new OrderGenerator(new Rng("zero-weight"), 200, { ordersPerSecond: 3000 });
+    gen.refresh(few, products, NOW, scenarioById("parenting_bulk"));
+    const buyers = new Set(Array.from({ length: 100 }, () => gen.next(NOW).user_id));
+    const teens = few.filter(isTeen).map((u) => u.id);
+    expect(teens).toHaveLength(10);
+    for (const id of teens) expect(buyers.has(id)).toBe(false);
+    expect(buyers.size).toBe(few.length - teens.length);
+    expect(gen.spacingOverruns).toBe(40);
   });
 
   test("the propensity ranking still decides: higher base scores buy more often", () => {

@@ -37,7 +37,8 @@ test("the producer survives a Redis outage and recovers by itself", async () => 
   const producer = startService("producer", "producer.ts", ["--rate", "50"], env);
   const orders = startService("orders", "consumer.ts", ["orders"], env);
   running.push(cacheWorker, producer, orders);
-  await until("the first cache generation", () => generations(producer) >= 1);
+  // a set-up wait: three services starting beside a loaded CI run once took over 20 s
+  await until("the first cache generation", () => generations(producer) >= 1, 60_000);
 
   await redis.kill();
   await until("the producer to report Redis unreachable", () => producer.output().includes("Redis unreachable"));

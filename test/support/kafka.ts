@@ -1,3 +1,4 @@
+import { RegistryClient } from "../../src/schemas/registry.ts";
 import { loadConfig } from "../../src/config.ts";
 import { connectAdmin, createKafkaClient, ensureTopics } from "../../src/kafka/client.ts";
 import { type EntityConsumerOptions, startEntityConsumer } from "../../src/pipeline/batch-consumer.ts";
@@ -24,7 +25,7 @@ export interface TestTopics {
   producer(opts?: BatchingProducerOptions): Promise<BatchingProducer>;
   /** An entity consumer on these topics (quiet unless DEBUG is set); cleanup() stops it. */
   consumer<E extends EntityTopic>(opts: Omit<EntityConsumerOptions<E>, "client" | "names" | "log">): Promise<RunningConsumer>;
-  /** Stops the consumers, closes the producers, deletes the topics and the groups that read them. */
+  /** Stops the consumers, closes the producers, deletes the topics, the groups that read them and their registry subjects. */
   cleanup(): Promise<void>;
 }
 
@@ -75,6 +76,8 @@ export async function createTestTopics(
       const groups = (await admin.listGroups()).filter((g) => g.startsWith(prefix));
       await admin.deleteGroups(groups).catch(() => undefined);
       await admin.close();
+      // the schemas a registry format registered for these topics (none answers when no suite needed one)
+      await new RegistryClient(config.schemaRegistryUrl).deleteSubjects(prefix).catch(() => undefined);
     },
   };
 }

@@ -1,9 +1,9 @@
 import { expect } from "bun:test";
 import type { TestDatabase } from "../../support/db.ts";
-import { readTopic } from "../../src/kafka/read-topic.ts";
+import { type ReadMessage, readTopic } from "../../src/kafka/read-topic.ts";
 import { type TestTopics, waitForSettled } from "./kafka.ts";
 import type { RunningService } from "./services.ts";
-import { openStage } from "./stage.ts";
+import { openStage, type Stage } from "./stage.ts";
 import { createdIds } from "../../support/events.ts";
 
 // A live order run for fault tests: a small catalogue in a database of its own, the cache loaded
@@ -31,6 +31,8 @@ export interface OrderRun {
   env: Record<string, string>;
   producer: RunningService;
   consumers: RunningService[];
+  /** Starts another service of the run (stopped at cleanup). */
+  start: Stage["start"];
   /** Orders now in PostgreSQL. */
   stored(): Promise<number>;
   /** Stops the producer before its --count, as Ctrl-C would (it flushes); verify() then checks what it generated. */
@@ -71,6 +73,7 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
     env,
     producer,
     consumers,
+    start: stage.start,
     stored: stage.stored,
     stopProducer() {
       stoppedEarly = true;
@@ -105,7 +108,10 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
       const storedIds = (await db.sql`select id from orders order by id`).map((r) => r.id as string);
       expect(kafkaIds.length).toBe(generated + deadLettered.size);
       // exactly once in PostgreSQL, the very ids Kafka holds
-      expect(storedIds).toEqual(kafkaIds.filter((id) => !deadLettered.has(id)));
+      const expected = kafkaIds.filter((id) => !deadLettered.has(id));
+      if (storedIds.join() !== expected.join())
+        console.error(mismatch(published, expected, storedIds, [producer, ...consumers, ...killed]));
+      expect(storedIds).toEqual(expected);
 
       const [inconsistent] = await db.sql`
         select
@@ -126,4 +132,23 @@ export async function startOrderRun(opts: OrderRunOptions): Promise<OrderRun> {
     },
     cleanup: () => stage.close(),
   };
+}
+
+/** Where the orders missing from PostgreSQL (or extra in it) sit in Kafka, and what the services said: for a failure's post-mortem. */
+function mismatch(
+  published: readonly ReadMessage[],
+  expected: readonly string[],
+  stored: readonly string[],
+  services: readonly RunningService[],
+): string {
+  const storedSet = new Set(stored);
+  const expectedSet = new Set(expected);
+  const missing = expected.filter((id) => !storedSet.has(id));
+  const extra = stored.filter((id) => !expectedSet.has(id));
+  const where = missing.slice(0, 10).map((id) => {
+    const copies = published.filter((m) => m.value.includes(`"id":"${id}"`)).map((m) => `${m.partition}@${m.offset}`);
+    return `${id} at ${copies.join(", ")}`;
+  });
+  const logs = services.map((s) => `--- ${s.name}\n${s.output().slice(-3000)}`).join("\n");
+  return `[order run] ${missing.length} order(s) in Kafka missing from PostgreSQL, ${extra.length} stored that Kafka does not hold\n${where.join("\n")}\n${logs}`;
 }

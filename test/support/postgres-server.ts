@@ -16,6 +16,9 @@ export class PrivatePostgres {
   readonly port = freePorts();
   readonly url = `postgres://postgres@127.0.0.1:${this.port}/shopstream`;
 
+  /** `settings`: server settings it starts with (e.g. wal_level=logical for CDC). */
+  constructor(private readonly settings: Record<string, string> = {}) {}
+
   private run(cmd: string): void {
     const asPostgres = process.getuid?.() === 0 ? ["su", "postgres", "-c", cmd] : ["bash", "-c", cmd];
     const res = Bun.spawnSync(asPostgres, { stdout: "pipe", stderr: "pipe" });
@@ -33,8 +36,11 @@ export class PrivatePostgres {
   }
 
   async start(): Promise<void> {
+    const extra = Object.entries(this.settings)
+      .map(([k, v]) => ` -c ${k}=${v}`)
+      .join("");
     this.run(
-      `${BIN}/pg_ctl -D ${this.dir}/data -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1" -l ${this.dir}/log -w start > /dev/null`,
+      `${BIN}/pg_ctl -D ${this.dir}/data -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1${extra}" -l ${this.dir}/log -w start > /dev/null`,
     );
   }
 

@@ -7,6 +7,11 @@ import type { Browser, Page } from "playwright-core";
 import { PIPELINE_PANELS } from "../../src/analytics/dashboards.ts";
 import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { seedCatalogue } from "../../src/db/seed.ts";
+import { insertClicks } from "../../src/db/writers.ts";
+import { Clickstream } from "../../src/domain/clickstream.ts";
+import { Rng } from "../../src/domain/random.ts";
+import { BASELINE } from "../../src/domain/scenarios.ts";
+import type { Order } from "../../src/domain/types.ts";
 import { createTestDatabase, type TestDatabase, uniqueSuffix } from "../../support/db.ts";
 import { launchBrowser, openPage } from "../support/browser.ts";
 import { createTestTopics, type TestTopics, waitForZeroLag } from "../support/kafka.ts";
@@ -29,6 +34,9 @@ const services = new Map<string, RunningService>();
 const redis = connectRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const pageErrors: string[] = [];
 
+// how long the page is given to show what the pipeline did: a wait, not a speed (a loaded machine samples late)
+const PAGE_WAIT_MS = 60_000;
+
 const orders = async (where = "true") => (await db.sql.unsafe(`select count(*)::int as n from orders where ${where}`))[0]!.n as number;
 
 const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000) =>
@@ -49,6 +57,7 @@ beforeAll(async () => {
   start("producer", "producer.ts", ["--rate", "150"]);
   start("user-seeder", "user-seeder.ts", ["--speed", "100"]);
   await until("orders reach PostgreSQL", async () => (await orders()) > 300, 60_000);
+  await writeRecentSessions();
   prometheus = new PrivatePrometheus(`127.0.0.1:${port}`);
   await prometheus.start();
   browser = await launchBrowser();
@@ -64,6 +73,22 @@ afterAll(async () => {
   await db.drop();
 }, 120_000);
 
+/**
+ * The sessions behind the first 300 stored orders, drawn as the producer's --clicks draws them and
+ * written by the clicks consumers' writer, ending now: the page's funnel panel reads them (the
+ * clicks topic's own path is test/pipeline/clickstream.test.ts).
+ */
+async function writeRecentSessions(): Promise<void> {
+  const rows = await db.sql<Order[]>`select * from orders order by id limit 300`;
+  const products = await db.sql<{ id: string; category: string }[]>`select id, category from products limit 2000`;
+  const stream = new Clickstream();
+  stream.setCatalogue([], products);
+  const rng = new Rng("live-clicks");
+  const now = Date.now();
+  const clicks = rows.flatMap((o, i) => stream.forOrder(rng, { ...o, created_at: new Date(now - i * 1000) }, BASELINE).clicks);
+  await insertClicks(db.sql, clicks);
+}
+
 const updates = (page: Page) => page.evaluate(() => (window as unknown as { __shopstream: { updates: number } }).__shopstream.updates);
 const dataset = (page: Page, id: string, key: string) => page.$eval(`#${id}`, (el, k) => (el as HTMLElement).dataset[k] ?? "", key);
 
@@ -71,12 +96,12 @@ test("the live page loads with no console errors, and its charts move as orders 
   const { page, errors } = await openPage(browser, `${metricsUrl}/`);
   pageErrors.push(...errors);
   await page.waitForFunction(() => (window as unknown as { __shopstream: { updates: number } }).__shopstream.updates >= 2, null, {
-    timeout: 20_000,
+    timeout: PAGE_WAIT_MS,
   });
   const before = { stored: Number(await dataset(page, "rates", "stored")), points: Number(await dataset(page, "rates", "points")) };
   const seen = await updates(page);
   await page.waitForFunction((n) => (window as unknown as { __shopstream: { updates: number } }).__shopstream.updates >= n + 3, seen, {
-    timeout: 20_000,
+    timeout: PAGE_WAIT_MS,
   });
   const after = { stored: Number(await dataset(page, "rates", "stored")), points: Number(await dataset(page, "rates", "points")) };
   expect(after.stored).toBeGreaterThan(before.stored); // the orders stored tile and chart follow PostgreSQL
@@ -90,6 +115,12 @@ test("the live page loads with no console errors, and its charts move as orders 
   expect(rate).toBeGreaterThan(50);
   expect(rate).toBeLessThan(400);
   expect(Number(await dataset(page, "categories", "total"))).toBeGreaterThan(0);
+  // the click funnel of the last hour: every session counted, fewer at each stage, 300 bought
+  const funnel = await page.$$eval("#funnel .row em", (rows) => rows.map((r) => Number(r.textContent!.split(" ")[0]!.replaceAll(",", ""))));
+  expect(funnel).toHaveLength(5);
+  expect(funnel[4]).toBe(300);
+  for (let i = 1; i < 5; i++) expect(funnel[i]!).toBeLessThan(funnel[i - 1]!);
+  expect(await page.$$eval("#funnelCategories .row", (rows) => rows.length)).toBeGreaterThan(0);
   expect(await page.$$eval("#health span.up", (s) => s.map((x) => x.textContent))).toEqual(["postgres up", "redis up", "kafka up"]);
   expect(await page.textContent("#hitRatio")).toMatch(/%/);
   const shot = process.env.LIVE_PAGE_SCREENSHOT ?? join(tmpdir(), "shopstream-live-page.png");
@@ -97,12 +128,12 @@ test("the live page loads with no console errors, and its charts move as orders 
   console.log(`[live page] screenshot: ${shot}`);
   await page.close();
   expect(errors).toEqual([]);
-}, 90_000);
+}, 180_000);
 
 test("switching the scenario on the page reaches the producer: the category mix of the next orders shifts", async () => {
   const { page, errors } = await openPage(browser, `${metricsUrl}/`);
   await page.waitForFunction(() => (window as unknown as { __shopstream: { updates: number } }).__shopstream.updates >= 1, null, {
-    timeout: 20_000,
+    timeout: PAGE_WAIT_MS,
   });
   const golfShare = async (from: Date, to: Date) => {
     const [r] = await db.sql<{ golf: number; all: number }[]>`
@@ -117,7 +148,7 @@ test("switching the scenario on the page reaches the producer: the category mix 
   await page.waitForFunction(() => document.getElementById("scenarioMsg")?.textContent === "→ golf_season", null, { timeout: 5000 });
   // the producer follows the pin within a second and reports it back through /metrics
   await page.waitForFunction(() => (document.getElementById("scenarioActive") as HTMLElement).dataset.id === "golf_season", null, {
-    timeout: 20_000,
+    timeout: PAGE_WAIT_MS,
   });
   const switched = new Date();
   await Bun.sleep(12_000);
@@ -129,10 +160,34 @@ test("switching the scenario on the page reaches the producer: the category mix 
   expect(after.share).toBeGreaterThan(0.04);
   expect(after.share).toBeGreaterThan(2.5 * before.share);
   await page.click("#scenarioAuto");
-  await page.waitForFunction(() => document.getElementById("scenarioMode")?.textContent === "by the hour", null, { timeout: 20_000 });
+  await page.waitForFunction(() => document.getElementById("scenarioMode")?.textContent === "by the hour", null, { timeout: PAGE_WAIT_MS });
   await page.close();
   expect(errors).toEqual([]);
-}, 90_000);
+}, 180_000);
+
+test("switching the order schema on the page: producers write version 2, coupons reach PostgreSQL, the page shows each topic's version", async () => {
+  const { page, errors } = await openPage(browser, `${metricsUrl}/`);
+  const topicsText = () => page.textContent("#schemaTopics");
+  await page.waitForFunction(() => /orders json v1/.test(document.getElementById("schemaTopics")?.textContent ?? ""), null, {
+    timeout: PAGE_WAIT_MS,
+  });
+  expect(await topicsText()).toContain("users json v1");
+  await page.selectOption("#schemaPick", "2");
+  await page.click("#schemaApply");
+  await page.waitForFunction(() => document.getElementById("schemaMsg")?.textContent === "→ v2", null, { timeout: 5000 });
+  await page.waitForFunction(() => /orders json v2/.test(document.getElementById("schemaTopics")?.textContent ?? ""), null, {
+    timeout: PAGE_WAIT_MS,
+  });
+  await until("orders with coupons are stored", async () => (await orders("coupon_code is not null")) > 20, 30_000);
+  expect(await orders("coupon_code is not null and discount_amount = 0")).toBe(0);
+  await page.click("#schemaAuto");
+  await page.waitForFunction(() => document.getElementById("schemaMsg")?.textContent === "→ default", null, { timeout: 5000 });
+  await page.waitForFunction(() => /orders json v1/.test(document.getElementById("schemaTopics")?.textContent ?? ""), null, {
+    timeout: PAGE_WAIT_MS,
+  });
+  await page.close();
+  expect(errors).toEqual([]);
+}, 180_000);
 
 test("every PromQL query of the Pipeline dashboard parses (promtool) and returns series from a real Prometheus", async () => {
   const exprs = PIPELINE_PANELS.flatMap((p) => p.exprs.map((e) => e.expr.replaceAll("$__rate_interval", "30s")));
@@ -157,7 +212,7 @@ test("every PromQL query of the Pipeline dashboard parses (promtool) and returns
     if (empty.length > 0) await Bun.sleep(1000);
   } while (empty.length > 0 && Date.now() < deadline);
   expect(empty).toEqual([]);
-}, 90_000);
+}, 180_000);
 
 test("/metrics tells the truth: produced = what Kafka holds, stored = what PostgreSQL holds, consumed = stored + dead-lettered + parked", async () => {
   const producer = services.get("producer")!;

@@ -23,7 +23,15 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase("analytics");
   await seedCatalogue(db.sql, { seed: "analytics", users: 3000, products: 3000, now: PERIOD.start });
-  await runHistorical(db.sql, { seed: "analytics", period: PERIOD, scale: 1, newUsersPerDay: 10, topN: loadConfig({}).producerTopN });
+  // with its clickstream: the funnel panels read the sessions
+  await runHistorical(db.sql, {
+    seed: "analytics",
+    period: PERIOD,
+    scale: 1,
+    newUsersPerDay: 10,
+    topN: loadConfig({}).producerTopN,
+    clicks: true,
+  });
 }, 180_000);
 
 afterAll(async () => {

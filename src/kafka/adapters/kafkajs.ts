@@ -142,7 +142,9 @@ async function kafkajsWriter(kafka: Kafka, compression: CompressionTypes): Promi
         topicMessages: [{ topic, messages: messages.map((m) => ({ key: m.key, value: m.value, partition })) }],
       });
       // kafkajs sends nothing for a partition its metadata lacks, and resolves all the same
-      if (!acked.some((r) => r.topicName === topic && r.partition === partition)) throw new PartitionUnknown(topic, partition);
+      const mine = acked.find((r) => r.topicName === topic && r.partition === partition);
+      if (!mine) throw new PartitionUnknown(topic, partition);
+      return mine.baseOffset === undefined ? null : Number(mine.baseOffset);
     },
     close: () => producer.disconnect(),
   } satisfies PartitionWriter;

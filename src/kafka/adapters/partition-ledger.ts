@@ -33,18 +33,26 @@ export class PartitionLedger {
   /** Per partition this member owns: the commit past its last written batch. */
   readonly #written = new Map<number, CommitOffset>();
 
-  /** The group assigned `now`: partitions lost are forgotten, partitions gained counted, every one resumes. */
-  assign(now: ReadonlySet<number>): void {
+  /**
+   * The group assigned `now`: partitions lost are forgotten, partitions gained counted, every one
+   * resumes. Returns the partitions gained (not owned right before).
+   */
+  assign(now: ReadonlySet<number>): number[] {
     for (const p of [...this.#assigned.keys()])
       if (!now.has(p)) {
         this.#assigned.delete(p);
         this.#expected.delete(p);
         this.#written.delete(p);
       }
+    const gained: number[] = [];
     for (const p of now) {
-      if (!this.#assigned.has(p)) this.#assigned.set(p, ++this.#gains);
+      if (!this.#assigned.has(p)) {
+        this.#assigned.set(p, ++this.#gains);
+        gained.push(p);
+      }
       this.#resuming.add(p);
     }
+    return gained;
   }
 
   /** The gain under which `partition` is owned now; undefined when it is not assigned. */

@@ -4,16 +4,18 @@ import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
 import type { StormLog } from "../../log.ts";
 import { POLICIES, retry, within } from "../../retry.ts";
 import type { Batch, BatchControl, ConsumerSpec, RunningConsumer } from "../port.ts";
+import { groupRefused } from "../send-errors.ts";
 import { FetchBuffer } from "./fetch-buffer.ts";
 import { GrowthWatch } from "./growth-watch.ts";
 import { type CommitOffset, PartitionLedger } from "./partition-ledger.ts";
+import { errorNames } from "./platformatic-errors.ts";
 import { incoming } from "./platformatic-stream.ts";
 import { CALL_TIMEOUT_MS, type ConnectionBase, type GroupJoin, openStream, type Record, type Stream } from "./platformatic-stream.ts";
 import { type FetchView, StallWatch } from "./stall-watch.ts";
 
 /** How often fetching is checked for a stalled partition, and the group's offsets against what was written. */
 const WATCH_MS = 10_000;
-/** A consumer that cannot be reopened for this long is given up (spec.onFatal). */
+/** A consumer that cannot be opened, or reopened, for this long is given up (spec.onFatal). */
 const REOPEN_FOR_MS = 120_000;
 
 const C = KAFKA_DEFAULTS.consumer;
@@ -30,7 +32,8 @@ const C = KAFKA_DEFAULTS.consumer;
  * committed again. A stream that fails (a broker gone past its retries), a membership whose
  * heartbeats stalled, a handler that threw, or a fetch that stopped on a partition whose log holds
  * more (StallWatch) reopens the consumer with backoff; only when that keeps failing for two
- * minutes is the consumer given up.
+ * minutes is the consumer given up. The first open waits the same way: a cluster just formed may
+ * take longer than the client's own retries to settle its group coordinator.
  */
 export async function consumeBatches(
   base: ConnectionBase,
@@ -68,7 +71,7 @@ class BatchConsumer {
     this.#timers = [unlessBusy(refreshMs, () => this.#checkGrowth()), unlessBusy(WATCH_MS, () => this.#checkProgress())];
     this.#loop = this.#run();
     try {
-      await this.#open();
+      await this.#openPatiently("open");
     } catch (err) {
       this.#halt();
       await this.#close();
@@ -145,7 +148,12 @@ class BatchConsumer {
     const cached = { topics: [topic], metadataMaxAge: Number.MAX_SAFE_INTEGER };
     this.#growth.joined(isLeader, async () => (await c.metadata(cached)).topics.get(topic)?.partitionsCount);
     const now = new Set(assignments.filter((a) => a.topic === topic).flatMap((a) => a.partitions));
-    this.#ledger.assign(now);
+    // The stream keeps the position it had fetched a partition to when it loses it, and resumes there
+    // when it gains the partition back unless the group holds a commit for it: a batch fetched before
+    // the loss and never written (its handler gave it up) would be skipped for good. Forgotten here,
+    // a partition gained resumes at the group's commit, or at the earliest offset when there is none.
+    // (This listener runs before the stream's own, which looks the offsets up.)
+    for (const p of this.#ledger.assign(now)) this.#stream?.offsetsToFetch.delete(`${topic}:${p}`);
     this.#pending.keep(now);
   }
 
@@ -178,6 +186,15 @@ class BatchConsumer {
     this.#ledger.clear(); // the new consumer reads again from the committed offsets
     this.#stalls.reset();
     this.#pending.clear();
+    await this.#openPatiently("reopen");
+  }
+
+  /**
+   * Opens the client, with backoff for up to REOPEN_FOR_MS: a group's coordinator may be loading or
+   * moving for longer than the client's own retries (a cluster just formed, a broker lost). What the
+   * cluster refuses for good (the topic, the group, our rights) fails at once.
+   */
+  async #openPatiently(verb: "open" | "reopen"): Promise<void> {
     const started = Date.now();
     await retry(
       async () => {
@@ -187,8 +204,8 @@ class BatchConsumer {
       },
       {
         ...POLICIES.consumerReopen,
-        retriable: () => !this.#stopping && Date.now() - started < REOPEN_FOR_MS,
-        onRetry: (err) => this.storm.note(describe(err), `cannot reopen the consumer of ${topic} (retrying):`),
+        retriable: (err) => !this.#stopping && Date.now() - started < REOPEN_FOR_MS && !groupRefused(errorNames(err)),
+        onRetry: (err) => this.storm.note(describe(err), `cannot ${verb} the consumer of ${this.spec.topic} (retrying):`),
       },
     );
   }

@@ -1,10 +1,11 @@
-import { Admin, compatibilityPartitioner, findErrorBy, Producer, ProduceAcks } from "@platformatic/kafka";
+import { Admin, compatibilityPartitioner, Producer, ProduceAcks } from "@platformatic/kafka";
 import { bestEffort, describe } from "../../errors.ts";
 import { KAFKA_DEFAULTS } from "../../kafka-defaults.ts";
 import { StormLog, withFields } from "../../log.ts";
 import type { KafkaAdmin, KafkaClient, KafkaClientOptions, OffsetRange, PartitionWriter } from "../port.ts";
-import { kafkaErrorNames, PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
+import { PartitionUnknown, pastMetadataSettling } from "../send-errors.ts";
 import { consumeBatches } from "./platformatic-consumer.ts";
+import { errorNames, hasError } from "./platformatic-errors.ts";
 import type { ConnectionBase } from "./platformatic-stream.ts";
 
 // The @platformatic/kafka 2.12 adapter (KAFKA_CLIENT=platformatic): pure TypeScript, about half of
@@ -156,7 +157,7 @@ async function platformaticWriter(
         const known = await count(true);
         if (partition >= known) throw new PartitionUnknown(topic, partition, known);
       }
-      await producer.send({
+      const { offsets } = await producer.send({
         messages: messages.map((m) => ({
           topic,
           partition,
@@ -164,25 +165,9 @@ async function platformaticWriter(
           value: typeof m.value === "string" ? Buffer.from(m.value) : (m.value as Buffer),
         })),
       });
+      const mine = offsets?.find((o) => o.topic === topic && o.partition === partition);
+      return mine === undefined ? null : Number(mine.offset);
     },
     close: () => producer.close(true),
   } satisfies PartitionWriter;
-}
-
-/**
- * The Kafka names in a platformatic error (its protocol errors' apiId, wrapped two levels deep); a
- * topic missing from the metadata is a plain "Unknown topic" error there, the library's only sign.
- */
-function errorNames(err: unknown): string[] {
-  return kafkaErrorNames(err, (e) => {
-    const { apiId, code, message } = e as { apiId?: unknown; code?: unknown; message?: unknown };
-    if (typeof apiId === "string") return apiId;
-    if (code === "PLT_KFK_USER" && typeof message === "string" && message.startsWith("Unknown topic ")) return "UNKNOWN_TOPIC_OR_PARTITION";
-    return undefined;
-  });
-}
-
-/** Whether `err` or an error nested in it (platformatic wraps protocol errors two levels deep) has `key` = `value`. */
-function hasError(err: unknown, key: string, value: unknown): boolean {
-  return err instanceof Error && findErrorBy(err, key as never, value as never) !== null;
 }
