@@ -548,7 +548,8 @@ export async function waitForRows(
   table = "orders",
   firstRowWithinMs = 60_000,
 ): Promise<number> {
-  let last = -1;
+  // the first row may take `firstRowWithinMs`; after it, every 60 s must bring more
+  let last = 0;
   let movedAt = Date.now() + Math.max(0, firstRowWithinMs - 60_000);
   for (;;) {
     const n = await countOrders(db, table);
@@ -559,7 +560,8 @@ export async function waitForRows(
       last = n;
       movedAt = Date.now();
     } else if (Date.now() - movedAt > 60_000) {
-      throw new Error(`only ${n} of ${count} ${table} rows reached PostgreSQL; no progress for 60 s`);
+      const said = consumers.map((c) => `-- ${c.name}:\n${tail(c.output(), 12)}`).join("\n");
+      throw new Error(`only ${n} of ${count} ${table} rows reached PostgreSQL; no progress for 60 s\n${said}`);
     }
     await Bun.sleep(200);
   }
