@@ -13,6 +13,8 @@ export interface Health {
   kafka: boolean;
   /** Under CDC=1: the CDC connector and its tasks run. */
   cdc?: boolean;
+  /** While a Flink job runs (`bun run flink`): it has not failed. */
+  flink?: boolean;
 }
 
 export interface LiveState {

@@ -8,7 +8,7 @@ import { topicNames } from "../kafka/topics.ts";
 import { StormLog } from "../log.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../metrics/app.ts";
 import { buildRegistry, type Sources } from "../metrics/collect.ts";
-import { checkHealth } from "../metrics/health.ts";
+import { checkHealth, flinkJobState } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
 import { SchemaVersionSwitch } from "../schemas/version-switch.ts";
 import { every, runService } from "./runtime.ts";
@@ -51,7 +51,14 @@ runService("metrics", async ({ config, log, signal }) => {
   };
   const registry = () => buildRegistry(sources);
   const scenario = new ScenarioSwitch(redis, config.cachePrefix);
-  const health = () => checkHealth({ db, redis, admin, cdc: config.cdc ? cdcCheck(config) : undefined });
+  const health = () =>
+    checkHealth({
+      db,
+      redis,
+      admin,
+      cdc: config.cdc ? cdcCheck(config) : undefined,
+      flinkState: () => flinkJobState(redis, config.cachePrefix),
+    });
   const schemaVersion = new SchemaVersionSwitch(redis, config.cachePrefix);
   const monitor = new LiveMonitor({ registry, db, scenario, schemaVersion, health, cachePeriodS: config.cacheRefreshS / config.speed });
   const hosts = [...LOOPBACK_HOSTS, config.metricsHost, ...config.metricsAllowedHosts];

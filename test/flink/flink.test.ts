@@ -107,7 +107,7 @@ test("the Flink job lands exactly the topic's new orders, and their revenue per 
   expect(landed).toEqual(expected);
 }, 300_000);
 
-test("while `bun run flink` runs, /metrics and the live page show its state and the revenue job's latest minute; Ctrl-C stops it", async () => {
+test("while `bun run flink` runs, /metrics, /healthz and the live page show its state and the revenue job's latest minute; Ctrl-C stops it", async () => {
   const port = freePorts();
   const metrics = stage.start("metrics", "metrics.ts", [], { METRICS_PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
@@ -129,11 +129,14 @@ test("while `bun run flink` runs, /metrics and the live page show its state and 
     pollMs: 1000,
     services: [metrics],
   });
+  // /healthz checks the running job beside the servers
+  expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ flink: true });
   const [latest] = await stage.db.sql<{ minute: Date }[]>`select max(minute) as minute from category_revenue_minute`;
   const browser = await launchBrowser();
   try {
     const { page, errors } = await openPage(browser, `${base}/`);
     await page.waitForFunction(() => document.getElementById("flinkJob")?.textContent === "RUNNING", null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById("health")?.textContent?.includes("flink up"), null, { timeout: 30_000 });
     await page.waitForFunction(() => (document.querySelectorAll("#flinkRevenue .row").length ?? 0) > 0, null, { timeout: 60_000 });
     expect(await page.isVisible("#flinkFigure")).toBe(true);
     // the bars are the table's latest minute, each category's revenue

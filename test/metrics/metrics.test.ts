@@ -3,7 +3,7 @@ import { connectRedis, deleteByPrefix } from "../../src/cache/client.ts";
 import { cacheKeys } from "../../src/cache/keys.ts";
 import { ScenarioSwitch } from "../../src/cache/scenario-switch.ts";
 import { SchemaVersionSwitch } from "../../src/schemas/version-switch.ts";
-import { checkHealth } from "../../src/metrics/health.ts";
+import { checkHealth, flinkJobState } from "../../src/metrics/health.ts";
 import { reloadCache } from "../../src/cache/reload.ts";
 import { parkingLot } from "../../src/db/parking.ts";
 import { insertProducts, insertUsers, insertOrders } from "../../src/db/writers.ts";
@@ -12,7 +12,7 @@ import { BatchingProducer } from "../../src/kafka/batching-producer.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../../src/metrics/app.ts";
 import { buildRegistry, type Sources } from "../../src/metrics/collect.ts";
 import { publishMetrics, snapshotKey } from "../../src/metrics/publish.ts";
-import { consumed, produced } from "../../src/metrics/registry.ts";
+import { consumed, flinkJob, produced } from "../../src/metrics/registry.ts";
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from "../../support/db.ts";
 import { order, product, user } from "../support/fixtures.ts";
 import { createTestTopics, type TestTopics, testLogger } from "../support/kafka.ts";
@@ -40,7 +40,7 @@ const app = (redisForHealth = redis) =>
     registry: () => buildRegistry(sources(scrapeErrors)),
     scenario: scenarioSwitch,
     schemaVersion: schemaSwitch,
-    health: () => checkHealth({ db: db.sql, redis: redisForHealth, admin: t.admin }),
+    health: () => checkHealth({ db: db.sql, redis: redisForHealth, admin: t.admin, flinkState: () => flinkJobState(redis, prefix) }),
     live: () => null,
     hosts: [...LOOPBACK_HOSTS, "shop.internal"],
   });
@@ -219,6 +219,32 @@ test("/healthz reports each dependency, and 503 with the reason when one is down
   } finally {
     gone.disconnect();
   }
+});
+
+test("/healthz checks a Flink job only while one ships its state: a failed job is 503 with why, a running one healthy", async () => {
+  // what `bun run flink` ships, through the same publisher
+  const ship = async (state: string) => {
+    flinkJob.reset();
+    flinkJob.set({ state }, 1);
+    await publishMetrics(redis, prefix, "flink", 60_000)();
+  };
+  try {
+    await ship("FAILED");
+    const failed = await app().request("/healthz");
+    expect(failed.status).toBe(503);
+    const body = (await failed.json()) as { ok: boolean; flink: boolean; errors: { flink?: string } };
+    expect(body).toMatchObject({ ok: false, flink: false, postgres: true, redis: true, kafka: true });
+    expect(body.errors.flink).toContain("the Flink job failed");
+    await ship("RUNNING");
+    const running = await app().request("/healthz");
+    expect(running.status).toBe(200);
+    expect(await running.json()).toEqual({ ok: true, postgres: true, redis: true, kafka: true, flink: true });
+  } finally {
+    flinkJob.reset();
+    await redis.del(snapshotKey(prefix, "flink"));
+  }
+  // gone (its snapshot expired): no check at all
+  expect(await (await app().request("/healthz")).json()).toEqual({ ok: true, postgres: true, redis: true, kafka: true });
 });
 
 test("the live page and its assets are served from this service alone; the scenario switch", async () => {
