@@ -265,4 +265,14 @@ describe("Debezium CDC out of the shop's PostgreSQL", () => {
       await shared.drop();
     }
   }, 60_000);
+
+  test("`infra.sh down` removes the CDC connector, its replication slot and publication before it stops the worker it started", async () => {
+    const applied = await connectCli("apply");
+    expect(applied.code, applied.output).toBe(0);
+    await until("the slot made", async () => (await slotState(sql, cdc.names.slot)) !== null, { timeoutMs: 60_000 });
+    await worker.down({ DATABASE_URL: pg.url, TOPIC_PREFIX: t.prefix, KAFKA_PARTITIONS: "3" });
+    expect(await slotState(sql, cdc.names.slot)).toBeNull();
+    expect(await sql`select 1 from pg_publication where pubname = ${cdc.names.publication}`).toHaveLength(0);
+    expect(await worker.answers()).toBe(false);
+  }, 180_000);
 });

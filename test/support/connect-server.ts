@@ -47,6 +47,18 @@ export class PrivateConnect {
     return this.infra("connect-kill");
   }
 
+  /** infra.sh's whole `down` on this worker's home, with the pipeline's settings in `env` (DATABASE_URL, TOPIC_PREFIX). */
+  down(env: Record<string, string>): Promise<void> {
+    return runInfra("down", { ...this.env(), ...env });
+  }
+
+  async answers(): Promise<boolean> {
+    return fetch(this.url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+  }
+
   async destroy(): Promise<void> {
     await this.infra("connect-down").catch(() => undefined);
     rmSync(this.home, { recursive: true, force: true });
