@@ -558,7 +558,7 @@ export async function waitForRows(
     if (dead) throw new Error(`${dead.name} exited with ${dead.proc.exitCode}:\n${tail(dead.output())}`);
     if (n !== last) {
       last = n;
-      movedAt = Date.now();
+      movedAt = Math.max(movedAt, Date.now());
     } else if (Date.now() - movedAt > 60_000) {
       const said = consumers.map((c) => `-- ${c.name}:\n${tail(c.output(), 12)}`).join("\n");
       throw new Error(`only ${n} of ${count} ${table} rows reached PostgreSQL; no progress for 60 s\n${said}`);

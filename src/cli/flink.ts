@@ -26,7 +26,7 @@ const USAGE = `usage: bun run flink [orders] [revenue] [--bounded] [--parallelis
   --table T       where the orders go (default flink_orders; the pipeline's own orders table only in a database of its own)`;
 
 /** The flags checked here first (the job checks them again): a bad one costs no build and no JVM. */
-function parseFlinkFlags(argv: string[]): { help: boolean } {
+function parseFlinkFlags(argv: string[]): { help: boolean; jobs: string[] } {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -44,7 +44,7 @@ function parseFlinkFlags(argv: string[]): { help: boolean } {
     throw new Error(`--parallelism: expected a whole number of at least 1, got "${values.parallelism}"`);
   if (values.table !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(values.table))
     throw new Error(`--table: expected a lower-case table name, got "${values.table}"`);
-  return { help: values.help ?? false };
+  return { help: values.help ?? false, jobs: positionals.length ? [...new Set(positionals)].sort() : ["orders", "revenue"] };
 }
 
 async function main(): Promise<number> {
@@ -75,7 +75,8 @@ async function main(): Promise<number> {
   // the job's state in /metrics and on the live page while it runs, and how it ended
   const redis = connectRedis(config.redisUrl);
   flinkJob.set({ state: "RUNNING" }, 1);
-  const stopMetrics = publishMetrics(redis, config.cachePrefix, "flink");
+  // one entry per run, named by its jobs: a run that failed is not hidden by another still running
+  const stopMetrics = publishMetrics(redis, config.cachePrefix, ["flink", ...flags.jobs].join("-"));
   const code = await job.exited;
   flinkJob.reset();
   flinkJob.set({ state: stopped ? "STOPPED" : code === 0 ? "FINISHED" : "FAILED" }, 1);

@@ -15,26 +15,26 @@ const TIMEOUT_MS = 2000;
 const NOT_RUNNING = Symbol("not running");
 
 /**
- * `cdc`, under CDC=1: fails unless the CDC connector and its tasks run. `flink`: while a Flink job
- * (`bun run flink`) ships its state, fails when the job failed; absent when none runs.
+ * `cdc`, under CDC=1: fails unless the CDC connector and its tasks run. `flink`: while Flink runs
+ * (`bun run flink`) ship their state (and 30 s after they end), fails when one failed; absent otherwise.
  */
 export async function checkHealth(deps: {
   db: Db;
   redis: Redis;
   admin: KafkaAdmin;
   cdc?: () => Promise<void>;
-  flinkState?: () => Promise<string | null>;
+  flinkStates?: () => Promise<string[]>;
 }): Promise<{
   up: Health;
   errors: Partial<Record<keyof Health, string>>;
 }> {
-  const flinkState = deps.flinkState;
+  const flinkStates = deps.flinkStates;
   const checks: Partial<Record<keyof Health, () => Promise<unknown>>> = {
     postgres: () => withDb(deps.db, "the health check", ping),
     redis: () => deps.redis.ping(),
     kafka: () => deps.admin.listTopics(),
     ...(deps.cdc ? { cdc: deps.cdc } : {}),
-    ...(flinkState ? { flink: () => flinkCheck(flinkState) } : {}),
+    ...(flinkStates ? { flink: () => flinkCheck(flinkStates) } : {}),
   };
   const names = Object.keys(checks) as (keyof Health)[];
   const results = await Promise.allSettled(
@@ -52,21 +52,28 @@ export async function checkHealth(deps: {
   return { up, errors };
 }
 
-async function flinkCheck(state: () => Promise<string | null>): Promise<typeof NOT_RUNNING | undefined> {
-  const now = await state();
-  if (now === null) return NOT_RUNNING;
-  if (now === "FAILED") throw new Error("the Flink job failed: `bun run flink` exited with an error (its output says why)");
+async function flinkCheck(states: () => Promise<string[]>): Promise<typeof NOT_RUNNING | undefined> {
+  // unreadable or slow (Redis down): the redis check says so; whether a job runs is not known
+  const unknown = Bun.sleep(TIMEOUT_MS - 500).then((): string[] => []);
+  const now = await Promise.race([states().catch((): string[] => []), unknown]);
+  if (now.length === 0) return NOT_RUNNING;
+  if (now.includes("FAILED")) throw new Error("a Flink job failed: `bun run flink` exited with an error (its output says why)");
   return undefined;
 }
 
-/** The state a Flink job last shipped (RUNNING, FINISHED, STOPPED, FAILED), or null when none has within the snapshots' TTL. */
-export async function flinkJobState(redis: Redis, prefix: string): Promise<string | null> {
-  const [snapshot] = (await readMetricSnapshots(redis, prefix, "flink")) as {
-    name: string;
-    values: { value: number; labels: { state?: string } }[];
-  }[][];
-  const metric = snapshot?.find((m) => m.name === "shopstream_flink_job_state");
-  return metric?.values.find((v) => v.value > 0)?.labels.state ?? null;
+type Snapshot = { name: string; values: { value: number; labels: { state?: string } }[] }[];
+
+/**
+ * The states the Flink runs (`bun run flink`, a snapshot each) last shipped: RUNNING, FINISHED,
+ * STOPPED or FAILED; empty when none has within the snapshots' TTL.
+ */
+export async function flinkJobStates(redis: Redis, prefix: string): Promise<string[]> {
+  const snapshots = (await readMetricSnapshots(redis, prefix, "flink*")) as Snapshot[];
+  return snapshots.flatMap((metrics) =>
+    (metrics.find((m) => m.name === "shopstream_flink_job_state")?.values ?? [])
+      .filter((v) => v.value > 0)
+      .map((v) => v.labels.state ?? ""),
+  );
 }
 
 function withTimeout<T>(work: Promise<T>, message: string): Promise<T> {

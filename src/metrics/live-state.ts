@@ -13,7 +13,7 @@ export interface Health {
   kafka: boolean;
   /** Under CDC=1: the CDC connector and its tasks run. */
   cdc?: boolean;
-  /** While a Flink job runs (`bun run flink`): it has not failed. */
+  /** While a Flink job runs (`bun run flink`) and 30 s after it ended: none has failed. */
   flink?: boolean;
 }
 

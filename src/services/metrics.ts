@@ -8,7 +8,7 @@ import { topicNames } from "../kafka/topics.ts";
 import { StormLog } from "../log.ts";
 import { LOOPBACK_HOSTS, metricsApp } from "../metrics/app.ts";
 import { buildRegistry, type Sources } from "../metrics/collect.ts";
-import { checkHealth, flinkJobState } from "../metrics/health.ts";
+import { checkHealth, flinkJobStates } from "../metrics/health.ts";
 import { LIVE_SAMPLE_MS, LiveMonitor } from "../metrics/live-monitor.ts";
 import { SchemaVersionSwitch } from "../schemas/version-switch.ts";
 import { every, runService } from "./runtime.ts";
@@ -57,7 +57,7 @@ runService("metrics", async ({ config, log, signal }) => {
       redis,
       admin,
       cdc: config.cdc ? cdcCheck(config) : undefined,
-      flinkState: () => flinkJobState(redis, config.cachePrefix),
+      flinkStates: () => flinkJobStates(redis, config.cachePrefix),
     });
   const schemaVersion = new SchemaVersionSwitch(redis, config.cachePrefix);
   const monitor = new LiveMonitor({ registry, db, scenario, schemaVersion, health, cachePeriodS: config.cacheRefreshS / config.speed });
