@@ -4,13 +4,13 @@
 # (docs/design.md, "Kafka client"), in three lanes side by side:
 #   1. every suite on the first client;
 #   2. the Kafka suites on the second client (the fault suites last, so they do not meet lane 1's),
-#      the benchmark commands at a tiny size (once: they drive both clients themselves), then the
-#      frozen-PostgreSQL suites (a private server of their own) on both clients;
+#      then the benchmark commands at a tiny size (once: they drive both clients themselves);
 #   3. the suites that start JVMs of their own and kill them (a private Kafka cluster, a private
 #      schema registry), one at a time, on both clients: two machines' worth of JVMs starting at
 #      once on two cores is what made them miss their start budgets; then the engines' suites (a
 #      Kafka Connect worker and a PostgreSQL with logical WAL of their own; Flink's mini-cluster),
-#      once: Debezium and Flink talk to Kafka themselves, whichever client the checks read with.
+#      once: Debezium and Flink talk to Kafka themselves, whichever client the checks read with;
+#      then the frozen-PostgreSQL suites (a private server of their own) on both clients.
 # Exits non-zero when any pass fails; each pass ends with bun's own "N pass" / "N fail" lines.
 # Arguments narrow the first pass (bun test filters) and skip the rest.
 set -uo pipefail
@@ -56,10 +56,6 @@ lane1=$!
   done
   echo "== the benchmark commands at a tiny size (both clients in one run)"
   KAFKA_CLIENT=$first bun test --timeout 120000 "$BENCH_SUITE" || status=1
-  for client in "$first" "$second"; do
-    echo "== the suites that freeze a private PostgreSQL, KAFKA_CLIENT=$client"
-    KAFKA_CLIENT=$client bun test --timeout 120000 "${FREEZE_SUITES[@]}" || status=1
-  done
   exit $status
 ) >"$logs/2" 2>&1 &
 lane2=$!
@@ -71,6 +67,10 @@ lane2=$!
   done
   echo "== the engines' suites (Kafka Connect and a PostgreSQL of their own; Flink's mini-cluster), KAFKA_CLIENT=$first"
   KAFKA_CLIENT=$first bun test --timeout 120000 "${ENGINE_SUITES[@]}" || status=1
+  for client in "$first" "$second"; do
+    echo "== the suites that freeze a private PostgreSQL, KAFKA_CLIENT=$client"
+    KAFKA_CLIENT=$client bun test --timeout 120000 "${FREEZE_SUITES[@]}" || status=1
+  done
   exit $status
 ) >"$logs/3" 2>&1 &
 lane3=$!
