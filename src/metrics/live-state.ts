@@ -131,7 +131,7 @@ export function liveState(i: LiveInputs): LiveState {
     },
     health: i.health,
     flink: {
-      job: Object.entries(s.by("shopstream_flink_job_state", "state")).find(([, v]) => v > 0)?.[0] ?? null,
+      job: flinkJobOf(s),
       minute: i.flinkRevenue.minute?.getTime() ?? null,
       categories: i.flinkRevenue.categories.map((c) => ({
         code: c.category,
@@ -146,6 +146,14 @@ export function liveState(i: LiveInputs): LiveState {
       .map((v) => ({ service: String(v.labels.service), rssMb: v.value / 2 ** 20 }))
       .sort((a, b) => a.service.localeCompare(b.service)),
   };
+}
+
+/** The Flink runs' state, the worst first: a failed run is not hidden by one still running. */
+const FLINK_STATES = ["FAILED", "RUNNING", "STOPPED", "FINISHED"];
+
+function flinkJobOf(s: Scrape): string | null {
+  const states = s.by("shopstream_flink_job_state", "state");
+  return FLINK_STATES.find((state) => (states[state] ?? 0) > 0) ?? null;
 }
 
 function cdcOf(s: Scrape): LiveState["cdc"] {

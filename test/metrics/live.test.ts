@@ -56,6 +56,11 @@ test("the page's figures: reload countdown, the volume curve scaled to the day's
   schemas.set({ topic: "orders", format: "avro", version: "2" }, 7);
   schemas.set({ topic: "orders", format: "avro", version: "1" }, 5);
   schemas.set({ topic: "users", format: "json", version: "1" }, 0);
+  // two Flink runs summed: one running, one failed; the failed one is what the page must show
+  const flink = new Gauge({ name: "shopstream_flink_job_state", help: "h", labelNames: ["state"], registers: [registry] });
+  flink.set({ state: "RUNNING" }, 1);
+  flink.set({ state: "FAILED" }, 1);
+  flink.set({ state: "FINISHED" }, 0);
   const ordersByHour = Array.from({ length: 24 }, (_, h) => h * 10);
   const state = liveState({
     at: new Date("2026-03-10T11:00:00Z"), // 20 h in Seoul
@@ -81,6 +86,7 @@ test("the page's figures: reload countdown, the volume curve scaled to the day's
     pinned: 2,
     versions: [1, 2],
   });
+  expect(state.flink.job).toBe("FAILED");
   expect(state.cache).toMatchObject({ ageS: 20, periodS: 50, nextReloadS: 30 });
   expect(state.hours.now).toBe(20);
   const total = ordersByHour.reduce((a, b) => a + b, 0);
