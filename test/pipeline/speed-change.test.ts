@@ -6,6 +6,7 @@ import { createdIds } from "../../support/events.ts";
 import { type TestTopics, waitForSettled } from "../support/kafka.ts";
 import { storedOrders, storedSteps } from "../support/lifecycle.ts";
 import { openStage, type Stage } from "../support/stage.ts";
+import { until } from "../support/until.ts";
 
 // The lifecycle's clock changed across a restart with orders in flight: the consumers and the
 // lifecycle service run under one SPEED, are stopped while orders wait for their next steps, and
@@ -38,11 +39,15 @@ test("a faster --speed after a restart, with orders in flight: every order still
   await Bun.sleep(2000); // the consumers join their group
   const producer = start("producer", "producer.ts", ["--rate", "50", "--count", String(ORDERS)]);
   expect(await producer.proc.exited).toBe(0);
-  await Bun.sleep(3000); // some orders shipped, most still waiting for a step planned under SLOW
-  const [midway] = await db.sql`
-    select count(*) filter (where status <> 'PAID')::int as moved, count(*) filter (where next_status is not null)::int as waiting from orders`;
-  expect(midway!.moved).toBeGreaterThan(0);
-  expect(midway!.waiting).toBeGreaterThan(ORDERS / 2);
+  // the first orders shipped, most still waiting for a step planned under SLOW (polled: on a loaded
+  // machine the first step comes seconds later than on an idle one)
+  const midway = async () =>
+    (
+      await db.sql<{ moved: number; waiting: number }[]>`
+        select count(*) filter (where status <> 'PAID')::int as moved, count(*) filter (where next_status is not null)::int as waiting from orders`
+    )[0]!;
+  await until("the first order moved under SLOW", async () => (await midway()).moved > 0, { timeoutMs: 60_000 });
+  expect((await midway()).waiting).toBeGreaterThan(ORDERS / 2);
   for (const s of slow) expect(await s.stop()).toBe(0);
 
   pipeline(FAST, 2);
