@@ -5,7 +5,7 @@ import type { LogFormat } from "./log.ts";
 import { describe } from "./errors.ts";
 import { ConfigError, type Env, Reader } from "./env-reader.ts";
 import { KAFKA_DEFAULTS } from "./kafka-defaults.ts";
-import { FORMATS, type Format, SCHEMA_VERSIONS } from "./schema-formats.ts";
+import { FORMATS, type Format, ORDER_FIELDS_BORN_IN, SCHEMA_VERSIONS } from "./schema-formats.ts";
 
 // Environment and the live services' flags → one typed, validated config object. Bad values fail fast with a message naming the
 // variable (docs/design.md, "Configuration"); defaults are the documented ones.
@@ -141,7 +141,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = [])
     kafkaProducer: producerBatching(read),
     format: flags.format ?? read.oneOf("FORMAT", "json", FORMATS),
     schemaRegistryUrl: read.url("SCHEMA_REGISTRY_URL", "http://127.0.0.1:18081/apis/ccompat/v7", ["http:", "https:"]).replace(/\/+$/, ""),
-    orderSchemaVersion: read.number("ORDER_SCHEMA_VERSION", 1, { min: 1, max: SCHEMA_VERSIONS.orders.length, integer: true }),
+    // --clicks: the version that carries the session each order was placed in, unless one is set
+    orderSchemaVersion: read.number("ORDER_SCHEMA_VERSION", flags.clicks ? ORDER_FIELDS_BORN_IN.session_id : 1, {
+      min: 1,
+      max: SCHEMA_VERSIONS.orders.length,
+      integer: true,
+    }),
     consumersPerGroup: read.number("CONSUMERS_PER_GROUP", Math.min(DEFAULT_CONSUMERS_PER_GROUP, kafkaPartitions), {
       min: 1,
       max: kafkaPartitions,

@@ -11,5 +11,8 @@ export const SCHEMA_VERSIONS: Readonly<Record<"users" | "products" | "orders" | 
   users: [1],
   clicks: [1],
   products: [1],
-  orders: [1, 2],
+  orders: [1, 2, 3],
 };
+
+/** The order fields born after version 1, with the version that brought each. */
+export const ORDER_FIELDS_BORN_IN = { coupon_code: 2, session_id: 3 } as const;

@@ -15,7 +15,8 @@ import { openEventSerializer } from "../../src/schemas/open.ts";
 // `naive` is the reference: one awaited send() per order.
 
 const job = jobFromEnv<ProducerJob>();
-const config = loadConfig();
+// with clicks, as `--clicks` does: the order schema's version that names each order's session
+const config = loadConfig(process.env, job.clicks ? ["--clicks"] : []);
 const { generator, clickstream } = await fromCache(config, job);
 
 const client = await createKafkaClient({ ...config, kafkaCompression: job.compression ?? config.kafkaCompression }, `bench-${job.mode}`);
@@ -71,11 +72,12 @@ if (job.mode === "naive") {
     if (job.rate) await pace(started, i, job.rate);
     // the producer's own back-pressure, as the producer service waits on it
     await producer.whenRoom();
-    const order = generator.next(new Date());
-    ids.push(order.id);
+    const drawn = generator.next(new Date());
+    ids.push(drawn.id);
+    const made = job.clicks ? clickstream.forOrder(clickRng, drawn, BASELINE) : null;
+    const order = made ? { ...drawn, session_id: made.purchaseSession } : drawn;
     producer.send(topic, { key: order.user_id, value: encoded(order) }).catch(lost);
-    if (job.clicks) {
-      const made = clickstream.forOrder(clickRng, order, BASELINE);
+    if (made) {
       for (const u of made.signUps) producer.send(names.topic("users"), { key: u.id, value: values.encode("users", u) }).catch(lost);
       for (const c of made.clicks)
         producer.send(names.topic("clicks"), { key: c.session_id, value: values.encode("clicks", c) }).catch(lost);

@@ -25,8 +25,15 @@ function services(flags: string[], config: Config): ServiceSpec[] {
     name,
     cmd: [process.execPath, "run", join(ROOT, "src/services", file), ...args],
     ...opts,
-    // --format too: producers write in it, and every service is told the same
-    env: { SPEED: String(config.speed), FORMAT: config.format, ...serviceRuntimeEnv(config), ...opts.env },
+    // --format and the order schema's version too (--clicks starts at the version with the session):
+    // producers write in them, and every service is told the same
+    env: {
+      SPEED: String(config.speed),
+      FORMAT: config.format,
+      ORDER_SCHEMA_VERSION: String(config.orderSchemaVersion),
+      ...serviceRuntimeEnv(config),
+      ...opts.env,
+    },
   });
   const consumers = consumedTopics(config).flatMap((topic) =>
     instances(config.consumersPerGroup).map((i) =>

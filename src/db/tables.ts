@@ -78,6 +78,7 @@ export const ORDERS: TableSpec<Order> = {
     ["user_gender", "text"],
     ["user_age_band", "text"],
     ["coupon_code", "text"],
+    ["session_id", "text"],
   ],
   identity: [
     "user_id",

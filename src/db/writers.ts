@@ -207,8 +207,14 @@ export async function insertOrders(
 export function withSchedule(orders: readonly Order[], schedule?: Schedule): ScheduledOrder[] {
   return orders.map((o) => {
     const next = schedule?.(o, o.status) ?? null;
-    // every column present (an order of schema version 1 has no coupon): a writer that names columns needs them all
-    return { ...o, coupon_code: o.coupon_code ?? null, next_status: next?.status ?? null, next_status_at: next?.at ?? null };
+    // every column present (an order of schema version 1 has no coupon, one before 3 no session): a writer that names columns needs them all
+    return {
+      ...o,
+      coupon_code: o.coupon_code ?? null,
+      session_id: o.session_id ?? null,
+      next_status: next?.status ?? null,
+      next_status_at: next?.at ?? null,
+    };
   });
 }
 

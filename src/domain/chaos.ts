@@ -25,7 +25,7 @@ export interface ChaosProfile {
 /**
  * Kinds that need something of the record: out-of-order a later record of the same key (orders: a
  * customer's next order; a product's or user's id comes once), nulls a nullable field that holds a
- * value (a new user's last login; an order's only one, its coupon, is the schema's to fill).
+ * value (a new user's last login; an order's, its coupon and its session, are its schema version's to fill).
  */
 const APPLIES: Record<ChaosTopic, readonly ChaosKind[]> = {
   orders: ["duplicate", "late", "out_of_order", "drift", "poison"],

@@ -191,6 +191,8 @@ export interface ClickUser {
 
 /** The clicks of an order's sessions, and the customers who signed up in them (their user records are published too). */
 export interface OrderSessions {
+  /** The session the order was placed in: the first of `clicks`. */
+  purchaseSession: string;
   clicks: Click[];
   sessions: number;
   signUps: User[];
@@ -259,7 +261,7 @@ export class Clickstream<P extends ClickProduct = ClickProduct, U extends ClickU
       }
       clicks.push(...this.session(rng, { device, category, stage, user, signUpAt, endMs: sessionEnd }));
     }
-    return { clicks, sessions, signUps };
+    return { purchaseSession: (clicks[0] as Click).session_id, clicks, sessions, signUps };
   }
 
   /**

@@ -63,6 +63,8 @@ export interface Order {
   user_age_band: AgeBand;
   /** The coupon behind the discount; only version 2 of the order schema carries it (docs/design.md, "Schemas"). */
   coupon_code?: string | null;
+  /** The session the order was placed in (with --clicks); only version 3 of the order schema carries it. */
+  session_id?: string | null;
 }
 
 /** One step of an order's lifecycle, as the order_status_changed event carries it. */

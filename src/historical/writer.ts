@@ -16,21 +16,21 @@ export const EVENT_COPY_COLUMNS: readonly string[] = ["order_id", "from_status",
 // orderCopyLine writes the columns by hand (the generic encoder costs ~1.8 µs a row, a million rows
 // a year); this refuses to load if ORDERS ever lists them differently.
 const HAND_ORDER =
-  "id,user_id,product_id,quantity,unit_price,shipping_cost,discount_amount,total_amount,payment_method,status,created_at,category,user_region,user_gender,user_age_band,coupon_code";
+  "id,user_id,product_id,quantity,unit_price,shipping_cost,discount_amount,total_amount,payment_method,status,created_at,category,user_region,user_gender,user_age_band,coupon_code,session_id";
 if (columnNames(ORDERS).join(",") !== HAND_ORDER) throw new Error("src/historical/writer.ts: ORDERS columns changed; update orderCopyLine");
 const UNSAFE = /[\\\t\n\r]/;
 
 /**
  * One order as a line of COPY text, equal to encodeRow(rowValues(ORDERS, o) + its lifecycle within
  * the period + source): the status it reached and when it reached each; no coupon (the year is
- * written as version 1 of the order schema). Ids, enums and numbers never
- * need escaping; the region comes from the database, so it is checked.
+ * written as version 1 of the order schema); with --clicks, the session it was placed in. Ids,
+ * enums and numbers never need escaping; the region comes from the database, so it is checked.
  */
-export function orderCopyLine(o: Order, done: readonly Transition[]): string {
+export function orderCopyLine(o: Order, done: readonly Transition[], sessionId?: string): string {
   if (UNSAFE.test(o.user_region)) throw new Error(`region of order ${o.id} contains a control character`);
   const status = done.length ? (done[done.length - 1] as Transition).to : o.status;
   const when = (to: OrderStatus) => done.find((t) => t.to === to)?.at.toISOString() ?? "\\N";
-  return `${o.id}\t${o.user_id}\t${o.product_id}\t${o.quantity}\t${o.unit_price}\t${o.shipping_cost}\t${o.discount_amount}\t${o.total_amount}\t${o.payment_method}\t${status}\t${o.created_at.toISOString()}\t${o.category}\t${o.user_region}\t${o.user_gender}\t${o.user_age_band}\t\\N\t${when("SHIPPED")}\t${when("DELIVERED")}\t${when("CANCELLED")}\t${when("REFUNDED")}\t${SOURCE}\n`;
+  return `${o.id}\t${o.user_id}\t${o.product_id}\t${o.quantity}\t${o.unit_price}\t${o.shipping_cost}\t${o.discount_amount}\t${o.total_amount}\t${o.payment_method}\t${status}\t${o.created_at.toISOString()}\t${o.category}\t${o.user_region}\t${o.user_gender}\t${o.user_age_band}\t\\N\t${sessionId ?? "\\N"}\t${when("SHIPPED")}\t${when("DELIVERED")}\t${when("CANCELLED")}\t${when("REFUNDED")}\t${SOURCE}\n`;
 }
 
 /** The order's transitions within the period as lines of COPY text for order_events. */

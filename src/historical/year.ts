@@ -168,7 +168,7 @@ export async function writeYear(
           rng: year.rng.fork("clicks"),
           lane: lanes.clicks,
           /** Clicks as COPY text for click_events and their sessions, counted. */
-          text(made: Click[]) {
+          text(made: readonly Click[]) {
             const sessions = foldSessions(made);
             figures.clicks += made.length;
             figures.sessions += sessions.length;
@@ -227,7 +227,8 @@ export async function writeYear(
         },
         of: (order, scenario) => {
           // the visitors at the login wall leave: the year's sign-ups come in through their own sessions
-          return clicks.text(clicks.stream.forOrder(clicks.rng, order, scenario, { signUps: false }).clicks);
+          const made = clicks.stream.forOrder(clicks.rng, order, scenario, { signUps: false });
+          return { ...clicks.text(made.clicks), purchaseSession: made.purchaseSession };
         },
       },
     );
@@ -266,8 +267,8 @@ export async function writeYear(
 }
 
 type Emit = Parameters<HistoricalGenerator["day"]>[1];
-/** An order's sessions and clicks as COPY text. */
-type OrderClicks = (order: Order, scenario: Scenario) => { clicks: string; sessions: string };
+/** An order's sessions and clicks as COPY text, and the session it was placed in. */
+type OrderClicks = (order: Order, scenario: Scenario) => { clicks: string; sessions: string; purchaseSession: string };
 
 /**
  * One week's orders in one COPY, day by day (`day` generates a day's orders, false once the run
@@ -292,10 +293,10 @@ async function writeWeek(
       let clickText = "";
       let sessionText = "";
       const ran = day(d, (o, done, scenario) => {
-        text += orderCopyLine(o, done);
+        const made = clicks?.of(o, scenario);
+        text += orderCopyLine(o, done, made?.purchaseSession);
         events += eventCopyLines(o.id, done);
-        if (clicks) {
-          const made = clicks.of(o, scenario);
+        if (made) {
           clickText += made.clicks;
           sessionText += made.sessions;
         }

@@ -88,6 +88,8 @@ const orderSchema = z
     user_age_band: ageBand,
     // born in version 2 of the order schema (docs/design.md, "Schemas"): absent or null before
     coupon_code: text(40).min(1).nullable().optional(),
+    // born in version 3: the session the order was placed in (with --clicks), null without one
+    session_id: idOf("S_").nullable().optional(),
   })
   .refine((o) => o.total_amount === o.unit_price * o.quantity + o.shipping_cost - o.discount_amount, {
     message: "total_amount must equal unit_price × quantity + shipping_cost − discount_amount",

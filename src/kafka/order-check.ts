@@ -45,6 +45,8 @@ export function checkOrder(occurredAt: string | null, o: Order): void {
   const coupon = o.coupon_code;
   if (coupon !== undefined && coupon !== null && (typeof coupon !== "string" || coupon.length < 1 || coupon.length > 40))
     wrong("data.coupon_code", "expected 1–40 characters or null");
+  if (o.session_id !== undefined && o.session_id !== null && !isIdOf(o.session_id, "S_"))
+    wrong("data.session_id", "expected 1–64 characters starting with S_, or null");
   if (o.total_amount !== o.unit_price * o.quantity + o.shipping_cost - o.discount_amount)
     wrong("data.total_amount", "total_amount must equal unit_price × quantity + shipping_cost − discount_amount");
   if (o.discount_amount > o.unit_price * o.quantity) wrong("data.discount_amount", "discount_amount exceeds unit_price × quantity");

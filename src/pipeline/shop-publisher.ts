@@ -1,5 +1,5 @@
 import type { CachedProduct, CachedUser } from "../cache/reload.ts";
-import type { Clickstream } from "../domain/clickstream.ts";
+import type { Clickstream, OrderSessions } from "../domain/clickstream.ts";
 import { generateProducts } from "../domain/fake.ts";
 import type { OrderGenerator } from "../domain/order-generator.ts";
 import type { Rng } from "../domain/random.ts";
@@ -55,22 +55,29 @@ export class ShopPublisher {
   async order(signal: AbortSignal): Promise<void> {
     await this.producer.whenRoom(signal);
     if (signal.aborted) return;
-    const order = this.generator.next(new Date());
+    const drawn = this.generator.next(new Date());
     this.generated++;
+    // with --clicks the order names the session it was placed in (version 3 of its schema carries it)
+    const made = this.orderClicks && this.sessionsOf(drawn, this.orderClicks);
+    const order = made ? { ...drawn, session_id: made.purchaseSession } : drawn;
     this.sender.send("orders", order.user_id, order).then(
       () => this.acknowledged++,
       () => this.failed++,
     );
-    if (this.orderClicks) this.sessionsOf(order, this.orderClicks);
+    if (made) this.sendSessions(made);
   }
 
-  /** The order's sessions, each event keyed by its session (so a session's events stay in order); new customers first. */
-  private sessionsOf(order: Order, { stream, rng }: OrderClicks): void {
+  private sessionsOf(order: Order, { stream, rng }: OrderClicks): OrderSessions {
     const made = stream.forOrder(rng, order, this.generator.scenario);
-    for (const user of made.signUps) this.sender.send("users", user.id, user).catch(() => this.clicksFailed++);
-    for (const click of made.clicks) this.sender.send("clicks", click.session_id, click).catch(() => this.clicksFailed++);
     this.clicks += made.clicks.length;
     this.sessions += made.sessions;
+    return made;
+  }
+
+  /** An order's sessions, each event keyed by its session (so a session's events stay in order); new customers first. */
+  private sendSessions(made: OrderSessions): void {
+    for (const user of made.signUps) this.sender.send("users", user.id, user).catch(() => this.clicksFailed++);
+    for (const click of made.clicks) this.sender.send("clicks", click.session_id, click).catch(() => this.clicksFailed++);
   }
 
   async product(signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ENVELOPES } from "../kafka/contract.ts";
 import type { EntityTopic } from "../kafka/topics.ts";
-import { SCHEMA_VERSIONS } from "../schema-formats.ts";
+import { ORDER_FIELDS_BORN_IN, SCHEMA_VERSIONS } from "../schema-formats.ts";
 
 // The registered schemas (docs/design.md, "Schemas"), all drawn from the zod contract so that there
 // is one source of truth: its JSON Schema, then Avro and Protobuf written from that JSON Schema
@@ -11,7 +11,7 @@ import { SCHEMA_VERSIONS } from "../schema-formats.ts";
 export { SCHEMA_VERSIONS };
 
 /** Fields born after version 1, with the version that brought them. */
-const BORN_IN: Record<EntityTopic, Record<string, number>> = { users: {}, products: {}, orders: { coupon_code: 2 }, clicks: {} };
+const BORN_IN: Record<EntityTopic, Record<string, number>> = { users: {}, products: {}, orders: ORDER_FIELDS_BORN_IN, clicks: {} };
 
 /** A JSON Schema node, as zod writes them (only what the converters read). */
 export interface JsonNode {

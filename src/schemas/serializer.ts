@@ -82,13 +82,16 @@ abstract class VersionedSerializer implements EventSerializer {
     }));
   }
 
-  // version 2 of the order schema carries the coupon behind the discount; a lifecycle step is the same in both
+  // version 2 of the order schema carries the coupon behind the discount, version 3 the session the
+  // order was placed in; a lifecycle step is the same in all
   private orderAt<T>(item: T): T {
     if (typeof item !== "object" || item === null || "order_id" in item) return item;
+    const v = this.version.orders;
     const order = item as unknown as Order;
-    if (this.version.orders >= 2) return { ...order, coupon_code: couponFor(order) } as T;
-    if (order.coupon_code === undefined) return item;
-    const { coupon_code: _, ...v1 } = order;
+    if (v === 1 && order.coupon_code === undefined && order.session_id === undefined) return item; // the common case: no copy
+    const { coupon_code: _, session_id, ...v1 } = order;
+    if (v >= 3) return { ...v1, coupon_code: couponFor(v1), session_id: session_id ?? null } as T;
+    if (v >= 2) return { ...v1, coupon_code: couponFor(v1) } as T;
     return v1 as T;
   }
 }

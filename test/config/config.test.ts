@@ -74,6 +74,13 @@ describe("loadConfig", () => {
     expect(loadConfig({}, []).live).toEqual({ rate: undefined, scenario: undefined, count: undefined });
   });
 
+  test("--clicks starts the order schema at version 3, which carries the order's session; ORDER_SCHEMA_VERSION wins", () => {
+    expect(loadConfig({}, []).orderSchemaVersion).toBe(1);
+    expect(loadConfig({}, ["--clicks"]).orderSchemaVersion).toBe(3);
+    expect(loadConfig({ ORDER_SCHEMA_VERSION: "2" }, ["--clicks"]).orderSchemaVersion).toBe(2);
+    expect(() => loadConfig({ ORDER_SCHEMA_VERSION: "4" })).toThrow("ORDER_SCHEMA_VERSION");
+  });
+
   for (const [argv, named] of [
     [["--rate=-5"], "--rate"],
     [["--speed", "fast"], "--speed"],

@@ -139,7 +139,8 @@ async function ctrlC(label: string, args: string[], ordersFirst = 2000): Promise
   const format = args.includes("--format") ? args[args.indexOf("--format") + 1] : "json";
   expect(published.every((m) => (m.bytes?.[0] === 0) === (format !== "json"))).toBe(true);
   if (args.includes("--clicks")) {
-    // the clicks as the producer counted them, each stored once; every order has its session
+    // the clicks as the producer counted them, each stored once; every order has its session, and
+    // names it (start:all tells every service the version --clicks starts at)
     const clicked = /stopped: .*; (\d+) clicks in (\d+) sessions/.exec(output);
     expect(clicked, output.slice(-3000)).not.toBeNull();
     const clickIds = (await readTopic(t.client, t.admin, t.names.topic("clicks"))).map(
@@ -148,7 +149,8 @@ async function ctrlC(label: string, args: string[], ordersFirst = 2000): Promise
     expect(new Set(clickIds).size).toBe(Number(clicked![1]));
     const [row] = await db.sql`
       select (select count(*) from click_events)::int as clicks, (select count(*) from sessions)::int as sessions,
-             (select count(*) from orders o where not exists (select 1 from sessions s where s.order_id = o.id))::int as orders_without_session`;
-    expect(row).toEqual({ clicks: Number(clicked![1]), sessions: Number(clicked![2]), orders_without_session: 0 });
+             (select count(*) from orders o where not exists (select 1 from sessions s where s.order_id = o.id))::int as orders_without_session,
+             (select count(*) from orders o where o.session_id is distinct from (select s.id from sessions s where s.order_id = o.id))::int as wrong_session`;
+    expect(row).toEqual({ clicks: Number(clicked![1]), sessions: Number(clicked![2]), orders_without_session: 0, wrong_session: 0 });
   }
 }

@@ -65,6 +65,7 @@ const BROKEN: Record<string, unknown[]> = {
   user_gender: ["X", "m", null],
   user_age_band: ["60s", "", null, 20],
   coupon_code: ["", "c".repeat(41), 5, null, undefined, "SAVE5K", "c".repeat(40)],
+  session_id: ["", "O_1", `S_${"s".repeat(63)}`, 5, null, undefined, "S_1", `S_${"s".repeat(62)}`],
 };
 
 describe("encode() on new orders", () => {

@@ -7,7 +7,8 @@ import { outputs, until } from "../support/until.ts";
 
 // `--clicks` through the real pipeline: the producer publishes the sessions behind each order on
 // the clicks topic, a clicks consumer group lands them in PostgreSQL, and every purchase meets its
-// order there: the ids in Kafka are the ids stored, each session folded from exactly its events.
+// order there (and the order names its session): the ids in Kafka are the ids stored, each session
+// folded from exactly its events.
 
 const ORDERS = 400;
 let stage: Stage;
@@ -76,8 +77,16 @@ test("every click lands once, every session is folded from its events, every pur
     select (select count(*) from orders)::int as orders,
            (select count(*) from orders o where not exists (select 1 from sessions s where s.order_id = o.id))::int as orders_without_session,
            (select count(*) from sessions s where s.order_id is not null and not exists (select 1 from orders o where o.id = s.order_id))::int as purchases_without_order,
-           (select count(*) from sessions s join orders o on o.id = s.order_id where s.user_id <> o.user_id or s.category <> o.category)::int as mismatched`;
-  expect(link).toEqual({ orders: ORDERS, orders_without_session: 0, purchases_without_order: 0, mismatched: 0 });
+           (select count(*) from sessions s join orders o on o.id = s.order_id where s.user_id <> o.user_id or s.category <> o.category)::int as mismatched,
+           (select count(*) from orders o where o.session_id is distinct from (select s.id from sessions s where s.order_id = o.id))::int as wrong_session`;
+  expect(link).toEqual({ orders: ORDERS, orders_without_session: 0, purchases_without_order: 0, mismatched: 0, wrong_session: 0 });
+  // and the order event names it too (version 3 of the order schema, the one --clicks starts at)
+  const purchasedIn = new Map(clicks.filter((c) => c.type === "purchase").map((c) => [c.order_id, c.session_id]));
+  const created = (await readTopic(t.client, t.admin, t.names.topic("orders")))
+    .map((m) => JSON.parse(m.value) as { event_type: string; data: { id: string; session_id?: string | null } })
+    .filter((e) => e.event_type === "order_created");
+  expect(created).toHaveLength(ORDERS);
+  expect(created.filter((e) => !e.data.session_id || e.data.session_id !== purchasedIn.get(e.data.id))).toEqual([]);
 
   // the visitors who signed up arrived as users through Kafka
   const signedUp = clicks.filter((c) => c.type === "sign_up").map((c) => c.user_id as string);

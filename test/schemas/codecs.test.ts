@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Clickstream } from "../../src/domain/clickstream.ts";
+import { type Click, Clickstream } from "../../src/domain/clickstream.ts";
 import { couponFor } from "../../src/domain/coupons.ts";
 import { generateProducts, generateUsers } from "../../src/domain/fake.ts";
 import { OrderGenerator } from "../../src/domain/order-generator.ts";
@@ -13,6 +13,7 @@ import { avroSchemaOf } from "../../src/schemas/avro.ts";
 import { DATE_FIELDS, eventShapes, jsonSchemaOf } from "../../src/schemas/definitions.ts";
 import { codecFor, SCHEMA_TYPE, schemaText } from "../../src/schemas/formats.ts";
 import { protoSchemaOf } from "../../src/schemas/protobuf.ts";
+import { ORDER_FIELDS_BORN_IN, SCHEMA_VERSIONS } from "../../src/schema-formats.ts";
 import { frame, framedPayload } from "../../src/schemas/wire-codec.ts";
 
 // The registry formats, without a registry: every event the generators draw goes through each
@@ -42,7 +43,15 @@ const clicks = orders.slice(0, 40).flatMap((o, i) => stream.forOrder(new Rng(`fm
 const EVENTS: { entity: EntityTopic; items: object[] }[] = [
   { entity: "users", items: users },
   { entity: "products", items: products },
-  { entity: "orders", items: [...orders, ...orders.map((o) => ({ ...o, coupon_code: couponFor(o) })), ...steps] },
+  {
+    entity: "orders",
+    items: [
+      ...orders,
+      ...orders.map((o) => ({ ...o, coupon_code: couponFor(o) })),
+      ...orders.map((o, i) => ({ ...o, coupon_code: couponFor(o), session_id: (clicks[i % clicks.length] as Click).session_id })),
+      ...steps,
+    ],
+  },
   { entity: "clicks", items: clicks },
 ];
 
@@ -51,9 +60,15 @@ function readerOf(codec: ReturnType<typeof codecFor>): FramedReader {
   return { read: (value) => codec.decode(framedPayload(value)) };
 }
 
-/** An absent coupon and a null one are the same fact (a schema's default fills in the null). */
+/** An absent coupon or session and a null one are the same fact (a schema's default fills in the null). */
 function couponAsNull<T extends { event_type: string; data: object }>(e: T): T {
-  return e.event_type === "order_created" ? { ...e, data: { coupon_code: null, ...e.data } } : e;
+  return e.event_type === "order_created" ? { ...e, data: { coupon_code: null, session_id: null, ...e.data } } : e;
+}
+
+/** An order as a producer at `version` writes it: the fields born later stripped (src/schemas/serializer.ts). */
+function atVersion(item: object, version: number): object {
+  const later = Object.entries(ORDER_FIELDS_BORN_IN).filter(([field, born]) => born > version && field in item);
+  return later.length ? { ...item, ...Object.fromEntries(later.map(([field]) => [field, undefined])) } : item;
 }
 
 for (const format of ["avro", "protobuf", "jsonschema"] as const) {
@@ -61,24 +76,23 @@ for (const format of ["avro", "protobuf", "jsonschema"] as const) {
     test("every drawn event, at every version, decodes to what its JSON decodes to", () => {
       let checked = 0;
       for (const { entity, items } of EVENTS)
-        for (const version of entity === "orders" ? [1, 2] : [1]) {
+        for (const version of entity === "orders" ? SCHEMA_VERSIONS.orders : [1]) {
           const codec = codecFor(SCHEMA_TYPE[format], schemaText(format, entity, version));
           const reader = readerOf(codec);
           for (const item of items) {
-            // version 1 has no coupon: its producer strips the field (src/schemas/serializer.ts)
-            const data = version === 1 && "coupon_code" in item ? { ...item, coupon_code: undefined } : item;
+            const data = entity === "orders" ? atVersion(item, version) : item;
             const wire = wireOf(entity, data as never, NOW);
             const framed = frame(7, codec.encode(wire), codec.prefix);
             expect(couponAsNull(decode(entity, framed, reader))).toEqual(couponAsNull(decode(entity, JSON.stringify(wire))));
             checked++;
           }
         }
-      expect(checked).toBe(users.length + products.length + 2 * (orders.length * 2 + steps.length) + clicks.length);
+      expect(checked).toBe(users.length + products.length + 3 * (orders.length * 3 + steps.length) + clicks.length);
     });
   });
 }
 
-test("the schemas hold the contract's fields, in its order; version 2 of orders adds coupon_code, optional, at the end", () => {
+test("the schemas hold the contract's fields, in its order; versions 2 and 3 of orders add coupon_code and session_id, optional, at the end", () => {
   for (const entity of ["users", "products", "orders"] as const) {
     const shapes = eventShapes(entity, 1);
     const avro = avroSchemaOf(entity, 1) as { fields: { name: string; type: unknown }[] };
@@ -90,11 +104,16 @@ test("the schemas hold the contract's fields, in its order; version 2 of orders 
   }
   const v1 = Object.keys(eventShapes("orders", 1)[0]?.data.properties ?? {});
   const v2 = Object.keys(eventShapes("orders", 2)[0]?.data.properties ?? {});
+  const v3 = Object.keys(eventShapes("orders", 3)[0]?.data.properties ?? {});
   expect(v2).toEqual([...v1, "coupon_code"]);
+  expect(v3).toEqual([...v2, "session_id"]);
   expect(protoSchemaOf("orders", 2)).toContain(`optional string coupon_code = ${v1.length + 1};`);
+  expect(protoSchemaOf("orders", 3)).toContain(`optional string session_id = ${v1.length + 2};`);
   expect(protoSchemaOf("orders", 1)).not.toContain("coupon_code");
-  const json = jsonSchemaOf("orders", 2) as { oneOf: { properties: { data: { required: string[] } } }[] };
+  expect(protoSchemaOf("orders", 2)).not.toContain("session_id");
+  const json = jsonSchemaOf("orders", 3) as { oneOf: { properties: { data: { required: string[] } } }[] };
   expect(json.oneOf[0]?.properties.data.required).not.toContain("coupon_code");
+  expect(json.oneOf[0]?.properties.data.required).not.toContain("session_id");
   expect([...DATE_FIELDS].sort()).toEqual(["at", "created_at", "last_login_at", "last_ordered_at"]);
 });
 
