@@ -124,18 +124,26 @@ class RegistrySerializer extends VersionedSerializer {
   }
 
   async prepare(entity: EntityTopic, version: number): Promise<void> {
-    const key = `${entity}@${version}`;
-    if (!this.writers.has(key)) {
-      const registry = this.opts.registry as RegistryClient;
-      const subject = valueSubject(this.opts.names.topic(entity));
-      const text = schemaText(this.format, entity, version);
-      const schemaType = SCHEMA_TYPE[this.format];
-      // BACKWARD before the first version lands: a later, incompatible schema is then refused
-      await registry.setCompatibility(subject, "BACKWARD");
-      const id = await registry.register(subject, schemaType, text);
-      this.writers.set(key, { id, codec: codecFor(schemaType, text) });
-    }
+    // the versions before it first, so that the subject's history is the schema's own: a producer
+    // that starts at version 3 on a new subject leaves versions 1 and 2 registered, and a later one
+    // at an earlier version finds its schema there (a schema registered already is not checked
+    // again), where it would otherwise be judged against version 3 and refused (Protobuf's removed
+    // field, JSON Schema's closed objects)
+    for (let v = 1; v <= version; v++) await this.register(entity, v);
     this.version[entity] = version;
+  }
+
+  private async register(entity: EntityTopic, version: number): Promise<void> {
+    const key = `${entity}@${version}`;
+    if (this.writers.has(key)) return;
+    const registry = this.opts.registry as RegistryClient;
+    const subject = valueSubject(this.opts.names.topic(entity));
+    const text = schemaText(this.format, entity, version);
+    const schemaType = SCHEMA_TYPE[this.format];
+    // BACKWARD before the first version lands: a later, incompatible schema is then refused
+    await registry.setCompatibility(subject, "BACKWARD");
+    const id = await registry.register(subject, schemaType, text);
+    this.writers.set(key, { id, codec: codecFor(schemaType, text) });
   }
 
   protected write(entity: EntityTopic, wire: Record<string, unknown>): Buffer {

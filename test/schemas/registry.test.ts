@@ -67,6 +67,25 @@ test("registering is idempotent and BACKWARD; producers starting together all se
   await expect(protobuf).rejects.toThrow(/holds AVRO schemas/);
 });
 
+for (const format of ["avro", "protobuf", "jsonschema"] as const)
+  test(`${format}: a producer starting at order version 3 on a new subject registers 1 and 2 first, so a later producer at 1 and a switch back to 2 are taken`, async () => {
+    // registered alone, version 3 would be the subject's only one: version 1 or 2 would then be judged
+    // against it under BACKWARD, and Protobuf (a removed field) and JSON Schema (closed objects) refuse
+    const names = topicNames(`${topics}${format}_from3_${uniqueSuffix()}.`);
+    const subject = valueSubject(names.topic("orders"));
+    const at = (v: number) => ({ format, schemaRegistryUrl: config.schemaRegistryUrl, orderSchemaVersion: v });
+    const newest = await openEventSerializer(at(3), names, ["orders"]);
+    const registered = await Promise.all([1, 2, 3].map((v) => registry.version(subject, v)));
+    expect(registered.map((r) => r?.version)).toEqual([1, 2, 3]);
+    expect(new Set(registered.map((r) => r?.id)).size).toBe(3);
+    expect(newest.topics()[0]).toMatchObject({ version: 3, schemaId: registered[2]?.id });
+    const later = await openEventSerializer(at(1), names, ["orders"]);
+    expect(later.topics()[0]).toMatchObject({ version: 1, schemaId: registered[0]?.id });
+    await newest.useOrderVersion(2);
+    expect(newest.topics()[0]).toMatchObject({ version: 2, schemaId: registered[1]?.id });
+    expect((await registry.version(subject, "latest"))?.version).toBe(3);
+  });
+
 test("a version the registry refuses leaves the producer on its own, said once in one line", async () => {
   const names = topicNames(`${topics}refuse_${uniqueSuffix()}.`);
   const subject = valueSubject(names.topic("orders"));
