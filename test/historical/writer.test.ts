@@ -25,9 +25,11 @@ test("the hand-written order line is the generic COPY encoding of the same row, 
     const done = plan.slice(0, i === 0 ? 0 : i === 1 ? 1 : plan.length);
     const at = (to: string) => done.find((t) => t.to === to)?.at ?? null;
     const status = done.at(-1)?.to ?? "PAID";
-    expect(orderCopyLine(order, done)).toBe(
+    // with --clicks, the session it was placed in
+    const sessionId = i === 1 ? `S_${region}` : undefined;
+    expect(orderCopyLine(order, done, sessionId)).toBe(
       encodeRow([
-        ...rowValues(ORDERS, { ...order, status }),
+        ...rowValues(ORDERS, { ...order, status, session_id: sessionId ?? null }),
         at("SHIPPED"),
         at("DELIVERED"),
         at("CANCELLED"),

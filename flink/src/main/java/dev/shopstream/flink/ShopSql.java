@@ -19,7 +19,7 @@ final class ShopSql {
           data ROW<
             id STRING, user_id STRING, product_id STRING, quantity INT, unit_price INT, shipping_cost INT,
             discount_amount INT, payment_method STRING, status STRING, created_at TIMESTAMP_LTZ(3), category STRING,
-            user_region STRING, user_gender STRING, user_age_band STRING, coupon_code STRING>,
+            user_region STRING, user_gender STRING, user_age_band STRING, coupon_code STRING, session_id STRING>,
           order_time AS data.created_at,
           WATERMARK FOR order_time AS order_time - INTERVAL '5' SECOND
         ) WITH (
@@ -50,7 +50,8 @@ final class ShopSql {
              CAST(data.unit_price AS BIGINT) * data.quantity + data.shipping_cost - data.discount_amount AS total_amount,
              data.payment_method AS payment_method, data.status AS status, data.created_at AS created_at,
              data.category AS category, data.user_region AS user_region, data.user_gender AS user_gender,
-             data.user_age_band AS user_age_band, data.coupon_code AS coupon_code, order_time
+             data.user_age_band AS user_age_band, data.coupon_code AS coupon_code, data.session_id AS session_id,
+             order_time
       FROM orders_topic
       WHERE event_type = 'order_created'""";
 
@@ -61,6 +62,7 @@ final class ShopSql {
           id STRING, user_id STRING, product_id STRING, quantity SMALLINT, unit_price INT, shipping_cost INT,
           discount_amount INT, total_amount BIGINT, payment_method STRING, status STRING, created_at TIMESTAMP(3),
           category STRING, user_region STRING, user_gender STRING, user_age_band STRING, coupon_code STRING,
+          session_id STRING,
           PRIMARY KEY (id) NOT ENFORCED
         ) WITH (%s, 'table-name' = '%s')"""
         .formatted(jdbc(s), s.ordersTable());
@@ -71,7 +73,7 @@ final class ShopSql {
       INSERT INTO orders_table
       SELECT id, user_id, product_id, quantity, unit_price, shipping_cost, discount_amount, total_amount,
              payment_method, status, CAST(created_at AS TIMESTAMP(3)), category, user_region, user_gender, user_age_band,
-             coupon_code
+             coupon_code, session_id
       FROM new_orders""";
 
   static String revenueTable(Settings s) {
