@@ -5,7 +5,7 @@ import { encode, wireOf } from "../kafka/envelope.ts";
 import type { EntityTopic, TopicNames } from "../kafka/topics.ts";
 import { checkVersion } from "./definitions.ts";
 import { codecFor, type Format, type RegistryFormat, SCHEMA_TYPE, schemaText, valueSubject } from "./formats.ts";
-import type { RegistryClient } from "./registry.ts";
+import { type RegistryClient, SchemaRefused } from "./registry.ts";
 import { frame, type WireCodec } from "./wire-codec.ts";
 
 // The producers' side of the formats (docs/design.md, "Schemas"): every value validated by the
@@ -128,8 +128,13 @@ class RegistrySerializer extends VersionedSerializer {
     // that starts at version 3 on a new subject leaves versions 1 and 2 registered, and a later one
     // at an earlier version finds its schema there (a schema registered already is not checked
     // again), where it would otherwise be judged against version 3 and refused (Protobuf's removed
-    // field, JSON Schema's closed objects)
-    for (let v = 1; v <= version; v++) await this.register(entity, v);
+    // field, JSON Schema's closed objects). An earlier version the subject's history refuses is
+    // passed over: only this producer's own version must be taken.
+    for (let v = 1; v < version; v++)
+      await this.register(entity, v).catch((err: unknown) => {
+        if (!(err instanceof SchemaRefused)) throw err;
+      });
+    await this.register(entity, version);
     this.version[entity] = version;
   }
 

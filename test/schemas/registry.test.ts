@@ -4,7 +4,7 @@ import { topicNames } from "../../src/kafka/topics.ts";
 import type { Logger } from "../../src/log.ts";
 import { openEventSerializer } from "../../src/schemas/open.ts";
 import { avroSchemaOf } from "../../src/schemas/avro.ts";
-import { schemaText, valueSubject } from "../../src/schemas/formats.ts";
+import { SCHEMA_TYPE, schemaText, valueSubject } from "../../src/schemas/formats.ts";
 import { RegistryClient, RegistryUnavailable, SchemaRefused } from "../../src/schemas/registry.ts";
 import { SchemaReader } from "../../src/schemas/reader.ts";
 import { frame } from "../../src/schemas/wire-codec.ts";
@@ -68,7 +68,7 @@ test("registering is idempotent and BACKWARD; producers starting together all se
 });
 
 for (const format of ["avro", "protobuf", "jsonschema"] as const)
-  test(`${format}: a producer starting at order version 3 on a new subject registers 1 and 2 first, so a later producer at 1 and a switch back to 2 are taken`, async () => {
+  test(`${format}: a producer starting at order version 3 on a new subject registers 1 and 2 first, so later producers at 1 and 2 are taken`, async () => {
     // registered alone, version 3 would be the subject's only one: version 1 or 2 would then be judged
     // against it under BACKWARD, and Protobuf (a removed field) and JSON Schema (closed objects) refuse
     const names = topicNames(`${topics}${format}_from3_${uniqueSuffix()}.`);
@@ -79,11 +79,26 @@ for (const format of ["avro", "protobuf", "jsonschema"] as const)
     expect(registered.map((r) => r?.version)).toEqual([1, 2, 3]);
     expect(new Set(registered.map((r) => r?.id)).size).toBe(3);
     expect(newest.topics()[0]).toMatchObject({ version: 3, schemaId: registered[2]?.id });
-    const later = await openEventSerializer(at(1), names, ["orders"]);
-    expect(later.topics()[0]).toMatchObject({ version: 1, schemaId: registered[0]?.id });
-    await newest.useOrderVersion(2);
-    expect(newest.topics()[0]).toMatchObject({ version: 2, schemaId: registered[1]?.id });
+    // later producers at earlier versions, each asking the registry, are given those versions' ids
+    for (const v of [1, 2]) {
+      const later = await openEventSerializer(at(v), names, ["orders"]);
+      expect(later.topics()[0]).toMatchObject({ version: v, schemaId: registered[v - 1]?.id });
+    }
     expect((await registry.version(subject, "latest"))?.version).toBe(3);
+  });
+
+for (const format of ["protobuf", "jsonschema"] as const)
+  test(`${format}: on a subject whose history began at version 2, a producer at version 3 passes over the refused version 1 and starts`, async () => {
+    const names = topicNames(`${topics}${format}_from2_${uniqueSuffix()}.`);
+    const subject = valueSubject(names.topic("orders"));
+    await registry.setCompatibility(subject, "BACKWARD");
+    const v2 = await registry.register(subject, SCHEMA_TYPE[format], schemaText(format, "orders", 2));
+    const at = (v: number) => ({ format, schemaRegistryUrl: config.schemaRegistryUrl, orderSchemaVersion: v });
+    // version 1 after 2: refused by this format's rules, so the subject's own history is what it is
+    await expect(openEventSerializer(at(1), names, ["orders"])).rejects.toThrow(SchemaRefused);
+    const newest = await openEventSerializer(at(3), names, ["orders"]);
+    expect(newest.topics()[0]).toMatchObject({ version: 3, schemaId: (await registry.version(subject, "latest"))?.id });
+    expect((await registry.version(subject, 1))?.id).toBe(v2);
   });
 
 test("a version the registry refuses leaves the producer on its own, said once in one line", async () => {
