@@ -3,6 +3,7 @@ import type { Order } from "../domain/types.ts";
 import type { EventKinds } from "../kafka/contract.ts";
 import { encode, wireOf } from "../kafka/envelope.ts";
 import type { EntityTopic, TopicNames } from "../kafka/topics.ts";
+import { ORDER_FIELDS_BORN_IN } from "../schema-formats.ts";
 import { checkVersion } from "./definitions.ts";
 import { codecFor, type Format, type RegistryFormat, SCHEMA_TYPE, schemaText, valueSubject } from "./formats.ts";
 import { type RegistryClient, SchemaRefused } from "./registry.ts";
@@ -90,8 +91,8 @@ abstract class VersionedSerializer implements EventSerializer {
     const order = item as unknown as Order;
     if (v === 1 && order.coupon_code === undefined && order.session_id === undefined) return item; // the common case: no copy
     const { coupon_code: _, session_id, ...v1 } = order;
-    if (v >= 3) return { ...v1, coupon_code: couponFor(v1), session_id: session_id ?? null } as T;
-    if (v >= 2) return { ...v1, coupon_code: couponFor(v1) } as T;
+    if (v >= ORDER_FIELDS_BORN_IN.session_id) return { ...v1, coupon_code: couponFor(v1), session_id: session_id ?? null } as T;
+    if (v >= ORDER_FIELDS_BORN_IN.coupon_code) return { ...v1, coupon_code: couponFor(v1) } as T;
     return v1 as T;
   }
 }
@@ -124,30 +125,31 @@ class RegistrySerializer extends VersionedSerializer {
   }
 
   async prepare(entity: EntityTopic, version: number): Promise<void> {
-    // the versions before it first, so that the subject's history is the schema's own: a producer
-    // that starts at version 3 on a new subject leaves versions 1 and 2 registered, and a later one
-    // at an earlier version finds its schema there (a schema registered already is not checked
-    // again), where it would otherwise be judged against version 3 and refused (Protobuf's removed
-    // field, JSON Schema's closed objects). An earlier version the subject's history refuses is
-    // passed over: only this producer's own version must be taken.
-    for (let v = 1; v < version; v++)
-      await this.register(entity, v).catch((err: unknown) => {
-        if (!(err instanceof SchemaRefused)) throw err;
-      });
-    await this.register(entity, version);
+    if (!this.writers.has(`${entity}@${version}`)) {
+      const subject = valueSubject(this.opts.names.topic(entity));
+      // BACKWARD before the first version lands: a later, incompatible schema is then refused
+      await (this.opts.registry as RegistryClient).setCompatibility(subject, "BACKWARD");
+      // the versions before it first, so that the subject's history is the schema's own: a producer
+      // that starts at version 3 on a new subject leaves versions 1 and 2 registered, and a later one
+      // at an earlier version finds its schema there (a schema registered already is not checked
+      // again), where it would otherwise be judged against version 3 and refused (Protobuf's removed
+      // field, JSON Schema's closed objects). An earlier version the subject's history refuses is
+      // passed over: only this producer's own version must be taken.
+      for (let v = 1; v < version; v++)
+        await this.register(subject, entity, v).catch((err: unknown) => {
+          if (!(err instanceof SchemaRefused)) throw err;
+        });
+      await this.register(subject, entity, version);
+    }
     this.version[entity] = version;
   }
 
-  private async register(entity: EntityTopic, version: number): Promise<void> {
+  private async register(subject: string, entity: EntityTopic, version: number): Promise<void> {
     const key = `${entity}@${version}`;
     if (this.writers.has(key)) return;
-    const registry = this.opts.registry as RegistryClient;
-    const subject = valueSubject(this.opts.names.topic(entity));
     const text = schemaText(this.format, entity, version);
     const schemaType = SCHEMA_TYPE[this.format];
-    // BACKWARD before the first version lands: a later, incompatible schema is then refused
-    await registry.setCompatibility(subject, "BACKWARD");
-    const id = await registry.register(subject, schemaType, text);
+    const id = await (this.opts.registry as RegistryClient).register(subject, schemaType, text);
     this.writers.set(key, { id, codec: codecFor(schemaType, text) });
   }
 
